@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from catalog.api.deps import container, require
+from catalog.api.schemas import DatabaseCreate
+from catalog.container import Container
+from catalog.model import DatabaseInfo, ForeignKeyInfo, JobInfo, Page, Role
+
+router = APIRouter(prefix="/databases", tags=["databases"])
+
+
+@router.post("", status_code=201, response_model=DatabaseInfo, dependencies=[Depends(require(Role.ADMIN))])
+def register_database(body: DatabaseCreate, app: Container = Depends(container)) -> DatabaseInfo:
+    return app.databases.register(body.name, body.url, body.description)
+
+
+@router.get("", response_model=Page, dependencies=[Depends(require(Role.ANALYST))])
+def list_databases(
+    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500), app: Container = Depends(container)
+) -> Page:
+    return app.databases.list(offset, limit)
+
+
+@router.get("/{database}", response_model=DatabaseInfo, dependencies=[Depends(require(Role.ANALYST))])
+def get_database(database: str, app: Container = Depends(container)) -> DatabaseInfo:
+    return app.databases.get(database)
+
+
+@router.delete("/{database}", status_code=204, dependencies=[Depends(require(Role.ADMIN))])
+def delete_database(database: str, app: Container = Depends(container)) -> Response:
+    app.databases.delete(database)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{database}/ingest", status_code=202, response_model=JobInfo, dependencies=[Depends(require(Role.STEWARD))]
+)
+def ingest_database(database: str, app: Container = Depends(container)) -> JobInfo:
+    return app.databases.start_ingestion(database)
+
+
+@router.get(
+    "/{database}/foreign-keys", response_model=list[ForeignKeyInfo], dependencies=[Depends(require(Role.ANALYST))]
+)
+def foreign_keys(database: str, app: Container = Depends(container)) -> list[ForeignKeyInfo]:
+    return app.browser.foreign_keys(database)

@@ -1,0 +1,199 @@
+"""The ``schemakg`` command line. Commands that need the graph engine start (or reuse) it themselves."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from catalog.container import Container
+from catalog.errors import CatalogError
+from catalog.model import JobInfo, JobState, Role
+from catalog.settings import Settings
+
+app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
+db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+
+console = Console()
+SAMPLE_DATABASE = "hr"
+
+
+def sample_database_path() -> Path:
+    return Path(str(resources.files("catalog") / "samples" / "hr_1.sqlite"))
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    container = Container(Settings())
+    try:
+        yield container
+    except CatalogError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+    finally:
+        container.close()
+
+
+def _wait_for_job(fetch: Callable[[str], JobInfo], job_id: str, title: str) -> JobInfo:
+    """Poll a job record (via ``fetch(job_id)``) with a progress bar until it ends."""
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[message]}"), TimeElapsedColumn(), console=console,
+    ) as progress:
+        bar = progress.add_task(title, total=None, message="")
+        while True:
+            job: JobInfo = fetch(job_id)
+            progress.update(bar, completed=job.done, total=job.total or None, message=job.message or "")
+            if job.state not in (JobState.QUEUED, JobState.RUNNING):
+                return job
+            time.sleep(0.2)
+
+
+def _report_job(job: JobInfo) -> None:
+    if job.state == JobState.FAILED:
+        console.print(f"[red]job {job.id} failed:[/red] {job.error}")
+        raise typer.Exit(1)
+    console.print(f"[green]job {job.id} {job.state.value}[/green]: {job.result}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    from catalog.api.app import create_app
+
+    settings = Settings()
+    console.print(f"SchemaKG API on http://{host}:{port}/docs (data dir {settings.data_dir.resolve()})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@db_app.command("add")
+def db_add(name: str, url: str, description: str | None = None) -> None:
+    """Register a database by SQLAlchemy URL (checked by connecting; the password is stored privately)."""
+    with _container() as container:
+        info = container.databases.register(name, url, description)
+        console.print(f"registered {info.name} ({info.dialect}) at {info.url}")
+
+
+@db_app.command("list")
+def db_list() -> None:
+    with _container() as container:
+        page = container.databases.list(0, 500)
+        table = Table("name", "dialect", "url", "tables", "last ingested")
+        for info in page.items:
+            table.add_row(info.name, info.dialect, info.url, str(info.table_count), info.last_ingested_at or "-")
+        console.print(table)
+
+
+@db_app.command("ingest")
+def db_ingest(name: str) -> None:
+    """Ingest a registered database's schema and sampled values into the graph."""
+    with _container() as container:
+        job = container.databases.start_ingestion(name)
+        _report_job(_wait_for_job(container.jobs.get, job.id, f"ingesting {name}"))
+
+
+@db_app.command("show")
+def db_show(name: str) -> None:
+    """Print a database's catalogue: tables, columns with examples, foreign keys."""
+    with _container() as container:
+        _print_catalogue(container, name)
+
+
+def _print_catalogue(container: Container, name: str) -> None:
+    info = container.databases.get(name)
+    console.print(f"[bold]{info.name}[/bold] ({info.dialect}) {info.url} — {info.table_count} tables")
+    for table in container.browser.tables(name, 0, 500).items:
+        grid = Table(title=f"{table.name} ({table.row_estimate} rows)", title_justify="left")
+        for header in ("column", "type", "pk", "description", "examples", "distinct"):
+            grid.add_column(header)
+        for column in container.browser.columns(name, table.name, 0, 500).items:
+            grid.add_row(
+                column.name, column.data_type, "✓" if column.is_pk else "", column.description or "",
+                ", ".join(column.examples[:3]), str(column.distinct_estimate or ""),
+            )
+        console.print(grid)
+    fks = container.browser.foreign_keys(name)
+    console.print("[bold]foreign keys[/bold]")
+    for fk in fks:
+        console.print(f"  {fk.table}.{fk.column} → {fk.ref_table}.{fk.ref_column}")
+
+
+@keys_app.command("create")
+def keys_create(name: str, role: Role = Role.ANALYST) -> None:
+    """Create an API key; the secret is printed once."""
+    with _container() as container:
+        info, secret = container.keys.create(name, role)
+        console.print(f"{info.id} {info.role.value}: {secret}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    with _container() as container:
+        for info in container.keys.list():
+            console.print(f"{info.id}  {info.role.value:8} {info.name}  {info.created_at}")
+
+
+@app.command()
+def search(query: str, database: str | None = None, limit: int = 20) -> None:
+    """Search table and column names and descriptions."""
+    with _container() as container:
+        for hit in container.browser.search(query, database, None, limit):
+            where = f"{hit.database}.{hit.table}" + (f".{hit.column}" if hit.column else "")
+            console.print(f"{hit.score:.2f} {hit.kind:6} {where}  {hit.description or ''}")
+
+
+@app.command()
+def demo(port: int = 0) -> None:
+    """The main job on embedded defaults: start the service, ingest the sample database over HTTP, show it."""
+    from catalog.api.app import create_app
+
+    settings = Settings()
+    with _container() as container:
+        admin, key = container.keys.create("demo", Role.ADMIN)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings, container), host="127.0.0.1", port=port,
+                                               log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://127.0.0.1:{bound}"
+        console.print(f"service up at {base}/docs (graph engine: {container.store.engine})")
+        try:
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+                if http.get(f"/databases/{SAMPLE_DATABASE}").status_code == 404:
+                    created = http.post("/databases", json={
+                        "name": SAMPLE_DATABASE, "url": f"sqlite:///{sample_database_path()}",
+                        "description": "Spider hr_1 sample (CC BY-SA 4.0)",
+                    })
+                    created.raise_for_status()
+                job = http.post(f"/databases/{SAMPLE_DATABASE}/ingest").json()
+
+                def fetch(job_id: str) -> JobInfo:
+                    return JobInfo(**http.get(f"/jobs/{job_id}").json())
+
+                _report_job(_wait_for_job(fetch, job["id"], f"ingesting {SAMPLE_DATABASE}"))
+                _print_catalogue(container, SAMPLE_DATABASE)
+                hits = http.get("/search", params={"q": "salary", "database": SAMPLE_DATABASE}).json()
+                console.print("[bold]search 'salary'[/bold]: " + ", ".join(f"{h['table']}.{h['column']}" for h in hits))
+        finally:
+            container.keys.delete(admin.id)
+            server.should_exit = True
+            thread.join(timeout=10)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,42 @@
+"""The composition root: builds the store, repositories, services and job runner from settings."""
+
+from __future__ import annotations
+
+from catalog.jobs import JobRunner
+from catalog.secrets import SecretStore
+from catalog.services.browse import CatalogBrowser
+from catalog.services.curation import CurationService
+from catalog.services.databases import DatabaseService
+from catalog.services.jobs import JobService
+from catalog.services.keys import KeyService
+from catalog.settings import Settings
+from catalog.store.catalog_repo import CatalogRepository
+from catalog.store.factory import open_graph_store
+from catalog.store.jobs_repo import JobRepository
+from catalog.store.keys_repo import ApiKeyRepository
+
+
+class Container:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._opened = open_graph_store(settings)
+        self.store = self._opened.store
+        self.catalog = CatalogRepository(self.store)
+        self.jobs_repo = JobRepository(self.store)
+        self.secrets = SecretStore(settings.secrets_dir)
+        self.runner = self._make_runner()
+        self.databases = DatabaseService(settings, self.catalog, self.jobs_repo, self.secrets, self.runner)
+        self.browser = CatalogBrowser(self.catalog)
+        self.curation = CurationService(self.catalog, self.browser)
+        self.jobs = JobService(self.jobs_repo)
+        self.keys = KeyService(ApiKeyRepository(self.store))
+
+    def _make_runner(self) -> JobRunner:
+        from worker.inprocess import InProcessJobRunner
+
+        return InProcessJobRunner(self)
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        self._opened.close()
