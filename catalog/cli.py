@@ -24,7 +24,9 @@ from catalog.settings import Settings
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
 db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+logs_app = typer.Typer(help="Historical question→SQL logs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(logs_app, name="logs")
 app.add_typer(keys_app, name="keys")
 
 console = Console()
@@ -66,7 +68,8 @@ def _report_job(job: JobInfo) -> None:
     if job.state == JobState.FAILED:
         console.print(f"[red]job {job.id} failed:[/red] {job.error}")
         raise typer.Exit(1)
-    console.print(f"[green]job {job.id} {job.state.value}[/green]: {job.result}")
+    summary = {k: v for k, v in (job.result or {}).items() if k != "errors"}
+    console.print(f"[green]job {job.id} {job.state.value}[/green]: {summary}")
 
 
 @app.command()
@@ -77,6 +80,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     settings = Settings()
     console.print(f"SchemaKG API on http://{host}:{port}/docs (data dir {settings.data_dir.resolve()})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(concurrency: int = 1, pool: str = "solo", loglevel: str = "INFO") -> None:
+    """Run a Celery worker for ingestion and training jobs (needs REDIS_URL)."""
+    if not Settings().redis_url:
+        console.print("[red]error:[/red] REDIS_URL is not set; without it jobs run inside the API process")
+        raise typer.Exit(1)
+    from worker.celery_app import celery_app
+
+    celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}"])
 
 
 @db_app.command("add")
@@ -129,6 +143,17 @@ def _print_catalogue(container: Container, name: str) -> None:
     console.print("[bold]foreign keys[/bold]")
     for fk in fks:
         console.print(f"  {fk.table}.{fk.column} → {fk.ref_table}.{fk.ref_column}")
+
+
+@logs_app.command("ingest")
+def logs_ingest(database: str, file: Path, format: str = typer.Option("jsonl", help="jsonl or csv")) -> None:
+    """Ingest a question→SQL log; bad lines are reported and the rest is ingested."""
+    with _container() as container:
+        job = container.query_logs.ingest_file(database, format, file)
+        finished = _wait_for_job(container.jobs.get, job.id, f"ingesting {file.name}")
+        _report_job(finished)
+        for error in (finished.result or {}).get("errors", [])[:20]:
+            console.print(f"  line {error['line']}: {error['reason']}")
 
 
 @keys_app.command("create")

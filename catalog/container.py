@@ -9,6 +9,7 @@ from catalog.services.curation import CurationService
 from catalog.services.databases import DatabaseService
 from catalog.services.jobs import JobService
 from catalog.services.keys import KeyService
+from catalog.services.query_logs import QueryLogService
 from catalog.settings import Settings
 from catalog.store.catalog_repo import CatalogRepository
 from catalog.store.factory import open_graph_store
@@ -27,12 +28,17 @@ class Container:
         self.secrets = SecretStore(settings.secrets_dir)
         self.runner = self._make_runner()
         self.databases = DatabaseService(settings, self.catalog, self.jobs_repo, self.secrets, self.runner)
+        self.query_logs = QueryLogService(settings, self.catalog, self.jobs_repo, self.runner)
         self.browser = CatalogBrowser(self.catalog)
         self.curation = CurationService(self.catalog, self.browser)
         self.jobs = JobService(self.jobs_repo)
         self.keys = KeyService(ApiKeyRepository(self.store))
 
     def _make_runner(self) -> JobRunner:
+        if self.settings.redis_url:
+            from worker.celery_runner import CeleryJobRunner
+
+            return CeleryJobRunner(self.settings)
         from worker.inprocess import InProcessJobRunner
 
         return InProcessJobRunner(self)

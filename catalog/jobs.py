@@ -16,6 +16,10 @@ from catalog.model import JobInfo, JobState
 from catalog.store.jobs_repo import JobRepository
 
 
+class TransientTaskError(RuntimeError):
+    """A failure worth retrying (a source database timeout, an LLM endpoint error); the message is safe to show."""
+
+
 class JobRunner(ABC):
     @abstractmethod
     def submit(self, job_id: str, task: str, payload: dict[str, Any]) -> None: ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,10 +25,15 @@ class Settings(BaseSettings):
 
     # Job queue: Celery on Redis when REDIS_URL is set, else jobs run in-process.
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
+    # A task unacknowledged this long (its worker died) is delivered again; keep it above the longest job.
+    celery_visibility_timeout_s: int = 3600
+    job_max_retries: int = 3
+    job_retry_backoff_s: float = 2.0
 
     # API
     admin_key: SecretStr | None = None  # bootstrap admin key; generated into the data dir when unset
     max_request_bytes: int = 1_048_576
+    max_upload_bytes: int = 512 * 1_048_576
     page_size_max: int = 500
 
     # Ingestion and value sampling bounds
@@ -38,6 +44,20 @@ class Settings(BaseSettings):
     source_query_timeout_s: float = 10.0
     source_connect_timeout_s: float = 5.0
 
+    # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set (or llm_backend is "openai"),
+    # else the embedded GGUF model run in-process by llama.cpp.
+    llm_backend: Literal["auto", "openai", "llama"] = "auto"
+    llm_model: str = "qwen2.5-coder-0.5b"  # embedded model: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b
+    llm_model_path: Path | None = None  # a GGUF to run instead of the one built from the packaged parts
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = Field(default=2, ge=0)
+    llm_threads: int = Field(default=2, ge=1)
+    llm_context: int = Field(default=4096, ge=256)
+    llm_seed: int = 0
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_model: str | None = None  # unset: the first model the endpoint lists
+
     @property
     def graph_dir(self) -> Path:
         return self.data_dir / "graph"
@@ -45,6 +65,14 @@ class Settings(BaseSettings):
     @property
     def secrets_dir(self) -> Path:
         return self.data_dir / "secrets"
+
+    @property
+    def llm_models_dir(self) -> Path:
+        return self.data_dir / "models" / "llm"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
 
 
 @lru_cache(maxsize=1)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from catalog.jobs import JobReporter
+from catalog.jobs import JobReporter, TransientTaskError
+from catalog.model import JobState
+from ingest.query_log import QueryLogIngestor, count_lines, read_log
 from ingest.sampling import SamplingBounds
 from ingest.schema_ingest import ingest_schema
 from ingest.sources import SourceDatabase, SourceError
@@ -31,9 +35,12 @@ def _ingest_schema(container: Container, reporter: JobReporter, payload: dict[st
     settings = container.settings
     try:
         source = SourceDatabase(url, settings.source_query_timeout_s, settings.source_connect_timeout_s)
-        source.check()
     except SourceError as exc:
         raise TaskFailed(str(exc)) from exc
+    try:
+        source.check()
+    except SourceError as exc:
+        raise TransientTaskError(str(exc)) from exc
     bounds = SamplingBounds(
         row_budget=settings.sample_row_budget,
         top_values=settings.sample_top_values,
@@ -48,19 +55,54 @@ def _ingest_schema(container: Container, reporter: JobReporter, payload: dict[st
     return summary.model_dump()
 
 
-TASKS: dict[str, Task] = {"ingest_schema": _ingest_schema}
+def _ingest_query_log(container: Container, reporter: JobReporter, payload: dict[str, Any]) -> dict[str, Any]:
+    database = container.catalog.get_database(payload["database"])
+    if database is None:
+        raise TaskFailed(f"database {payload['database']!r} is not registered")
+    path = Path(payload["path"])
+    if not path.is_file():
+        raise TaskFailed("the uploaded log is no longer available; upload it again")
+    ingestor = QueryLogIngestor(container.store, container.catalog, database.name, database.dialect)
+    summary = ingestor.ingest(read_log(path, payload["format"]), payload["source"], count_lines(path), reporter.progress)
+    path.unlink(missing_ok=True)
+    return summary.model_dump()
+
+
+TASKS: dict[str, Task] = {"ingest_schema": _ingest_schema, "ingest_query_log": _ingest_query_log}
+
+
+_FINISHED = {JobState.SUCCEEDED, JobState.SUCCEEDED_WITH_ERRORS, JobState.FAILED}
 
 
 def run_job(container: Container, task: str, job_id: str, payload: dict[str, Any]) -> None:
+    """Run a task to its end, retrying transient failures with exponential backoff.
+
+    Tasks are idempotent, so a job delivered again after its worker died simply runs again;
+    a job that already finished is not run twice.
+    """
+    job = container.jobs_repo.get(job_id)
+    if job is None or job.state in _FINISHED:
+        return
+    settings = container.settings
     reporter = JobReporter(container.jobs_repo, job_id)
-    reporter.start()
-    try:
-        result = TASKS[task](container, reporter, payload)
-    except TaskFailed as exc:
-        reporter.fail(str(exc))
+    for attempt in range(settings.job_max_retries + 1):
+        reporter.start()
+        try:
+            result = TASKS[task](container, reporter, payload)
+        except TransientTaskError as exc:
+            if attempt == settings.job_max_retries:
+                reporter.fail(f"{exc} (gave up after {attempt + 1} attempts)")
+                return
+            delay = settings.job_retry_backoff_s * 2**attempt
+            reporter.progress(0, 0, f"attempt {attempt + 1} failed ({exc}); retrying in {delay:.0f}s")
+            time.sleep(delay)
+            continue
+        except TaskFailed as exc:
+            reporter.fail(str(exc))
+            return
+        except Exception as exc:  # noqa: BLE001 - the job record must say it failed, whatever failed
+            log.exception("job %s (%s) failed", job_id, task)
+            reporter.fail(f"{type(exc).__name__}: internal error while running {task}; see the service log")
+            return
+        reporter.finish(result, errors=int(result.get("error_count", 0)))
         return
-    except Exception as exc:  # noqa: BLE001 - the job record must say it failed, whatever failed
-        log.exception("job %s (%s) failed", job_id, task)
-        reporter.fail(f"{type(exc).__name__}: internal error while running {task}; see the service log")
-        return
-    reporter.finish(result, errors=len(result.get("errors", [])))

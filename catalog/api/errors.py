@@ -53,12 +53,14 @@ def install_error_handlers(app: FastAPI) -> None:
 class BodySizeLimit:
     """Rejects request bodies over ``max_bytes`` with 413 before the app parses them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, unbounded_suffix: str = "/query-logs") -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.unbounded_suffix = unbounded_suffix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Log uploads stream to disk under their own (larger) limit, enforced by the service.
+        if scope["type"] != "http" or scope["path"].endswith(self.unbounded_suffix):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")

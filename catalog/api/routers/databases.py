@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from catalog.api.deps import container, require
 from catalog.api.schemas import DatabaseCreate
@@ -45,3 +45,21 @@ def ingest_database(database: str, app: Container = Depends(container)) -> JobIn
 )
 def foreign_keys(database: str, app: Container = Depends(container)) -> list[ForeignKeyInfo]:
     return app.browser.foreign_keys(database)
+
+
+@router.post(
+    "/{database}/query-logs",
+    status_code=202,
+    response_model=JobInfo,
+    dependencies=[Depends(require(Role.STEWARD))],
+    openapi_extra={"requestBody": {"content": {"application/x-ndjson": {}, "text/csv": {}}, "required": True}},
+)
+async def upload_query_log(
+    database: str,
+    request: Request,
+    format: str = Query("jsonl", description="'jsonl' (one {question, sql, dialect?, evidence?} per line) or 'csv'"),
+    source: str = Query("upload", max_length=200, description="A name for this log, kept as provenance"),
+    app: Container = Depends(container),
+) -> JobInfo:
+    """Upload a question→SQL log as the raw request body; ingestion runs as a job."""
+    return await app.query_logs.upload(database, format, source, request.stream())
