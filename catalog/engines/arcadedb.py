@@ -150,6 +150,7 @@ class EmbeddedArcadeDB:
                 stdout=log_handle,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                cwd=self.graph_dir,  # the server writes its own log/ folder into its working directory
                 start_new_session=True,
             )
         atexit.register(self.stop)
