@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from catalog.jobs import JobRunner
 from catalog.secrets import SecretStore
 from catalog.services.browse import CatalogBrowser
@@ -9,12 +11,19 @@ from catalog.services.curation import CurationService
 from catalog.services.databases import DatabaseService
 from catalog.services.jobs import JobService
 from catalog.services.keys import KeyService
+from catalog.services.proposals import ProposalService
 from catalog.services.query_logs import QueryLogService
 from catalog.settings import Settings
 from catalog.store.catalog_repo import CatalogRepository
 from catalog.store.factory import open_graph_store
 from catalog.store.jobs_repo import JobRepository
 from catalog.store.keys_repo import ApiKeyRepository
+from catalog.store.proposals_repo import ProposalRepository
+
+
+if TYPE_CHECKING:
+    from generation.llm.base import ChatModel
+    from retrieval.sentence import SentenceEmbedder
 
 
 class Container:
@@ -33,6 +42,27 @@ class Container:
         self.curation = CurationService(self.catalog, self.browser)
         self.jobs = JobService(self.jobs_repo)
         self.keys = KeyService(ApiKeyRepository(self.store))
+        self.proposals_repo = ProposalRepository(self.store)
+        self.proposals = ProposalService(self.proposals_repo, self.catalog, self.curation, self.jobs_repo, self.runner)
+        self._llm: ChatModel | None = None
+        self._embedder: SentenceEmbedder | None = None
+
+    @property
+    def llm(self) -> ChatModel:
+        """The configured LLM, built on first use (loading a local model takes seconds)."""
+        if self._llm is None:
+            from generation.llm.factory import make_chat_model
+
+            self._llm = make_chat_model(self.settings)
+        return self._llm
+
+    @property
+    def embedder(self) -> SentenceEmbedder:
+        if self._embedder is None:
+            from retrieval.sentence import SentenceEmbedder
+
+            self._embedder = SentenceEmbedder()
+        return self._embedder
 
     def _make_runner(self) -> JobRunner:
         if self.settings.redis_url:

@@ -214,3 +214,38 @@ class ApiKeyInfo(BaseModel):
     name: str
     role: Role
     created_at: str
+
+
+class ProposalKind(str, Enum):
+    COLUMN_DESCRIPTION = "column_description"
+    DEPENDENCY = "dependency"
+
+
+class ProposalState(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Proposal(BaseModel):
+    """LLM-extracted knowledge awaiting a steward's decision, with where it came from."""
+
+    id: str
+    database: str
+    kind: ProposalKind
+    state: ProposalState = ProposalState.PENDING
+    column: str = Field(description="table.column the knowledge is about (the head of a dependency)")
+    description: str | None = None
+    relation: str | None = None
+    tail: str | None = Field(default=None, description="table.column of a dependency's tail")
+    text: str | None = None
+    previous: str | None = Field(default=None, description="the column's description when proposed")
+    similarity: float | None = Field(default=None, description="embedding similarity to the existing description")
+    example_question: str
+    example_sql: str
+    example_source: str | None = None
+    example_line: int | None = None
+    model: str
+    created_at: str
+    decided_by: str | None = None
+    decided_at: str | None = None

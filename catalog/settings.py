@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 512 * 1_048_576
     page_size_max: int = 500
 
+    # Knowledge completion: LLM proposals are applied at once when auto-approve is on.
+    knowledge_auto_approve: bool = False
+    knowledge_redundant_similarity: float = 0.85
+
     # Ingestion and value sampling bounds
     sample_row_budget: int = 5_000
     sample_top_values: int = 10

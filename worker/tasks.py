@@ -68,7 +68,31 @@ def _ingest_query_log(container: Container, reporter: JobReporter, payload: dict
     return summary.model_dump()
 
 
-TASKS: dict[str, Task] = {"ingest_schema": _ingest_schema, "ingest_query_log": _ingest_query_log}
+def _complete_knowledge(container: Container, reporter: JobReporter, payload: dict[str, Any]) -> dict[str, Any]:
+    from generation.llm.base import LLMError
+    from ingest.knowledge import KnowledgeCompleter
+
+    completer = KnowledgeCompleter(
+        container.store, container.proposals_repo, container.llm, container.embedder,
+        redundant_at=container.settings.knowledge_redundant_similarity,
+    )
+    try:
+        summary, created = completer.complete(
+            payload["database"], payload.get("limit"), payload.get("only_new", True), reporter.progress
+        )
+    except LLMError as exc:
+        raise TransientTaskError(exc.message) from exc
+    if container.settings.knowledge_auto_approve:
+        for proposal in created:
+            container.proposals.approve(proposal.id, "auto-approve")
+    return summary.model_dump()
+
+
+TASKS: dict[str, Task] = {
+    "ingest_schema": _ingest_schema,
+    "ingest_query_log": _ingest_query_log,
+    "complete_knowledge": _complete_knowledge,
+}
 
 
 _FINISHED = {JobState.SUCCEEDED, JobState.SUCCEEDED_WITH_ERRORS, JobState.FAILED}

@@ -268,26 +268,22 @@ class CatalogRepository:
             )
             if not updated:
                 raise StaleRevisionError(current.get("revision", 0))
-            tx.run(
-                f"MATCH (n:{label} {{key: $key}}) UNWIND $revisions AS r "
-                "CREATE (n)-[:HAS_REVISION]->(:Revision {entity_key: $key, database: $db, field: r.field, "
-                "old: r.old, new: r.new, who: $who, source: $source, at: $at, seq: r.seq})",
-                key=key,
-                db=current.get("database"),
-                who=who,
-                source=source.value,
-                at=at,
-                revisions=[
-                    {
-                        "field": field,
-                        "old": json.dumps(current.get(field)),
-                        "new": json.dumps(value),
-                        "seq": int(current["revision"]),
-                    }
-                    for field, value in changed.items()
-                ],
+            _create_revisions(
+                tx, label, key, current.get("database"),
+                [(field, current.get(field), value) for field, value in changed.items()],
+                int(current["revision"]), who, source, at,
             )
             return int(updated[0]["revision"])
+
+    def record_revision(
+        self, key: str, field: str, old: Any, new: Any, who: str, source: Provenance, at: str
+    ) -> None:
+        """History for a change that is not a node property (an approved DEPENDS_ON edge)."""
+        with self.store.transaction() as tx:
+            rows = tx.run("MATCH (n:Column {key: $key}) RETURN n.database AS db, n.revision AS rev", key=key)
+            if not rows:
+                raise NotFoundError(key)
+            _create_revisions(tx, "Column", key, rows[0]["db"], [(field, old, new)], rows[0]["rev"], who, source, at)
 
     def history(self, key: str, field: str | None = None) -> list[Revision]:
         rows = self.store.read(
@@ -346,6 +342,31 @@ class CatalogRepository:
             hits += [_hit("column", row, len(terms)) for row in rows]
         hits.sort(key=lambda hit: -hit.score)
         return hits[:limit]
+
+
+def _create_revisions(
+    tx: GraphTransaction,
+    label: str,
+    key: str,
+    database: str | None,
+    changes: list[tuple[str, Any, Any]],
+    seq: int,
+    who: str,
+    source: Provenance,
+    at: str,
+) -> None:
+    tx.run(
+        f"MATCH (n:{label} {{key: $key}}) UNWIND $revisions AS r "
+        "CREATE (n)-[:HAS_REVISION]->(:Revision {entity_key: $key, database: $db, field: r.field, "
+        "old: r.old, new: r.new, who: $who, source: $source, at: $at, seq: $seq})",
+        key=key,
+        db=database,
+        who=who,
+        source=source.value,
+        at=at,
+        seq=seq,
+        revisions=[{"field": f, "old": json.dumps(old), "new": json.dumps(new)} for f, old, new in changes],
+    )
 
 
 def _hit(kind: str, row: dict[str, Any], n_terms: int) -> SearchHit:
