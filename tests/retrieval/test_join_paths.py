@@ -1,0 +1,79 @@
+"""Join completion on small hand-made schemas: every mode, ties, gaps and the sparse-schema rule."""
+
+from __future__ import annotations
+
+from retrieval.join_paths import JOIN_MODES, JoinGraph
+
+
+def fk(a: str, b: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    return (a, f"{b}_id"), (b, "id")
+
+
+def diamond() -> JoinGraph:
+    """A joins D through B or through C (two equal shortest paths); D-E-F is a tail; G is alone."""
+    return JoinGraph(
+        tables=["A", "B", "C", "D", "E", "F", "G"],
+        foreign_keys=[fk("A", "B"), fk("A", "C"), fk("B", "D"), fk("C", "D"), fk("D", "E"), fk("E", "F")],
+    )
+
+
+def test_three_hop_path_with_conditions() -> None:
+    plan = diamond().plan(["B"], ["F"])
+    assert plan.paths == [["B", "D", "E", "F"]]
+    assert plan.tables == ["B", "F", "D", "E"]
+    assert [c.sql() for c in plan.conditions] == ["B.D_id = D.id", "D.E_id = E.id", "E.F_id = F.id"]
+    assert ("D", "E_id") in plan.join_columns and ("E", "id") in plan.join_columns
+
+
+def test_two_equal_shortest_paths_are_both_kept_in_union_mode() -> None:
+    union = diamond().plan(["A"], ["D"], mode="force-union")
+    assert union.paths == [["A", "B", "D"], ["A", "C", "D"]]
+    assert set(union.tables) == {"A", "B", "C", "D"}
+    single = diamond().plan(["A"], ["D"], mode="n-n")
+    assert single.paths == [["A", "B", "D"]]
+    assert set(single.tables) == {"A", "B", "D"}
+
+
+def test_disconnected_table_is_kept_and_reported() -> None:
+    plan = diamond().plan(["A"], ["G"])
+    assert plan.paths == [] and plan.conditions == []
+    assert plan.tables == ["A", "G"]
+    assert plan.unreachable == [("A", "G")]
+
+
+def test_sparse_schema_gets_id_name_edges() -> None:
+    columns = {"orders": ["order_id", "customer_id", "total"], "customers": ["customer_id", "name"], "notes": ["text"]}
+    graph = JoinGraph(tables=list(columns), foreign_keys=[], columns=columns)
+    plan = graph.plan(["orders"], ["customers"])
+    assert [c.sql() for c in plan.conditions] == ["orders.customer_id = customers.customer_id"]
+    assert plan.conditions[0].source == "id-name"
+    dense = JoinGraph(tables=["A", "B", "C"], foreign_keys=[fk("A", "B"), fk("B", "C")], columns={"A": ["x_id"], "C": ["x_id"]})
+    assert not dense.graph.has_edge("A", "C")  # two FK edges: the rule does not apply
+
+
+def test_log_joins_are_marked() -> None:
+    graph = JoinGraph(tables=["A", "B", "C"], foreign_keys=[fk("A", "B")], log_joins=[(("B", "code"), ("C", "code"))])
+    plan = graph.plan(["A"], ["C"])
+    assert [c.source for c in plan.conditions] == ["fk", "log"]
+
+
+def test_each_mode() -> None:
+    graph = diamond()
+    sources, destinations = ["A", "B"], ["D", "F"]
+    expected = {
+        "force-union": [["A", "B", "D"], ["A", "C", "D"], ["A", "B", "D", "E", "F"], ["A", "C", "D", "E", "F"],
+                        ["B", "D"], ["B", "D", "E", "F"]],
+        "n-n": [["A", "B", "D"], ["A", "B", "D", "E", "F"], ["B", "D"], ["B", "D", "E", "F"]],
+        "1-1": [["A", "B", "D"]],
+        "1-n": [["A", "B", "D"], ["A", "B", "D", "E", "F"]],
+        "n-1": [["A", "B", "D"], ["B", "D"]],
+        "no-union": [["B", "D"]],
+        "force-longest": [["A", "B", "D", "E", "F"]],
+    }
+    assert set(expected) == set(JOIN_MODES)
+    for mode, paths in expected.items():
+        plan = graph.plan(sources, destinations, mode=mode)
+        assert plan.paths == paths, mode
+        assert {t for p in paths for t in p} <= set(plan.tables)
+    assert set(graph.plan(sources, destinations, "force-union").tables) == {"A", "B", "C", "D", "E", "F"}
+    assert set(graph.plan(sources, destinations, "1-1").tables) == {"A", "B", "D"}
