@@ -21,7 +21,7 @@ an identically named column whose name contains "id".
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Literal
 
@@ -102,27 +102,25 @@ class JoinGraph:
             destinations = destinations[:1]
         paths: list[list[str]] = []
         unreachable: list[tuple[str, str]] = []
+        done: set[frozenset[str]] = set()
         for source in sources:
-            for destination in destinations:
-                if source == destination:
-                    continue
-                found = self._shortest(source, destination, every=(mode == "force-union"))
-                if found:
-                    paths += found
-                else:
+            wanted = [d for d in destinations if d != source and frozenset((source, d)) not in done]
+            if not wanted:
+                continue
+            # One breadth-first search per source serves all of its destinations.
+            predecessors = nx.predecessor(self.graph, source)
+            for destination in wanted:
+                done.add(frozenset((source, destination)))
+                if destination not in predecessors:
                     unreachable.append((source, destination))
+                    continue
+                found = sorted(islice(_walk_back(predecessors, source, destination), MAX_PATHS_PER_PAIR))
+                paths += found if mode == "force-union" else found[:1]
         if paths and mode == "no-union":
             paths = [min(paths, key=len)]
         elif paths and mode == "force-longest":
             paths = [max(paths, key=len)]
         return self._plan(list(dict.fromkeys(sources + destinations)), paths, unreachable)
-
-    def _shortest(self, source: str, destination: str, every: bool) -> list[list[str]]:
-        try:
-            found = nx.all_shortest_paths(self.graph, source, destination)
-            return sorted(islice(found, MAX_PATHS_PER_PAIR)) if every else [min(islice(found, MAX_PATHS_PER_PAIR))]
-        except nx.NetworkXNoPath:
-            return []
 
     def _plan(self, selected: list[str], paths: list[list[str]], unreachable: list[tuple[str, str]]) -> JoinPlan:
         tables = list(dict.fromkeys(selected + [t for path in paths for t in path]))
@@ -136,3 +134,13 @@ class JoinGraph:
             tables=tables, paths=paths, conditions=list(conditions.values()), join_columns=join_columns,
             unreachable=unreachable,
         )
+
+
+def _walk_back(predecessors: dict[str, list[str]], source: str, node: str) -> Iterator[list[str]]:
+    """Every shortest path source → node, from a BFS predecessor map."""
+    if node == source:
+        yield [source]
+        return
+    for previous in predecessors[node]:
+        for path in _walk_back(predecessors, source, previous):
+            yield path + [node]
