@@ -57,6 +57,7 @@ class ValueProfile(BaseModel):
     examples: list[str] = Field(default_factory=list)
     top_values: list[str] = Field(default_factory=list)
     top_counts: list[int] = Field(default_factory=list)
+    match_values: list[str] = Field(default_factory=list, description="distinct text values kept for value matching")
     distinct_estimate: int | None = None
     null_fraction: float | None = None
     sampled_rows: int = 0
@@ -148,8 +149,10 @@ class ColumnInfo(BaseModel):
     synonyms: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
     top_values: list[str] = Field(default_factory=list)
+    match_values: list[str] = Field(default_factory=list, exclude=True)
     distinct_estimate: int | None = None
     null_fraction: float | None = None
+    usage_count: int = 0
     status: EntityStatus = EntityStatus.CURRENT
     revision: int = 1
     references: list[str] = Field(default_factory=list, description="table.column this column points to by FK")

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     sample_top_values: int = 10
     sample_examples: int = 5
     sample_value_max_chars: int = 80
+    sample_match_values: int = 100
     source_query_timeout_s: float = 10.0
     source_connect_timeout_s: float = 5.0
 

@@ -27,6 +27,7 @@ class SamplingBounds:
     top_values: int = 10
     examples: int = 5
     value_max_chars: int = 80
+    match_values: int = 100
     query_timeout_s: float = 10.0
 
 
@@ -83,6 +84,11 @@ def profile_table(source: SourceDatabase, snapshot: TableSnapshot, bounds: Sampl
             examples=[_display(v, bounds.value_max_chars) for v, _ in top[: bounds.examples]],
             top_values=[_display(v, bounds.value_max_chars) for v, _ in top],
             top_counts=[c for _, c in top],
+            match_values=[
+                _display(v, bounds.value_max_chars)
+                for v, _ in counts.most_common(bounds.match_values)
+                if isinstance(v, str) and v.strip()
+            ],
             distinct_estimate=gee_distinct_estimate(counts, n, row_count),
             null_fraction=round(nulls / n, 4) if n else None,
             sampled_rows=n,

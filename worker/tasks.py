@@ -46,6 +46,7 @@ def _ingest_schema(container: Container, reporter: JobReporter, payload: dict[st
         top_values=settings.sample_top_values,
         examples=settings.sample_examples,
         value_max_chars=settings.sample_value_max_chars,
+        match_values=settings.sample_match_values,
         query_timeout_s=settings.source_query_timeout_s,
     )
     try:

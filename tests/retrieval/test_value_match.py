@@ -1,0 +1,49 @@
+"""Value and name matching between question n-grams and the catalogue."""
+
+from __future__ import annotations
+
+from retrieval.value_match import ValueIndex, question_ngrams
+
+COLUMNS = [
+    ("singer", "country", ["France", "United States", "Netherlands"]),
+    ("singer", "name", ["Joe Sharp", "Timbaland", "Justin Brown"]),
+    ("concert", "theme", ["Free choice", "Happy Tonight"]),
+    ("stadium", "location", ["Raith Rovers", "Ayr United"]),
+]
+
+
+def test_exact_value_match_with_hint() -> None:
+    matches = ValueIndex(COLUMNS).match("How many singers are from France?")
+    assert matches[0].kind == "exact_value" and (matches[0].table, matches[0].column) == ("singer", "country")
+    assert matches[0].hint() == "'France' is a value of singer.country"
+
+
+def test_multiword_and_fuzzy_values() -> None:
+    index = ValueIndex(COLUMNS)
+    exact = index.match("Show concerts with the theme happy tonight")
+    assert ("concert", "theme", "Happy Tonight") in {(m.table, m.column, m.value) for m in exact if m.kind == "exact_value"}
+    fuzzy = index.match("singers from the Netherland")
+    assert [(m.value, m.kind) for m in fuzzy][:1] == [("Netherlands", "partial_value")]
+    assert index.match("What is the weather like?") == []
+
+
+def test_column_name_matches() -> None:
+    matches = ValueIndex(COLUMNS).match("list every location")
+    assert any(m.kind == "exact_name" and m.column == "location" for m in matches)
+
+
+def test_words_inside_an_exact_match_are_not_matched_again() -> None:
+    matches = ValueIndex(COLUMNS).match("songs by Justin Brown")
+    assert [m.value for m in matches] == ["Justin Brown"]
+
+
+def test_ngrams_skip_stopword_edges() -> None:
+    grams = [g for _, _, g in question_ngrams('Who is from "New York"?')]
+    assert "new york" in grams and "from" not in grams and "is from" not in grams
+
+
+def test_cost_is_bounded_on_columns_with_many_values() -> None:
+    many = [("t", "code", [f"code{i:05d}" for i in range(50_000)])]
+    index = ValueIndex(many, max_postings=500)
+    assert len(index) == 50_000
+    assert index.match("what is code01234")[0].value == "code01234"  # exact lookups are unaffected
