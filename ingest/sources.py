@@ -62,12 +62,15 @@ class SourceDatabase:
         try:
             if self.dialect == "sqlite":
                 path = Path(str(self.url.database)).resolve()
-                return create_engine(
-                    "sqlite://",
-                    creator=lambda: sqlite3.connect(
+
+                def connect_read_only() -> sqlite3.Connection:
+                    conn = sqlite3.connect(
                         f"{path.as_uri()}?mode=ro", uri=True, timeout=self.connect_timeout_s, check_same_thread=False
-                    ),
-                )
+                    )
+                    conn.execute("PRAGMA query_only = ON")  # a second fence behind mode=ro
+                    return conn
+
+                return create_engine("sqlite://", creator=connect_read_only)
             if self.dialect == "postgresql":
                 timeout_ms = int(self.query_timeout_s * 1000)
                 return create_engine(
