@@ -20,6 +20,7 @@ from catalog.container import Container
 from catalog.errors import CatalogError
 from catalog.model import JobInfo, JobState, Role
 from catalog.settings import Settings
+from generation.momq.cli import app as momq_app
 
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
 db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
@@ -27,6 +28,7 @@ keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 logs_app = typer.Typer(help="Historical question→SQL logs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(logs_app, name="logs")
+app.add_typer(momq_app, name="momq")
 app.add_typer(keys_app, name="keys")
 
 console = Console()

@@ -205,7 +205,13 @@ def load_sql_sources(config: DataBuildConfig) -> tuple[list[SourceQuestion], dic
     for file in ("train_spider.json", "train_others.json"):
         for row in _read_json(spider / file):
             questions.append(
-                SourceQuestion(source="spider", index=len(questions), db_id=row["db_id"], question=row["question"], sql=row["query"])
+                SourceQuestion(
+                    source="spider",
+                    index=len(questions),
+                    db_id=row["db_id"],
+                    question=row["question"],
+                    sql=row["query"],
+                )
             )
     if config.include_bird:
         bird = config.data_root / "bird-train"
@@ -222,8 +228,12 @@ def load_sql_sources(config: DataBuildConfig) -> tuple[list[SourceQuestion], dic
                 continue
             questions.append(
                 SourceQuestion(
-                    source="bird", index=index, db_id=row["db_id"], question=row["question"],
-                    sql=row["SQL"], evidence=row.get("evidence") or None,
+                    source="bird",
+                    index=index,
+                    db_id=row["db_id"],
+                    question=row["question"],
+                    sql=row["SQL"],
+                    evidence=row.get("evidence") or None,
                 )
             )
     kept = [question for question in questions if f"{question.source}/{question.db_id}" in schemas]
@@ -252,10 +262,14 @@ def build_sql_dialect(
         examples.append(
             MoMQExample(
                 id=f"{dialect}/{question.source}/{question.index}",
-                dialect=dialect, source=question.source, db_id=question.db_id,
-                question=question.question, evidence=question.evidence,
+                dialect=dialect,
+                source=question.source,
+                db_id=question.db_id,
+                question=question.question,
+                evidence=question.evidence,
                 prompt=render_prompt(dialect, rendered[key], question.question, question.evidence),
-                query=query, source_query=question.sql,
+                query=query,
+                source_query=question.sql,
             )
         )
     return examples, _finish(stats, len(examples), reasons)
@@ -269,7 +283,7 @@ def _finish(stats: DialectStats, kept: int, reasons: Counter[str]) -> DialectSta
     return stats
 
 
-def _is_clean_cypher(row: dict[str, str]) -> str | None:
+def _cypher_drop_reason(row: dict[str, str]) -> str | None:
     """Why a text2cypher row is unusable, or None when Neo4j ran it cleanly."""
     if row["syntax_error"] != "False":
         return "syntax_error"
@@ -293,7 +307,7 @@ def build_cypher(config: DataBuildConfig) -> tuple[list[MoMQExample], DialectSta
             for index, row in enumerate(csv.DictReader(handle)):
                 stats.source_rows += 1
                 graph, question = row["database"], row["question"].strip()
-                reason = _is_clean_cypher(row)
+                reason = _cypher_drop_reason(row)
                 if reason is None and graph not in graph_schemas:
                     reason = "graph_without_schema"
                 if reason is None and (graph, question.lower()) in seen:
@@ -304,8 +318,11 @@ def build_cypher(config: DataBuildConfig) -> tuple[list[MoMQExample], DialectSta
                 seen.add((graph, question.lower()))
                 examples.append(
                     MoMQExample(
-                        id=f"cypher/{file.split('__')[0]}/{index}", dialect="cypher", source="text2cypher",
-                        db_id=graph, question=question,
+                        id=f"cypher/{file.split('__')[0]}/{index}",
+                        dialect="cypher",
+                        source="text2cypher",
+                        db_id=graph,
+                        question=question,
                         prompt=render_prompt("cypher", graph_schemas[graph].strip(), question),
                         query=row["cypher"].strip(),
                     )
@@ -323,7 +340,8 @@ def assign_splits(examples: list[MoMQExample], config: DataBuildConfig) -> dict[
     validation: set[tuple[str, str]] = set()
     for source in sorted({source for source, _ in databases}):
         candidates = [
-            db for db in databases
+            db
+            for db in databases
             if db[0] == source and not (source == "text2cypher" and db[1] in config.cypher_test_graphs)
         ]
         count = max(1, round(len(candidates) * config.validation_fraction)) if len(candidates) > 1 else 0

@@ -45,6 +45,16 @@ class RoutingRecord:
 
 
 @dataclass
+class Routing:
+    """One layer's routing decision for a flat batch of tokens."""
+
+    weights: Tensor  # (tokens, experts): group prob x renormalised top-k gate; 1 for shared experts
+    dialect_log_probs: Tensor  # (tokens, groups)
+    expert_probs: Tensor  # (tokens, groups, N) softmax inside each group
+    top_index: Tensor  # (tokens, groups, top_k)
+
+
+@dataclass
 class RoutingContext:
     """Per-forward state shared by all mixture layers; set by :class:`MoMQModel` only."""
 
@@ -116,11 +126,10 @@ class MixtureOfLoRAExperts(nn.Module):
         self.lora_up = nn.Parameter(torch.zeros(self.total_experts, self.rank, base.out_features))
         _lora_down_init(self.lora_down, base.in_features)
 
-    def forward(self, x: Tensor) -> Tensor:
-        batch, seq, _ = x.shape
-        tokens = x.reshape(batch * seq, -1)
+    def route(self, tokens: Tensor, seq: int) -> Routing:
+        """Per-token expert weights for flattened ``(batch*seq, in)`` tokens."""
         dialect_log_probs = F.log_softmax(self.dialect_router(tokens).float(), dim=-1)
-        group_weights = self._group_weights(dialect_log_probs.exp(), batch, seq)
+        group_weights = self._group_weights(dialect_log_probs.exp(), seq)
         expert_probs = F.softmax(
             self.expert_router(tokens).float().view(-1, self.groups, self.experts_per_group), dim=-1
         )
@@ -129,16 +138,23 @@ class MixtureOfLoRAExperts(nn.Module):
         weights = (group_weights.unsqueeze(-1) * gates).flatten(1)
         if self.shared_experts:
             weights = torch.cat([weights, weights.new_ones(weights.shape[0], self.shared_experts)], dim=-1)
+        return Routing(
+            weights=weights, dialect_log_probs=dialect_log_probs, expert_probs=expert_probs, top_index=top_index
+        )
 
+    def forward(self, x: Tensor) -> Tensor:
+        batch, seq, _ = x.shape
+        tokens = x.reshape(batch * seq, -1)
+        routing = self.route(tokens, seq)
         dtype = self.lora_down.dtype
         hidden = self.dropout(tokens).to(dtype) @ self.lora_down.flatten(1)
-        hidden = (hidden.view(-1, self.total_experts, self.rank) * weights.unsqueeze(-1).to(dtype)).flatten(1)
+        hidden = (hidden.view(-1, self.total_experts, self.rank) * routing.weights.unsqueeze(-1).to(dtype)).flatten(1)
         update = (hidden @ self.lora_up.flatten(0, 1)) * self.scaling
         if self.context.records is not None:
-            self._record(dialect_log_probs, expert_probs, top_index)
+            self.context.records.append(self._record(routing))
         return self.base(x) + update.view(batch, seq, -1).to(x.dtype)
 
-    def _group_weights(self, dialect_probs: Tensor, batch: int, seq: int) -> Tensor:
+    def _group_weights(self, dialect_probs: Tensor, seq: int) -> Tensor:
         """Router probabilities, replaced by a one-hot group where the request names a dialect."""
         forced = self.context.forced_groups
         if forced is None:
@@ -148,19 +164,18 @@ class MixtureOfLoRAExperts(nn.Module):
         one_hot = F.one_hot(per_token.clamp(min=0), self.groups).to(dialect_probs.dtype)
         return torch.where(is_forced.unsqueeze(-1), one_hot, dialect_probs)
 
-    def _record(self, dialect_log_probs: Tensor, expert_probs: Tensor, top_index: Tensor) -> None:
+    def _record(self, routing: Routing) -> RoutingRecord:
+        """Routing statistics over the real (non-padding) tokens only."""
+        dialect_log_probs, expert_probs, top_index = routing.dialect_log_probs, routing.expert_probs, routing.top_index
         mask = self.context.token_mask
         if mask is not None:
             keep = mask.reshape(-1).to(dialect_log_probs.device)
             dialect_log_probs, expert_probs, top_index = dialect_log_probs[keep], expert_probs[keep], top_index[keep]
         chosen = torch.zeros_like(expert_probs).scatter(-1, top_index, 1.0)
-        assert self.context.records is not None
-        self.context.records.append(
-            RoutingRecord(
-                dialect_log_probs=dialect_log_probs,
-                expert_fractions=chosen.mean(0).detach() / self.top_k,
-                expert_mean_probs=expert_probs.mean(0),
-            )
+        return RoutingRecord(
+            dialect_log_probs=dialect_log_probs,
+            expert_fractions=chosen.mean(0).detach() / self.top_k,
+            expert_mean_probs=expert_probs.mean(0),
         )
 
 
@@ -218,7 +233,9 @@ class MoMQModel(nn.Module):
                     lora = LoRALinear(child, self.config.lora_rank, self.config.lora_scaling, self.config.lora_dropout)
                     setattr(parent, name, lora.to(child.weight.device))
                 elif name == self.config.moe_target:
-                    setattr(parent, name, MixtureOfLoRAExperts(child, self.config, self.context).to(child.weight.device))
+                    setattr(
+                        parent, name, MixtureOfLoRAExperts(child, self.config, self.context).to(child.weight.device)
+                    )
                     replaced += 1
         if not replaced:
             raise ValueError(f"no linear named {self.config.moe_target!r} found in the base model")
@@ -257,7 +274,9 @@ class MoMQModel(nn.Module):
         forced_groups: Tensor | None = None,
     ) -> MoMQOutput:
         """Logits, and when labels are given the MoMQ training loss and its parts."""
-        token_mask = attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
+        token_mask = (
+            attention_mask.bool() if attention_mask is not None else torch.ones_like(input_ids, dtype=torch.bool)
+        )
         with self.routing(token_mask, forced_groups, record=True) as records:
             logits = self.base(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
         output = MoMQOutput(logits=logits)
@@ -265,9 +284,9 @@ class MoMQModel(nn.Module):
         output.dialect_router_probs = self._mean_router_probs(records)
         if labels is None:
             return output
-        output.lm_loss = F.cross_entropy(
-            logits[:, :-1].flatten(0, 1).float(), labels[:, 1:].flatten(), ignore_index=-100
-        )
+        targets = labels[:, 1:]
+        answer = targets != -100  # upcast only the answer positions: full fp32 logits cost GBs at 150k vocab
+        output.lm_loss = F.cross_entropy(logits[:, :-1][answer].float(), targets[answer])
         output.balance_loss = expert_balance_loss(records)
         output.loss = output.lm_loss + self.config.balance_loss_weight * output.balance_loss
         if dialect_labels is not None:
@@ -286,7 +305,9 @@ class MoMQModel(nn.Module):
         return {dialect: probs[index].item() for index, dialect in enumerate(self.config.dialects)}
 
     @torch.no_grad()
-    def generate(self, input_ids: Tensor, attention_mask: Tensor, forced_groups: Tensor | None = None, **kwargs: object) -> Tensor:
+    def generate(
+        self, input_ids: Tensor, attention_mask: Tensor, forced_groups: Tensor | None = None, **kwargs: object
+    ) -> Tensor:
         """Hugging Face ``generate`` with the adapters active, optionally routed to named dialects."""
         with self.routing(forced_groups=forced_groups):
             return self.base.generate(input_ids=input_ids, attention_mask=attention_mask, **kwargs)
@@ -308,6 +329,9 @@ class MoMQModel(nn.Module):
         if saved.keys() != own.keys():
             missing, unexpected = sorted(own.keys() - saved.keys()), sorted(saved.keys() - own.keys())
             raise ValueError(f"adapter does not fit this model: missing {missing[:5]}, unexpected {unexpected[:5]}")
+        mismatched = [name for name, parameter in own.items() if saved[name].shape != parameter.shape]
+        if mismatched:
+            raise ValueError(f"adapter shapes do not fit this model: {mismatched[:5]}")
         with torch.no_grad():
             for name, parameter in own.items():
                 parameter.copy_(saved[name])

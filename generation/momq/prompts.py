@@ -3,7 +3,7 @@ so the model sees at serving time exactly the text layout it was trained on."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jinja2
@@ -21,7 +21,7 @@ DIALECT_NAMES: dict[str, str] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template(name: str) -> jinja2.Template:
     environment = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
     return environment.from_string((TEMPLATE_DIR / name).read_text())
@@ -36,6 +36,8 @@ def render_prompt(dialect: str, schema: str, question: str, evidence: str | None
 
 def ensure_chat_template(tokenizer: PreTrainedTokenizerBase) -> None:
     """Give tokenizers without a chat template (base models, test tokenizers) a plain one."""
+    if tokenizer.eos_token_id is None:
+        raise ValueError("the tokenizer has no EOS token; MoMQ needs one to end answers")
     if not tokenizer.chat_template:
         tokenizer.chat_template = (TEMPLATE_DIR / "chat_fallback.jinja").read_text()
     if tokenizer.pad_token_id is None:
@@ -57,9 +59,7 @@ def encode_example(tokenizer: PreTrainedTokenizerBase, prompt: str, query: str) 
     """Prompt as a user turn, query as the assistant turn, ended by the tokenizer's EOS."""
     messages = [{"role": "user", "content": prompt}]
     prompt_text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-    full_text = tokenizer.apply_chat_template(
-        [*messages, {"role": "assistant", "content": query}], tokenize=False
-    )
+    full_text = tokenizer.apply_chat_template([*messages, {"role": "assistant", "content": query}], tokenize=False)
     if not full_text.startswith(prompt_text):
         raise ValueError("chat template does not extend the prompt with the reply; cannot mask the prompt")
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
