@@ -1,0 +1,44 @@
+from generation.schema_render import approx_tokens, fit_to_budget, render
+from retrieval.join_paths import JoinCondition
+from retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
+
+
+def _schema() -> LinkedSchema:
+    return LinkedSchema(
+        database="hr", dialect="sqlite", tables=["employees", "departments"],
+        table_descriptions={"departments": "Organisational units"},
+        columns=[
+            LinkedColumn(table="employees", name="EMPLOYEE_ID", data_type="INT", is_pk=True, score=0.2),
+            LinkedColumn(table="employees", name="SALARY", data_type="DECIMAL", description="Monthly pay",
+                         examples=["2500", "9000"], value_explanation="in USD", score=0.9),
+            LinkedColumn(table="employees", name="NOTES", data_type="TEXT", description="free text " * 20, score=0.05),
+            LinkedColumn(table="employees", name="DEPARTMENT_ID", data_type="INT", join_key=True, score=0.01),
+            LinkedColumn(table="departments", name="DEPARTMENT_ID", data_type="INT", is_pk=True, join_key=True),
+            LinkedColumn(table="departments", name="DEPARTMENT_NAME", examples=["IT", "O'Neil"], score=0.5),
+        ],
+        joins=[JoinCondition(left=("employees", "DEPARTMENT_ID"), right=("departments", "DEPARTMENT_ID"), source="fk")],
+        dependencies=[Dependency(head="jobs.MAX_SALARY", relation="bounds", tail="employees.SALARY", text="salary <= max")],
+        value_hints=["'IT' is a value of departments.DEPARTMENT_NAME"],
+    )
+
+
+def test_rendering_carries_every_part() -> None:
+    text = render(_schema())
+    assert "CREATE TABLE departments (  -- Organisational units" in text
+    assert "SALARY DECIMAL,  -- Monthly pay; e.g. 2500, 9000; in USD" in text
+    assert "DEPARTMENT_ID INT REFERENCES departments(DEPARTMENT_ID)" in text
+    assert "e.g. 'IT', 'O''Neil'" in text
+    assert "--   employees.DEPARTMENT_ID = departments.DEPARTMENT_ID" in text
+    assert "--   jobs.MAX_SALARY bounds employees.SALARY: salary <= max" in text
+    assert "'IT' is a value of departments.DEPARTMENT_NAME" in text
+
+
+def test_budget_drops_least_relevant_columns_but_never_join_keys() -> None:
+    schema = _schema()
+    full = approx_tokens(render(schema))
+    fitted = fit_to_budget(schema, full - 10)
+    names = [c.name for c in fitted.columns]
+    assert "NOTES" not in names and "SALARY" in names  # the lowest score goes first
+    tiny = fit_to_budget(schema, 1)
+    kept = {(c.table, c.name) for c in tiny.columns}
+    assert kept == {("employees", "EMPLOYEE_ID"), ("employees", "DEPARTMENT_ID"), ("departments", "DEPARTMENT_ID")}
