@@ -11,6 +11,7 @@ from catalog.services.curation import CurationService
 from catalog.services.databases import DatabaseService
 from catalog.services.jobs import JobService
 from catalog.services.keys import KeyService
+from catalog.services.linking import LinkingService
 from catalog.services.proposals import ProposalService
 from catalog.services.query_logs import QueryLogService
 from catalog.settings import Settings
@@ -44,6 +45,7 @@ class Container:
         self.keys = KeyService(ApiKeyRepository(self.store))
         self.proposals_repo = ProposalRepository(self.store)
         self.proposals = ProposalService(self.proposals_repo, self.catalog, self.curation, self.jobs_repo, self.runner)
+        self.linking = LinkingService(settings, self.catalog, self.proposals_repo)
         self._llm: ChatModel | None = None
         self._embedder: SentenceEmbedder | None = None
 

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     knowledge_auto_approve: bool = False
     knowledge_redundant_similarity: float = 0.85
 
+    # Linking: value matching over sampled values adds matched columns and literal hints.
+    value_matching: bool = True
+
     # Ingestion and value sampling bounds
     sample_row_budget: int = 5_000
     sample_top_values: int = 10

@@ -1,0 +1,102 @@
+"""Linking questions to the catalogue: builds each database's linking context from the graph,
+keeps the retriever's column index in step with the catalogue, and serves retrieval."""
+
+from __future__ import annotations
+
+import threading
+
+from pydantic import BaseModel
+
+from catalog.errors import InvalidInput, NotFound
+from catalog.settings import Settings
+from catalog.store.catalog_repo import CatalogRepository
+from catalog.store.proposals_repo import ProposalRepository
+from retrieval.join_paths import JOIN_MODES, ColumnRef
+from retrieval.linked_schema import Dependency
+from retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
+from retrieval.retriever import ColumnRetriever
+
+
+class RankedColumn(BaseModel):
+    column: str
+    score: float
+    normalised: float
+    selected: bool
+
+
+def _ref(text: str) -> ColumnRef:
+    table, column = text.strip().rsplit(".", 1)
+    return table, column
+
+
+class LinkingService:
+    def __init__(self, settings: Settings, catalog: CatalogRepository, proposals: ProposalRepository) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.proposals = proposals
+        self._linker: Linker | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def linker(self) -> Linker:
+        """The newest activated retriever (or the zero-shot one), loaded on first use."""
+        with self._lock:
+            if self._linker is None:
+                retriever = ColumnRetriever.open(self.settings.data_dir)
+                self._linker = Linker(retriever, LinkerSettings(value_matching=self.settings.value_matching))
+            return self._linker
+
+    def reload(self) -> None:
+        """Pick up a newly activated retriever model."""
+        with self._lock:
+            self._linker = None
+
+    def context(self, database: str) -> DatabaseContext:
+        info = self.catalog.get_database(database)
+        if info is None:
+            raise NotFound(f"database {database!r} is not registered")
+        store = self.catalog.store
+        version = store.read(
+            "MATCH (d:Database {key: $db}) OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
+            "OPTIONAL MATCH (q:QueryExample {database: $db}) "
+            "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples",
+            db=database,
+        )[0]
+        columns, _ = self.catalog.list_columns(database, None, 0, 10**9)
+        tables, _ = self.catalog.list_tables(database, 0, 10**9)
+        log_joins = store.read(
+            "MATCH (a:Table {database: $db})-[e:RELATED_TO {source: 'log'}]->(:Table) RETURN e.via AS via", db=database
+        )
+        return DatabaseContext(
+            database=database,
+            dialect=info.dialect,
+            version=f"{version['ingested']}/{version['revisions']}/{version['examples']}",
+            columns=[
+                ContextColumn(
+                    table=c.table, name=c.name, data_type=c.data_type, description=c.description,
+                    value_explanation=c.value_explanation, examples=c.examples, match_values=c.match_values,
+                    is_pk=c.is_pk,
+                )
+                for c in columns
+            ],
+            foreign_keys=[((f.table, f.column), (f.ref_table, f.ref_column)) for f in self.catalog.foreign_keys(database)],
+            log_joins=[tuple(_ref(side) for side in row["via"].split(" = ", 1)) for row in log_joins],
+            table_descriptions={t.name: t.description for t in tables if t.description},
+            dependencies=[Dependency(**{k: v for k, v in d.items() if k != "source"})
+                          for d in self.proposals.dependencies(database)],
+        )
+
+    def link(self, database: str, question: str, evidence: str | None = None, mode: str | None = None) -> LinkResult:
+        if mode is not None and mode not in JOIN_MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(JOIN_MODES)}", {"field": "mode"})
+        return self.linker.link(self.context(database), question, evidence, mode)  # type: ignore[arg-type]
+
+    def rank(self, database: str, question: str) -> list[RankedColumn]:
+        context = self.context(database)
+        linker = self.linker
+        linker.prepare(context)
+        ranked = linker.retriever.rank(database, question)
+        selected = {s.key for s in linker.retriever.retrieve(database, question)}
+        return [RankedColumn(column=s.key, score=s.score, normalised=s.normalised, selected=s.key in selected)
+                for s in ranked]
+
