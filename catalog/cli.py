@@ -20,6 +20,8 @@ from catalog.container import Container
 from catalog.errors import CatalogError
 from catalog.model import JobInfo, JobState, Role
 from catalog.settings import Settings
+from generation.answer import AskRequest, AskResult
+from generation.llm.cli import app as llm_app
 from generation.momq.cli import app as momq_app
 
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
@@ -29,6 +31,7 @@ logs_app = typer.Typer(help="Historical question→SQL logs.", no_args_is_help=T
 app.add_typer(db_app, name="db")
 app.add_typer(logs_app, name="logs")
 app.add_typer(momq_app, name="momq")
+app.add_typer(llm_app, name="llm")
 app.add_typer(keys_app, name="keys")
 
 console = Console()
@@ -180,6 +183,39 @@ def search(query: str, database: str | None = None, limit: int = 20) -> None:
         for hit in container.browser.search(query, database, None, limit):
             where = f"{hit.database}.{hit.table}" + (f".{hit.column}" if hit.column else "")
             console.print(f"{hit.score:.2f} {hit.kind:6} {where}  {hit.description or ''}")
+
+
+@app.command()
+def ask(
+    database: str,
+    question: str,
+    evidence: str | None = None,
+    execute: bool = typer.Option(True, help="run the SQL (read-only, capped) and print rows"),
+    mode: str = typer.Option("auto", help="auto, fast or full (least-to-most)"),
+) -> None:
+    """Answer a question with SQL from the catalogue and the configured LLM."""
+    with _container() as container:
+        with console.status("thinking…"):
+            result = container.answering.ask(
+                database, AskRequest(question=question, evidence=evidence, execute=execute, mode=mode)  # type: ignore[arg-type]
+            )
+        _print_answer(question, result)
+
+
+def _print_answer(question: str, result: AskResult) -> None:
+    console.print(f"[bold]Q:[/bold] {question}")
+    if result.refused:
+        console.print(f"[yellow]refused:[/yellow] {result.refused}")
+        return
+    console.print(f"[bold]SQL[/bold] ({result.mode}, {result.retries} retries, {result.model}): {result.sql}")
+    if result.error:
+        console.print(f"[red]error:[/red] {result.error}")
+    if result.rows is not None:
+        grid = Table(*(result.columns or []))
+        for row in result.rows[:20]:
+            grid.add_row(*(str(v) for v in row))
+        console.print(grid)
+    console.print(f"timings: {result.timings_s}")
 
 
 @app.command()

@@ -23,6 +23,7 @@ from catalog.store.proposals_repo import ProposalRepository
 
 
 if TYPE_CHECKING:
+    from catalog.services.answering import AskService
     from generation.llm.base import ChatModel
     from retrieval.sentence import SentenceEmbedder
 
@@ -48,6 +49,7 @@ class Container:
         self.linking = LinkingService(settings, self.catalog, self.proposals_repo)
         self._llm: ChatModel | None = None
         self._embedder: SentenceEmbedder | None = None
+        self._answering: AskService | None = None
 
     @property
     def llm(self) -> ChatModel:
@@ -57,6 +59,14 @@ class Container:
 
             self._llm = make_chat_model(self.settings)
         return self._llm
+
+    @property
+    def answering(self) -> AskService:
+        if self._answering is None:
+            from catalog.services.answering import AskService
+
+            self._answering = AskService(self.settings, self.linking, self.secrets, self.store, self.llm, self.embedder)
+        return self._answering
 
     @property
     def embedder(self) -> SentenceEmbedder:
@@ -77,4 +87,6 @@ class Container:
 
     def close(self) -> None:
         self.runner.shutdown()
+        if self._llm is not None:
+            self._llm.close()
         self._opened.close()

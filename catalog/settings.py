@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     knowledge_auto_approve: bool = False
     knowledge_redundant_similarity: float = 0.85
 
+    # Answering: generated SQL runs read-only with a timeout and a row cap.
+    ask_row_cap: int = 200
+    ask_timeout_s: float = 15.0
+
     # Linking: value matching over sampled values adds matched columns and literal hints.
     value_matching: bool = True
 

@@ -22,3 +22,5 @@ fi
 # torch is pinned to the CPU build (2.13.0): installed first so nothing pulls a CUDA build.
 .venv/bin/python -m pip install --quiet "torch==2.13.0"
 .venv/bin/python -m pip install --quiet -e ".[dev]"
+# The embedded LLM (llama-cpp-python compiles once; pip caches the wheel) and its GGUF.
+bash scripts/setup_llm.sh

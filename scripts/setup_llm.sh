@@ -3,9 +3,9 @@
 # the GGUF itself under $SCHEMAKG_DATA_DIR/models/llm. Idempotent: a second run installs nothing.
 #   scripts/setup_llm.sh              the 0.5B model (the default, ~470 MiB)
 #   scripts/setup_llm.sh --with-1.5b  also the 1.5B model (~1.1 GiB)
-# llama-cpp-python has no binary wheel here: pip compiles llama.cpp (~9 min with one compile job on
-# 2 cores; pip caches the wheel, so later venvs reuse it). One job by default, so the machine stays
-# usable; set CMAKE_BUILD_PARALLEL_LEVEL to use more cores.
+# llama-cpp-python has no binary wheel here: pip compiles llama.cpp, about 15 min with one compile job
+# (the default, so the machine stays usable) while the other core is busy; CMAKE_BUILD_PARALLEL_LEVEL=2
+# on an idle machine takes about 4.5 min. pip caches the wheel, so later venvs skip the compile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -21,9 +21,17 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 _names = itertools.count()
 
 
+# The GGUF that scripts/setup_llm.sh builds: tests share it rather than rebuild 0.5 GB per data dir.
+LOCAL_GGUF = Path(__file__).resolve().parents[1] / ".schemakg" / "models" / "llm" / "qwen2.5-coder-0.5b.gguf"
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(data_dir=tmp_path_factory.mktemp("schemakg-data"), admin_key=ADMIN_KEY)
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("schemakg-data"),
+        admin_key=ADMIN_KEY,
+        llm_model_path=LOCAL_GGUF if LOCAL_GGUF.exists() else None,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,9 @@ def _complete_knowledge(container: Container, reporter: JobReporter, payload: di
             payload["database"], payload.get("limit"), payload.get("only_new", True), reporter.progress
         )
     except LLMError as exc:
-        raise TransientTaskError(exc.message) from exc
+        if exc.transient:
+            raise TransientTaskError(exc.message) from exc
+        raise TaskFailed(exc.message) from exc
     if container.settings.knowledge_auto_approve:
         for proposal in created:
             container.proposals.approve(proposal.id, "auto-approve")

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from catalog.api.errors import BodySizeLimit, install_error_handlers
-from catalog.api.routers import catalog, databases, knowledge, linking, misc
+from catalog.api.routers import ask, catalog, databases, knowledge, linking, misc
 from catalog.container import Container
 from catalog.settings import Settings
 
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(catalog.router)
     app.include_router(knowledge.router)
     app.include_router(linking.router)
+    app.include_router(ask.router)
     return app

@@ -1,0 +1,140 @@
+"""The chat port every LLM backend implements, its errors, and per-client token accounting.
+
+Knowledge completion, evidence and SQL generation talk to a ``ChatModel`` only, so the
+embedded llama.cpp model, an OpenAI-compatible endpoint and the MoMQ server are interchangeable.
+Errors say whether trying again later can help (``LLMError.transient``), so Celery tasks can
+retry with backoff exactly the failures worth retrying.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+JSON_INSTRUCTION = (Path(__file__).parent / "templates" / "json_instruction.txt").read_text().strip()
+
+
+class LLMError(RuntimeError):
+    """A chat call failed. Messages never carry credentials."""
+
+    transient = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class TransientLLMError(LLMError):
+    """Worth retrying later: connection failure, timeout, rate limit, server error."""
+
+    transient = True
+
+
+class LLMTimeout(TransientLLMError):
+    """No answer within the configured timeout."""
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ChatResult(BaseModel):
+    text: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_s: float
+    finish_reason: str | None = None  # "length": cut off at max_tokens (a JSON reply is then incomplete)
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.completion_tokens / self.latency_s if self.latency_s > 0 else 0.0
+
+
+class Usage(BaseModel):
+    """Running totals over one client's successful calls."""
+
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_s: float = Field(default=0.0, description="summed wall time of the calls")
+
+
+class ChatModel(ABC):
+    """One chat-completion client. Safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._usage = Usage()
+        self._usage_lock = threading.Lock()
+
+    @property
+    @abstractmethod
+    def model_name(self) -> str: ...
+
+    @property
+    def usage(self) -> Usage:
+        with self._usage_lock:
+            return self._usage.model_copy()
+
+    def chat(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_mode: bool = False,
+        stop: list[str] | None = None,
+    ) -> ChatResult:
+        """Complete a conversation; ``json_mode`` asks for one JSON value (parse it with ``json_output``)."""
+        if not messages:
+            raise ValueError("a chat needs at least one message")
+        if max_tokens < 1:
+            raise ValueError("max_tokens must be at least 1")
+        if json_mode:
+            messages = with_json_instruction(messages)
+        result = self._complete(
+            messages, max_tokens=max_tokens, temperature=temperature, json_mode=json_mode, stop=stop
+        )
+        with self._usage_lock:
+            self._usage = Usage(
+                calls=self._usage.calls + 1,
+                prompt_tokens=self._usage.prompt_tokens + result.prompt_tokens,
+                completion_tokens=self._usage.completion_tokens + result.completion_tokens,
+                latency_s=self._usage.latency_s + result.latency_s,
+            )
+        return result
+
+    @abstractmethod
+    def _complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_mode: bool,
+        stop: list[str] | None,
+    ) -> ChatResult:
+        """The backend call; raise ``LLMError`` subclasses only."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections or model memory."""
+
+
+def with_json_instruction(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Tell the model to answer in JSON unless the prompt already asks for it.
+
+    Servers that accept ``response_format`` still need this (OpenAI rejects JSON mode when no
+    message mentions JSON), and servers that ignore it (the MoMQ server) rely on it alone.
+    """
+    if any("json" in message.content.lower() for message in messages):
+        return messages
+    if messages[0].role == "system":
+        system = ChatMessage(role="system", content=f"{messages[0].content}\n\n{JSON_INSTRUCTION}")
+        return [system, *messages[1:]]
+    return [ChatMessage(role="system", content=JSON_INSTRUCTION), *messages]

@@ -1,0 +1,86 @@
+"""``ChatModel`` running a GGUF model in-process with llama.cpp (``llama-cpp-python``): the embedded default.
+
+The prompt is laid out by llama-cpp's chat handler from the chat template stored in the GGUF
+(Qwen's, for the packaged models). One ``Llama`` object holds one KV cache and is not
+thread-safe, so generations are serialised by a lock; llama-cpp keeps the cache of the previous
+prompt and reuses its longest common prefix, which makes repeated system prompts cheap.
+JSON mode constrains decoding with llama-cpp's JSON grammar, so the reply is JSON by
+construction (unless cut off at ``max_tokens``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from generation.llm.base import ChatMessage, ChatModel, ChatResult, LLMError
+
+
+class LlamaChatModel(ChatModel):
+    def __init__(self, model_path: Path, *, name: str | None = None, n_threads: int, n_ctx: int, seed: int) -> None:
+        super().__init__()
+        try:
+            from llama_cpp import Llama
+        except ImportError as exc:
+            raise LLMError("llama-cpp-python is not installed; run scripts/setup_llm.sh") from exc
+        if not model_path.is_file():
+            raise LLMError(f"no model file at {model_path}; run `schemakg llm prepare`")
+        self._name = name or model_path.stem
+        self._seed = seed
+        self._lock = threading.Lock()
+        started = time.perf_counter()
+        try:
+            self._llama = Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                n_threads_batch=n_threads,
+                seed=seed,
+                verbose=False,
+            )
+        except ValueError as exc:  # llama-cpp's way of saying the file would not load
+            raise LLMError(f"cannot load {model_path}: {exc}") from exc
+        self.load_s = time.perf_counter() - started
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    def _complete(
+        self,
+        messages: list[ChatMessage],
+        *,
+        max_tokens: int,
+        temperature: float,
+        json_mode: bool,
+        stop: list[str] | None,
+    ) -> ChatResult:
+        with self._lock:
+            started = time.perf_counter()
+            try:
+                response = self._llama.create_chat_completion(
+                    messages=[message.model_dump() for message in messages],  # type: ignore[misc]
+                    max_tokens=max_tokens,
+                    temperature=temperature,
+                    stop=stop or [],
+                    seed=self._seed,  # with temperature 0 decoding is greedy; the seed fixes sampling otherwise
+                    response_format={"type": "json_object"} if json_mode else None,
+                )
+            except ValueError as exc:  # e.g. the prompt does not fit the context window
+                raise LLMError(f"{self._name}: {exc}") from exc
+            latency_s = time.perf_counter() - started
+        choice = response["choices"][0]  # type: ignore[index]
+        usage = response["usage"]  # type: ignore[index]
+        return ChatResult(
+            text=choice["message"]["content"] or "",
+            model=self._name,
+            prompt_tokens=usage["prompt_tokens"],
+            completion_tokens=usage["completion_tokens"],
+            latency_s=latency_s,
+            finish_reason=choice["finish_reason"],
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._llama.close()

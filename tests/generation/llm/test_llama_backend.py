@@ -1,0 +1,86 @@
+"""The embedded backend with the real packaged Qwen2.5-Coder-0.5B model, run by llama.cpp.
+
+The GGUF is the one ``schemakg llm prepare`` builds under the configured data directory (shared
+with it, so the ~470 MiB file is written once, not per test run). Skips when llama-cpp-python or
+the model parts are not installed; scripts/setup_llm.sh installs both.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from pydantic import BaseModel
+
+from catalog.settings import Settings
+from generation.llm.base import ChatMessage, ChatResult, LLMError
+from generation.llm.json_output import extract_json_as
+from generation.llm.llama_backend import LlamaChatModel
+from generation.llm.model_files import ModelFilesError, ensure_gguf
+
+MODEL = "qwen2.5-coder-0.5b"
+SINGERS = "How many singers are from France? Table singer(singer_id, name, country). Reply with SQL only."
+
+pytestmark = pytest.mark.slow
+
+
+class ColumnRef(BaseModel):
+    table: str
+    column: str
+
+
+@pytest.fixture(scope="module")
+def qwen() -> Iterator[LlamaChatModel]:
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (scripts/setup_llm.sh installs it)")
+    try:
+        path = ensure_gguf(MODEL, Settings().llm_models_dir)
+    except ModelFilesError as exc:
+        pytest.skip(f"{MODEL} is not available: {exc.message}")
+    model = LlamaChatModel(path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0)
+    yield model
+    model.close()
+
+
+def _ask(model: LlamaChatModel, content: str, *, max_tokens: int, json_mode: bool = False) -> ChatResult:
+    messages = [ChatMessage(role="user", content=content)]
+    return model.chat(messages, max_tokens=max_tokens, temperature=0.0, json_mode=json_mode)
+
+
+def test_answers_a_text_to_sql_question_deterministically(qwen: LlamaChatModel) -> None:
+    first = _ask(qwen, SINGERS, max_tokens=64)
+    sql = first.text.lower()
+    assert "select" in sql and "count" in sql and "france" in sql, first.text
+    assert first.model == MODEL and first.prompt_tokens > 20 and 0 < first.completion_tokens <= 64
+    assert _ask(qwen, SINGERS, max_tokens=64).text == first.text
+
+
+def test_json_mode_returns_parseable_json(qwen: LlamaChatModel) -> None:
+    result = _ask(
+        qwen,
+        "Table singer(singer_id, name, country). Which table and column hold a singer's country? "
+        'Answer as {"table": ..., "column": ...}.',
+        max_tokens=48,
+        json_mode=True,
+    )
+    assert extract_json_as(result.text, ColumnRef) == ColumnRef(table="singer", column="country"), result.text
+
+
+def test_concurrent_calls_are_serialised_and_counted(qwen: LlamaChatModel) -> None:
+    before = qwen.usage.calls
+    answers: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(_ask(qwen, "Say OK.", max_tokens=4).text)) for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 2 and answers[0] == answers[1]
+    assert qwen.usage.calls == before + 2
+
+
+def test_a_prompt_longer_than_the_context_is_a_permanent_error(qwen: LlamaChatModel) -> None:
+    with pytest.raises(LLMError, match="context window") as caught:
+        _ask(qwen, "column " * 1500, max_tokens=4)
+    assert not caught.value.transient
