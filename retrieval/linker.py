@@ -118,9 +118,6 @@ class Linker:
         for ref in plan.join_columns:
             if ref in by_ref:
                 chosen.setdefault(ref, _linked(by_ref[ref], score=0.0)).join_key = True
-        for (table, name), column in by_ref.items():
-            if column.is_pk and table in plan.tables:
-                chosen.setdefault((table, name), _linked(column, score=0.0))
         order = {t: i for i, t in enumerate(plan.tables)}
         columns = sorted(chosen.values(), key=lambda c: (order.get(c.table, len(order)), -c.score))
         schema = LinkedSchema(
