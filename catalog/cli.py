@@ -28,6 +28,8 @@ app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to
 db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 logs_app = typer.Typer(help="Historical question→SQL logs.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluation on Spider-format files (DESIGN.md contracts).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 app.add_typer(db_app, name="db")
 app.add_typer(logs_app, name="logs")
 app.add_typer(momq_app, name="momq")
@@ -216,6 +218,76 @@ def _print_answer(question: str, result: AskResult) -> None:
             grid.add_row(*(str(v) for v in row))
         console.print(grid)
     console.print(f"timings: {result.timings_s}")
+
+
+def _progress_bar(title: str) -> tuple[Progress, Callable[[int, int], None]]:
+    progress = Progress(TextColumn(f"[bold]{title}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=console)
+    task = progress.add_task(title, total=None)
+    return progress, lambda done, total: progress.update(task, completed=done, total=total)
+
+
+def _write_report(report: dict[str, object], json_out: Path | None) -> None:
+    import json
+
+    text = json.dumps(report, indent=2)
+    console.print(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
+@eval_app.command("linking")
+def eval_linking(
+    tables: Path = typer.Option(..., help="Spider-format tables.json"),
+    questions: Path = typer.Option(..., help="Spider-format questions (question, query|SQL, db_id, evidence?)"),
+    db_dir: Path | None = typer.Option(None, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"),
+    json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
+    predictions: Path | None = typer.Option(None, help="one JSON line per question"),
+    mode: str = typer.Option("force-union", help="join mode"),
+    limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
+    seed: int = 0,
+) -> None:
+    """Table/column recall, precision, F1, F6, EMR and latency of schema linking."""
+    from catalog.services.evaluation import EvalCatalogue, evaluate_linking, load_json, sample_indices
+
+    rows = load_json(questions)
+    rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
+    with _container() as container:
+        catalogue = EvalCatalogue(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        progress, update = _progress_bar("linking")
+        with progress:
+            report = evaluate_linking(container, rows, catalogue, mode, predictions, update)
+        _write_report(report, json_out)
+
+
+@eval_app.command("sql")
+def eval_sql(
+    tables: Path = typer.Option(..., help="Spider-format tables.json"),
+    questions: Path = typer.Option(..., help="Spider-format questions"),
+    db_dir: Path = typer.Option(..., help="DIR/<db_id>/<db_id>.sqlite"),
+    limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
+    seed: int = 0,
+    json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
+    predictions: Path | None = typer.Option(None, help="one JSON line per question; reruns skip done ones"),
+    kg_schema: bool = typer.Option(True, help="link first (off: the full schema)"),
+    evidence: bool = typer.Option(True, help="generate evidence when the question has none"),
+    log_examples: int = typer.Option(3, help="similar past questions from the catalogue's log"),
+    max_retries: int = typer.Option(2, help="execution-guided retries"),
+) -> None:
+    """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
+    from catalog.services.evaluation import EvalCatalogue, evaluate_sql, load_json, sample_indices
+    from generation.answer import AskOptions
+
+    rows = load_json(questions)
+    options = AskOptions(use_kg_schema=kg_schema, generate_evidence=evidence, log_examples=log_examples,
+                         max_retries=max_retries, row_cap=100_000)
+    with _container() as container:
+        catalogue = EvalCatalogue(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        progress, update = _progress_bar("answering")
+        with progress:
+            report = evaluate_sql(container, rows, catalogue, sample_indices(len(rows), limit, seed), options,
+                                  predictions, update)
+        _write_report(report, json_out)
 
 
 @app.command()

@@ -1,0 +1,236 @@
+"""Evaluation through the product's own paths: every database an evaluation meets is registered
+and ingested into the catalogue (from ``DIR/<db>/<db>.sqlite``, or an empty SQLite database
+built from ``tables.json``), then questions go through linking or answering like any request.
+Gold links come from the gold SQL with the same resolver the query-log ingestion uses.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from catalog.container import Container
+from catalog.model import valid_name
+from generation.answer import AskOptions, AskRequest
+from generation.guard import GuardError, execute
+from generation.result_compare import orders_result, results_match
+from ingest.sampling import SamplingBounds
+from ingest.schema_ingest import ingest_schema
+from ingest.sources import SourceDatabase
+from ingest.sql_links import SchemaNames, SqlParseError, sql_links
+from retrieval.linking_eval import column_metrics, latency_metrics, table_metrics
+
+Progress = Callable[[int, int], None]
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def question_sql(row: dict[str, Any]) -> str:
+    return str(row.get("query") or row.get("SQL") or "")
+
+
+def _ddl(raw: dict[str, Any]) -> list[str]:
+    """CREATE TABLE statements (with keys) for a Spider ``tables.json`` entry."""
+    tables = raw["table_names_original"]
+    columns = raw["column_names_original"]
+    types = raw["column_types"]
+    pks = {i for pk in raw["primary_keys"] for i in (pk if isinstance(pk, list) else [pk])}
+    statements = []
+    for t_index, table in enumerate(tables):
+        lines = []
+        mine = [i for i, (t, _) in enumerate(columns) if t == t_index]
+        for i in mine:
+            sql_type = {"number": "NUMERIC", "time": "TEXT", "boolean": "INTEGER"}.get(types[i], "TEXT")
+            lines.append(f'"{columns[i][1]}" {sql_type}')
+        table_pks = [columns[i][1] for i in mine if i in pks]
+        if table_pks:
+            lines.append("PRIMARY KEY (" + ", ".join(f'"{c}"' for c in table_pks) + ")")
+        for src, dst in raw["foreign_keys"]:
+            if columns[src][0] == t_index:
+                lines.append(f'FOREIGN KEY ("{columns[src][1]}") REFERENCES "{tables[columns[dst][0]]}" ("{columns[dst][1]}")')
+        statements.append(f'CREATE TABLE "{table}" ({", ".join(lines)})')
+    return statements
+
+
+def schema_names(raw: dict[str, Any]) -> SchemaNames:
+    tables = raw["table_names_original"]
+    by_table: dict[str, list[str]] = {t: [] for t in tables}
+    for t_index, name in raw["column_names_original"]:
+        if t_index >= 0:
+            by_table[tables[t_index]].append(name)
+    return SchemaNames(by_table)
+
+
+class EvalCatalogue:
+    """Registers and ingests (once) each evaluation database under the name ``eval-<db_id>``."""
+
+    def __init__(self, container: Container, tables: dict[str, dict[str, Any]], db_dir: Path | None) -> None:
+        self.container = container
+        self.tables = tables
+        self.db_dir = db_dir
+        self._names: dict[str, SchemaNames] = {}
+
+    def sqlite_path(self, db_id: str) -> Path:
+        if self.db_dir is not None:
+            path = self.db_dir / db_id / f"{db_id}.sqlite"
+            if path.exists():
+                return path
+        path = self.container.settings.data_dir / "eval" / "empty" / f"{db_id}.sqlite"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path)
+            for statement in _ddl(self.tables[db_id]):
+                conn.execute(statement)
+            conn.commit()
+            conn.close()
+        return path
+
+    def ensure(self, db_id: str) -> str:
+        name = f"eval-{db_id}"[:64]
+        if not valid_name(name):
+            raise ValueError(f"database id {db_id!r} cannot be a catalogue name")
+        if self.container.catalog.get_database(name) is None:
+            url = f"sqlite:///{self.sqlite_path(db_id)}"
+            self.container.databases.register(name, url)
+            source = SourceDatabase(url)
+            try:
+                ingest_schema(self.container.catalog, source, name, SamplingBounds(row_budget=2000))
+            finally:
+                source.dispose()
+        return name
+
+    def names(self, db_id: str) -> SchemaNames:
+        if db_id not in self._names:
+            self._names[db_id] = schema_names(self.tables[db_id])
+        return self._names[db_id]
+
+    def gold(self, row: dict[str, Any]) -> tuple[set[str], set[str]]:
+        try:
+            links = sql_links(question_sql(row), self.names(row["db_id"]), "sqlite")
+        except SqlParseError:
+            return set(), set()
+        return set(links.tables), {f"{t}.{c}" for t, c in links.columns}
+
+
+def evaluate_linking(
+    container: Container,
+    questions: list[dict[str, Any]],
+    catalogue: EvalCatalogue,
+    mode: str | None,
+    predictions: Path | None,
+    progress: Progress,
+) -> dict[str, Any]:
+    predicted_tables, predicted_columns, gold_tables, gold_columns, latencies = [], [], [], [], []
+    lines = []
+    for index, row in enumerate(questions):
+        name = catalogue.ensure(row["db_id"])
+        context = container.linking.context(name)
+        container.linking.linker.prepare(context)
+        started = time.perf_counter()
+        result = container.linking.linker.link(context, row["question"], row.get("evidence") or None, mode)  # type: ignore[arg-type]
+        latencies.append((time.perf_counter() - started) * 1000)
+        tables, columns = set(result.schema_.tables), set(result.schema_.column_refs())
+        gold_t, gold_c = catalogue.gold(row)
+        predicted_tables.append(tables)
+        predicted_columns.append(columns)
+        gold_tables.append(gold_t)
+        gold_columns.append(gold_c)
+        lines.append({"index": index, "db_id": row["db_id"], "tables": result.schema_.tables,
+                      "columns": result.schema_.column_refs()})
+        progress(index + 1, len(questions))
+    if predictions is not None:
+        predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return {
+        "n": len(questions),
+        **table_metrics(predicted_tables, gold_tables),
+        **column_metrics(predicted_columns, gold_columns),
+        **latency_metrics(latencies),
+    }
+
+
+def sample_indices(total: int, limit: int | None, seed: int) -> list[int]:
+    if not limit or limit >= total:
+        return list(range(total))
+    return sorted(random.Random(seed).sample(range(total), limit))
+
+
+def _done(predictions: Path | None) -> dict[int, dict[str, Any]]:
+    if predictions is None or not predictions.exists():
+        return {}
+    done = {}
+    for line in predictions.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            done[int(record["index"])] = record
+    return done
+
+
+def evaluate_sql(
+    container: Container,
+    questions: list[dict[str, Any]],
+    catalogue: EvalCatalogue,
+    indices: Iterable[int],
+    options: AskOptions,
+    predictions: Path | None,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Execution accuracy; results are appended per question, so a rerun skips what is done."""
+    indices = list(indices)
+    done = _done(predictions)
+    handle = open(predictions, "a") if predictions is not None else None
+    try:
+        for count, index in enumerate(indices, start=1):
+            if index not in done:
+                done[index] = _judge(container, questions[index], index, catalogue, options)
+                if handle is not None:
+                    handle.write(json.dumps(done[index]) + "\n")
+                    handle.flush()
+            progress(count, len(indices))
+    finally:
+        if handle is not None:
+            handle.close()
+    records = [done[i] for i in indices]
+    by_difficulty: dict[str, list[bool]] = defaultdict(list)
+    for index, record in zip(indices, records, strict=True):
+        by_difficulty[str(questions[index].get("difficulty") or "unknown")].append(bool(record["correct"]))
+    return {
+        "n": len(records),
+        "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
+        "executable_rate": float(np.mean([r["executable"] for r in records])) if records else 0.0,
+        "by_difficulty": {k: {"n": len(v), "execution_accuracy": float(np.mean(v))} for k, v in sorted(by_difficulty.items())},
+        "latency_s_p50": float(np.median([r["latency_s"] for r in records])) if records else 0.0,
+    }
+
+
+def _judge(
+    container: Container, row: dict[str, Any], index: int, catalogue: EvalCatalogue, options: AskOptions
+) -> dict[str, Any]:
+    name = catalogue.ensure(row["db_id"])
+    started = time.perf_counter()
+    result = container.answering.ask(
+        name, AskRequest(question=row["question"], evidence=row.get("evidence") or None, execute=True), options
+    )
+    latency = time.perf_counter() - started
+    executable = result.sql is not None and result.error is None and result.rows is not None
+    correct = False
+    if executable:
+        source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
+        try:
+            gold = execute(source, question_sql(row), options.timeout_s, options.row_cap)
+            correct = results_match(result.rows or [], gold.rows, orders_result(question_sql(row)))
+        except GuardError:
+            correct = False
+        finally:
+            source.dispose()
+    return {"index": index, "db_id": row["db_id"], "sql": result.sql, "correct": correct, "executable": executable,
+            "latency_s": round(latency, 3), "retries": result.retries, "error": result.error}
