@@ -23,6 +23,7 @@ from catalog.settings import Settings
 from generation.answer import AskRequest, AskResult
 from generation.llm.cli import app as llm_app
 from generation.momq.cli import app as momq_app
+from retrieval.cli import app as retriever_app
 
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
 db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
@@ -34,10 +35,16 @@ app.add_typer(db_app, name="db")
 app.add_typer(logs_app, name="logs")
 app.add_typer(momq_app, name="momq")
 app.add_typer(llm_app, name="llm")
+app.add_typer(retriever_app, name="retriever")
 app.add_typer(keys_app, name="keys")
 
 console = Console()
 SAMPLE_DATABASE = "hr"
+DEMO_QUESTIONS = (
+    "How many employees are there?",
+    "What is the highest salary of any employee?",
+    "How many employees work in the Finance department?",
+)
 
 
 def sample_database_path() -> Path:
@@ -291,7 +298,7 @@ def eval_sql(
 
 
 @app.command()
-def demo(port: int = 0) -> None:
+def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the sample a few questions")) -> None:
     """The main job on embedded defaults: start the service, ingest the sample database over HTTP, show it."""
     from catalog.api.app import create_app
 
@@ -324,6 +331,13 @@ def demo(port: int = 0) -> None:
                 _print_catalogue(container, SAMPLE_DATABASE)
                 hits = http.get("/search", params={"q": "salary", "database": SAMPLE_DATABASE}).json()
                 console.print("[bold]search 'salary'[/bold]: " + ", ".join(f"{h['table']}.{h['column']}" for h in hits))
+                if questions:
+                    console.print(f"[bold]asking {len(DEMO_QUESTIONS)} questions with the local model[/bold]")
+                    for question in DEMO_QUESTIONS:
+                        with console.status(f"answering: {question}"):
+                            answer = http.post(f"/databases/{SAMPLE_DATABASE}/ask", json={"question": question})
+                        answer.raise_for_status()
+                        _print_answer(question, AskResult(**answer.json()))
         finally:
             container.keys.delete(admin.id)
             server.should_exit = True

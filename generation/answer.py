@@ -9,7 +9,7 @@ import re
 import time
 from pathlib import Path
 from string import Template
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sqlglot
 from pydantic import BaseModel, Field
@@ -22,7 +22,9 @@ from generation.schema_render import fit_to_budget, render
 from ingest.sources import SourceDatabase
 from ingest.sql_links import SchemaNames
 from retrieval.linked_schema import LinkedSchema
-from retrieval.linker import DatabaseContext, LinkResult
+
+if TYPE_CHECKING:
+    from retrieval.linker import DatabaseContext, LinkResult
 
 _TEMPLATES = Path(__file__).parent / "templates"
 EVIDENCE = Template((_TEMPLATES / "evidence.txt").read_text())

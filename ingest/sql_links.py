@@ -64,7 +64,7 @@ def sql_links(sql: str, names: SchemaNames, dialect: str = "sqlite") -> SqlLinks
         raise SqlParseError(f"expected one statement, found {len(statements)}")
     tree = statements[0]
     if dialect == "sqlite":
-        _quoted_non_columns_to_literals(tree, names)
+        quoted_non_columns_to_literals(tree, names.all_columns)
     for ident in tree.find_all(exp.Identifier):
         ident.set("this", ident.name.lower())
         ident.set("quoted", True)
@@ -77,7 +77,9 @@ def sql_links(sql: str, names: SchemaNames, dialect: str = "sqlite") -> SqlLinks
     return _collect(tree, names)
 
 
-def _quoted_non_columns_to_literals(tree: exp.Expression, names: SchemaNames) -> None:
+def quoted_non_columns_to_literals(tree: exp.Expression, known_names: set[str]) -> exp.Expression:
+    """SQLite reads a double-quoted token that names nothing as a string ("USA"); make such
+    tokens explicit string literals so other dialects and the resolver agree."""
     aliases = {a.alias.lower() for a in tree.find_all(exp.Alias)} | {
         t.alias.lower() for t in tree.find_all(exp.Table) if t.alias
     }
@@ -87,10 +89,11 @@ def _quoted_non_columns_to_literals(tree: exp.Expression, names: SchemaNames) ->
             isinstance(ident, exp.Identifier)
             and ident.quoted
             and not col.table
-            and ident.name.lower() not in names.all_columns
+            and ident.name.lower() not in known_names
             and ident.name.lower() not in aliases
         ):
             col.replace(exp.Literal.string(ident.name))
+    return tree
 
 
 def _collect(tree: exp.Expression, names: SchemaNames) -> SqlLinks:

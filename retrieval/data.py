@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel
-from sqlglot.errors import SqlglotError
+from ingest.sql_links import SqlParseError
 
 from retrieval.docs import ColumnDoc
 from retrieval.gold import gold_links
@@ -146,7 +147,7 @@ class QueryLogSource(QuestionSource):
         return self._db_dir
 
 
-BUILTIN_SOURCES: dict[str, type[SpiderTrain] | type[BirdTrain]] = {
+BUILTIN_SOURCES: dict[str, Callable[[Path], QuestionSource]] = {
     SpiderTrain.name: SpiderTrain,
     BirdTrain.name: BirdTrain,
     SpiderSynTrain.name: SpiderSynTrain,
@@ -161,17 +162,33 @@ def builtin_sources(names: Sequence[str], corpus_dir: Path) -> list[QuestionSour
     return [BUILTIN_SOURCES[n](corpus_dir) for n in names]
 
 
-def label(source: QuestionSource) -> list[LabelledQuestion]:
-    """Gold links for every pair; pairs whose SQL does not parse or names unknown schema elements are dropped."""
+GOLD_RULES_VERSION = 1  # bump when retrieval.gold changes: cached labels are keyed by it
+
+
+def label(source: QuestionSource, cache_dir: Path | None = None) -> list[LabelledQuestion]:
+    """Gold links for every pair; pairs whose SQL does not parse or names unknown schema elements are dropped.
+
+    sqlglot takes ~1 minute for the benchmark sets on a busy CPU, so results are cached under
+    ``cache_dir`` keyed by the pairs, the schemas and the rules version.
+    """
+    pairs = list(source.pairs())
     schemas = source.schemas()
+    path = None
+    if cache_dir is not None:
+        payload = [GOLD_RULES_VERSION, source.name, source.corpus, [p.model_dump() for p in pairs],
+                   {k: v.model_dump() for k, v in sorted(schemas.items())}]
+        digest = hashlib.sha1(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        path = cache_dir / f"labels-{source.name}-{digest}.json"
+        if path.exists():
+            return [LabelledQuestion.model_validate(x) for x in json.loads(path.read_text())]
     out: list[LabelledQuestion] = []
-    for pair in source.pairs():
+    for pair in pairs:
         schema = schemas.get(pair.db_id)
         if schema is None:
             continue
         try:
             links = gold_links(pair.sql, schema)
-        except SqlglotError:
+        except SqlParseError:
             continue
         if links.unresolved:
             continue
@@ -181,6 +198,9 @@ def label(source: QuestionSource) -> list[LabelledQuestion]:
                 columns=[f"{t}.{c}" for t, c in links.columns], tables=links.tables,
             )
         )
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps([q.model_dump() for q in out]))
     return out
 
 
@@ -218,3 +238,12 @@ def subsample(questions: Sequence[LabelledQuestion], limit: int | None, seed: in
         return list(questions)
     keep = set(random.Random(seed).sample(range(len(questions)), limit))
     return [q for i, q in enumerate(questions) if i in keep]
+
+
+def validation_split(
+    sources: Sequence[QuestionSource], val_fraction: float, seed: int, cache_dir: Path | None = None, example_values: int = 3
+) -> tuple[list[LabelledQuestion], dict[str, list[ColumnDoc]]]:
+    """The by-database validation questions (with gold columns) of a training configuration, and their docs."""
+    labelled = [q for s in sources for q in label(s, cache_dir)]
+    _, val = split_by_database(labelled, val_fraction, seed)
+    return [q for q in val if q.columns], column_docs_by_db(sources, example_values)

@@ -10,7 +10,6 @@ of any length.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -55,7 +54,7 @@ class EncoderConfig(BaseModel):
     """Shape and input limits of the towers; stored with every artefact."""
 
     kernel_size: int = 3
-    question_max_len: int = 64
+    question_max_len: int = 96
     column_max_len: int = 32
     max_examples: int = 3
     batch_size: int = 64
@@ -65,6 +64,11 @@ class Encoder(ABC):
     """Port: turns questions and column docs into token vectors for late interaction."""
 
     config: EncoderConfig
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Width of the token vectors."""
 
     @abstractmethod
     def encode_questions(self, questions: Sequence[str]) -> TokenVectors:
@@ -142,6 +146,10 @@ class DualTowerEncoder(nn.Module, Encoder):
         (directory / "encoder.json").write_text(self.config.model_dump_json(indent=2))
         self.tokenizer.save_pretrained(directory / "tokenizer")
 
+    @property
+    def dim(self) -> int:
+        return self.column.cnn.out_channels
+
     def question_vectors(self, questions: Sequence[str]) -> TokenVectors:
         """One padded batch through the question tower (keeps the autograd graph for training)."""
         return self._run(self.question, list(questions), self.config.question_max_len)
@@ -175,8 +183,7 @@ class DualTowerEncoder(nn.Module, Encoder):
         lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         width = max(lengths, default=0)
-        dim = tower.cnn.out_channels
-        vectors = torch.zeros(len(texts), width, dim)
+        vectors = torch.zeros(len(texts), width, self.dim)
         mask = torch.zeros(len(texts), width, dtype=torch.bool)
         for start in range(0, len(order), self.config.batch_size):
             idx = order[start : start + self.config.batch_size]
@@ -205,10 +212,3 @@ def _quiet_loading() -> Iterator[None]:
     finally:
         hf_logging.set_verbosity(level)
         hf_logging.enable_progress_bar()
-
-
-def save_json(path: Path, payload: object) -> None:
-    """Write JSON atomically so a crash never leaves a half-written artefact file."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=2))
-    tmp.replace(path)

@@ -7,7 +7,9 @@ from pydantic import BaseModel, Field
 from retrieval.join_paths import JoinCondition
 
 
-class LinkedColumn(BaseModel):
+class ColumnFacts(BaseModel):
+    """What the catalogue says about a column, as linking and generation use it."""
+
     table: str
     name: str
     data_type: str = ""
@@ -15,6 +17,9 @@ class LinkedColumn(BaseModel):
     value_explanation: str | None = None
     examples: list[str] = Field(default_factory=list)
     is_pk: bool = False
+
+
+class LinkedColumn(ColumnFacts):
     score: float = 0.0
     join_key: bool = False
     value_match: bool = False

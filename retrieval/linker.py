@@ -8,24 +8,20 @@ sources. Join completion then adds the bridging tables and the join keys.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field
 
 from retrieval.docs import ColumnDoc
 from retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
-from retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
-from retrieval.retriever import ColumnRetriever
+from retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
 from retrieval.value_match import ValueIndex
 
+if TYPE_CHECKING:
+    from retrieval.retriever import ColumnRetriever
 
-class ContextColumn(BaseModel):
-    table: str
-    name: str
-    data_type: str = ""
-    description: str | None = None
-    value_explanation: str | None = None
-    examples: list[str] = Field(default_factory=list)
+
+class ContextColumn(ColumnFacts):
     match_values: list[str] = Field(default_factory=list)
-    is_pk: bool = False
 
     def doc(self, database: str) -> ColumnDoc:
         return ColumnDoc(
@@ -136,10 +132,7 @@ class Linker:
 
 
 def _linked(column: ContextColumn, score: float) -> LinkedColumn:
-    return LinkedColumn(
-        table=column.table, name=column.name, data_type=column.data_type, description=column.description,
-        value_explanation=column.value_explanation, examples=column.examples, is_pk=column.is_pk, score=score,
-    )
+    return LinkedColumn(**column.model_dump(exclude={"match_values"}), score=score)
 
 
 def _ms(started: float) -> float:

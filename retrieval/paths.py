@@ -1,14 +1,15 @@
-"""Where retrieval artefacts live; one function so the lead can swap in ``catalog.settings`` later."""
+"""Where retrieval artefacts live under the service data directory."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from catalog.settings import get_settings
 
 
 def data_dir() -> Path:
     """The service data directory (``SCHEMAKG_DATA_DIR``, default ``./.schemakg``)."""
-    return Path(os.environ.get("SCHEMAKG_DATA_DIR", ".schemakg"))
+    return get_settings().data_dir
 
 
 def models_dir(root: Path | None = None) -> Path:
@@ -19,3 +20,8 @@ def models_dir(root: Path | None = None) -> Path:
 def index_dir(root: Path | None = None) -> Path:
     """Persisted column indexes, one sub-folder per model version."""
     return (root or data_dir()) / "index" / "retriever"
+
+
+def cache_dir(root: Path | None = None) -> Path:
+    """Derived data that is safe to delete (e.g. gold labels of training questions)."""
+    return (root or data_dir()) / "cache" / "retriever"

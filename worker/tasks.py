@@ -91,7 +91,19 @@ def _complete_knowledge(container: Container, reporter: JobReporter, payload: di
     return summary.model_dump()
 
 
+def _activate_retriever(container: Container, reporter: JobReporter, payload: dict[str, Any]) -> dict[str, Any]:
+    from retrieval.artifacts import activate
+
+    try:
+        activate(payload["version"], container.settings.data_dir)
+    except FileNotFoundError as exc:
+        raise TaskFailed(str(exc)) from exc
+    encoded = container.linking.rebuild_index(reporter.progress)
+    return {"version": payload["version"], "databases": len(encoded), "columns_encoded": sum(encoded.values())}
+
+
 TASKS: dict[str, Task] = {
+    "activate_retriever": _activate_retriever,
     "ingest_schema": _ingest_schema,
     "ingest_query_log": _ingest_query_log,
     "complete_knowledge": _complete_knowledge,

@@ -26,9 +26,7 @@ def full_schema(context: DatabaseContext) -> LinkedSchema:
     return LinkedSchema(
         database=context.database, dialect=context.dialect, tables=tables,
         table_descriptions=context.table_descriptions,
-        columns=[LinkedColumn(table=c.table, name=c.name, data_type=c.data_type, description=c.description,
-                              value_explanation=c.value_explanation, examples=c.examples, is_pk=c.is_pk,
-                              join_key=True) for c in context.columns],
+        columns=[LinkedColumn(**c.model_dump(exclude={"match_values"}), join_key=True) for c in context.columns],
         joins=[JoinCondition(left=a, right=b, source="fk") for a, b in context.foreign_keys],
         dependencies=context.dependencies,
     )

@@ -4,17 +4,20 @@ keeps the retriever's column index in step with the catalogue, and serves retrie
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from pydantic import BaseModel
 
 from catalog.errors import InvalidInput, NotFound
+from catalog.jobs import JobRunner, new_job
+from catalog.model import JobInfo
 from catalog.settings import Settings
+from catalog.store.jobs_repo import JobRepository
 from catalog.store.catalog_repo import CatalogRepository
 from catalog.store.proposals_repo import ProposalRepository
 from retrieval.join_paths import JOIN_MODES, ColumnRef
 from retrieval.linked_schema import Dependency
 from retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
-from retrieval.retriever import ColumnRetriever
 
 
 class RankedColumn(BaseModel):
@@ -30,26 +33,48 @@ def _ref(text: str) -> ColumnRef:
 
 
 class LinkingService:
-    def __init__(self, settings: Settings, catalog: CatalogRepository, proposals: ProposalRepository) -> None:
+    def __init__(
+        self, settings: Settings, catalog: CatalogRepository, proposals: ProposalRepository, jobs: JobRepository,
+        runner: JobRunner,
+    ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.proposals = proposals
+        self.jobs = jobs
+        self.runner = runner
         self._linker: Linker | None = None
+        self._version: str | None = None
         self._lock = threading.Lock()
 
     @property
     def linker(self) -> Linker:
-        """The newest activated retriever (or the zero-shot one), loaded on first use."""
+        """The newest activated retriever (or the zero-shot one); a model activated by any process is picked up."""
+        from retrieval.artifacts import active_version  # torch loads here, not at import
+        from retrieval.retriever import ColumnRetriever
+
         with self._lock:
-            if self._linker is None:
+            version = active_version(self.settings.data_dir)
+            if self._linker is None or version != self._version:
                 retriever = ColumnRetriever.open(self.settings.data_dir)
                 self._linker = Linker(retriever, LinkerSettings(value_matching=self.settings.value_matching))
+                self._version = version
             return self._linker
 
-    def reload(self) -> None:
-        """Pick up a newly activated retriever model."""
-        with self._lock:
-            self._linker = None
+    def start_activation(self, version: str) -> JobInfo:
+        """Activate a trained retriever version and rebuild the column index with it, as a job."""
+        job = new_job(self.jobs, "activate_retriever", None)
+        self.runner.submit(job.id, "activate_retriever", {"version": version})
+        return job
+
+    def rebuild_index(self, progress: Callable[[int, int, str], None]) -> dict[str, int]:
+        """Encode every database's columns with the active model (after an activation)."""
+        names = [d.name for d in self.catalog.list_databases(0, 10**6)[0]]
+        encoded = {}
+        for index, name in enumerate(names):
+            context = self.context(name)
+            encoded[name] = self.linker.retriever.sync(name, [c.doc(name) for c in context.columns])
+            progress(index + 1, len(names), f"indexed {name}")
+        return encoded
 
     def context(self, database: str) -> DatabaseContext:
         info = self.catalog.get_database(database)

@@ -32,6 +32,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
 from generation.momq.prompts import render_prompt
+from ingest.sql_links import quoted_non_columns_to_literals
 
 SQLGLOT_DIALECTS: dict[str, str] = {"mysql": "mysql", "postgresql": "postgres", "sqlite": "sqlite"}
 SQL_DIALECTS = frozenset(SQLGLOT_DIALECTS)
@@ -162,26 +163,9 @@ def schema_names(table_schema: dict[str, Any]) -> set[str]:
     return names
 
 
-def _quoted_strings_as_literals(tree: exp.Expression, known_names: set[str]) -> exp.Expression:
-    """SQLite reads a double-quoted token that names nothing as a string ("USA"); other
-    dialects would read an identifier, so make such tokens explicit string literals."""
-    aliases = {alias.alias.lower() for alias in tree.find_all(exp.Alias)}
-    aliases.update(alias.name.lower() for alias in tree.find_all(exp.TableAlias))
-    for column in list(tree.find_all(exp.Column)):
-        identifier = column.this
-        if (
-            isinstance(identifier, exp.Identifier)
-            and identifier.quoted
-            and not column.table
-            and identifier.name.lower() not in known_names | aliases
-        ):
-            column.replace(exp.Literal.string(identifier.name))
-    return tree
-
-
 def transpile_from_sqlite(sql: str, dialect: str, known_names: set[str]) -> str:
     """SQLite SQL in ``dialect``; raises SqlglotError when sqlglot cannot express it faithfully."""
-    tree = _quoted_strings_as_literals(sqlglot.parse_one(sql, read="sqlite"), known_names)
+    tree = quoted_non_columns_to_literals(sqlglot.parse_one(sql, read="sqlite"), known_names)
     written = tree.sql(dialect=SQLGLOT_DIALECTS[dialect], unsupported_level=ErrorLevel.RAISE)
     sqlglot.parse_one(written, read=SQLGLOT_DIALECTS[dialect])
     return written

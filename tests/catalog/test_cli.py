@@ -24,7 +24,7 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_demo_ingests_and_shows_the_sample(data_dir: Path) -> None:
-    result = _run(["demo"], data_dir)
+    result = _run(["demo", "--no-questions"], data_dir)
     assert result.returncode == 0, result.stderr
     assert "succeeded" in result.stdout
     for expected in ("employees", "departments", "SALARY", "employees.DEPARTMENT_ID → departments.DEPARTMENT_ID"):

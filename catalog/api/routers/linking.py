@@ -7,11 +7,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog.api.deps import container, require
 from catalog.container import Container
-from catalog.model import Role
+from catalog.model import JobInfo, Role
 from catalog.services.linking import RankedColumn
 from retrieval.linked_schema import LinkedSchema
 
-router = APIRouter(prefix="/databases/{database}", tags=["linking"])
+router = APIRouter(tags=["linking"])
 
 
 class RetrieveRequest(BaseModel):
@@ -29,7 +29,7 @@ class RetrieveResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
-@router.post("/retrieve", response_model=RetrieveResponse, dependencies=[Depends(require(Role.ANALYST))])
+@router.post("/databases/{database}/retrieve", response_model=RetrieveResponse, dependencies=[Depends(require(Role.ANALYST))])
 def retrieve(database: str, body: RetrieveRequest, app: Container = Depends(container)) -> RetrieveResponse:
     question = f"{body.question} {body.evidence}" if body.evidence else body.question
     ranked = app.linking.rank(database, question)
@@ -40,3 +40,14 @@ def retrieve(database: str, body: RetrieveRequest, app: Container = Depends(cont
         linked=result.schema_,
         timings_ms=result.timings_ms,
     )
+
+
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._\-]+$")
+
+
+@router.post("/retriever/activate", status_code=202, response_model=JobInfo, dependencies=[Depends(require(Role.ADMIN))])
+def activate_retriever(body: ActivateRequest, app: Container = Depends(container)) -> JobInfo:
+    """Serve a trained retriever version; the column index is rebuilt with it as a job."""
+    return app.linking.start_activation(body.version)
