@@ -195,6 +195,23 @@ def search(query: str, database: str | None = None, limit: int = 20) -> None:
 
 
 @app.command()
+def retrieve(database: str, question: str, evidence: str | None = None, top: int = 15) -> None:
+    """Rank a database's columns for a question and show the linked sub-schema."""
+    with _container() as container:
+        ranked = container.linking.rank(database, f"{question} {evidence}" if evidence else question)
+        grid = Table("column", "score", "normalised", "selected")
+        for column in ranked[:top]:
+            grid.add_row(column.column, f"{column.score:.2f}", f"{column.normalised:.3f}", "✓" if column.selected else "")
+        console.print(grid)
+        linked = container.linking.link(database, question, evidence).schema_
+        console.print(f"[bold]linked tables[/bold]: {', '.join(linked.tables)}")
+        for join in linked.joins:
+            console.print(f"  join {join.sql()}")
+        for hint in linked.value_hints:
+            console.print(f"  value {hint}")
+
+
+@app.command()
 def ask(
     database: str,
     question: str,

@@ -46,7 +46,9 @@ class Container:
         self.keys = KeyService(ApiKeyRepository(self.store))
         self.proposals_repo = ProposalRepository(self.store)
         self.proposals = ProposalService(self.proposals_repo, self.catalog, self.curation, self.jobs_repo, self.runner)
-        self.linking = LinkingService(settings, self.catalog, self.proposals_repo, self.jobs_repo, self.runner)
+        self.linking = LinkingService(
+            settings, self.catalog, self.proposals_repo, self.jobs_repo, self.runner, lambda: self.llm
+        )
         self._llm: ChatModel | None = None
         self._embedder: SentenceEmbedder | None = None
         self._answering: AskService | None = None

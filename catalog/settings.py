@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     # Linking: value matching over sampled values adds matched columns and literal hints.
     value_matching: bool = True
+    # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.
+    linking_table_picker: Literal["off", "merge", "replace"] = "off"
 
     # Ingestion and value sampling bounds
     sample_row_budget: int = 5_000

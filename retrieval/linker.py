@@ -8,7 +8,7 @@ sources. Join completion then adds the bridging tables and the join keys.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from retrieval.docs import ColumnDoc
@@ -43,10 +43,19 @@ class DatabaseContext(BaseModel):
     dependencies: list[Dependency] = Field(default_factory=list)
 
 
+class TablePicker(Protocol):
+    """Names source (filter) and destination (output) tables, e.g. with one LLM call."""
+
+    def pick(self, question: str, columns_by_table: dict[str, list[str]]) -> tuple[list[str], list[str]]: ...
+
+
 class LinkerSettings(BaseModel):
     mode: JoinMode = "force-union"
+    join_completion: bool = True  # off: the retrieved tables alone (ablation)
     value_matching: bool = True
     max_value_matches: int = 10
+    # The optional LLM source/destination step: off, merged with the retriever's tables, or replacing them.
+    table_picker: Literal["off", "merge", "replace"] = "off"
 
 
 class LinkResult(BaseModel):
@@ -56,9 +65,12 @@ class LinkResult(BaseModel):
 
 
 class Linker:
-    def __init__(self, retriever: ColumnRetriever, settings: LinkerSettings | None = None) -> None:
+    def __init__(
+        self, retriever: ColumnRetriever, settings: LinkerSettings | None = None, picker: TablePicker | None = None
+    ) -> None:
         self.retriever = retriever
         self.settings = settings or LinkerSettings()
+        self.picker = picker
         self._prepared: dict[str, tuple[str, JoinGraph, ValueIndex]] = {}
 
     def prepare(self, context: DatabaseContext) -> tuple[JoinGraph, ValueIndex]:
@@ -106,10 +118,22 @@ class Linker:
                 if match.value is not None:
                     hints.append(match.hint())
         selected = list(dict.fromkeys(t for t, _ in chosen))
-        value_tables = [m.table for m in matches if m.value is not None]
+        sources = selected + [m.table for m in matches if m.value is not None]
+        destinations = list(sources)
+        if self.picker is not None and self.settings.table_picker != "off":
+            started = time.perf_counter()
+            columns_by_table: dict[str, list[str]] = {}
+            for column in context.columns:
+                columns_by_table.setdefault(column.table, []).append(column.name)
+            picked_src, picked_dst = self.picker.pick(question, columns_by_table)
+            timings["table_picker"] = _ms(started)
+            if self.settings.table_picker == "replace" and (picked_src or picked_dst):
+                sources, destinations = picked_src or picked_dst, picked_dst or picked_src
+            else:
+                sources, destinations = sources + picked_src, destinations + picked_dst
 
         started = time.perf_counter()
-        plan = graph.plan(selected + value_tables, selected + value_tables, mode or self.settings.mode)
+        plan = graph.plan(sources, destinations if self.settings.join_completion else [], mode or self.settings.mode)
         timings["join_paths"] = _ms(started)
         for ref in plan.join_columns:
             if ref in by_ref:

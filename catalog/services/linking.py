@@ -15,6 +15,8 @@ from catalog.settings import Settings
 from catalog.store.jobs_repo import JobRepository
 from catalog.store.catalog_repo import CatalogRepository
 from catalog.store.proposals_repo import ProposalRepository
+from generation.llm.base import ChatModel
+from generation.table_picker import LLMTablePicker
 from retrieval.join_paths import JOIN_MODES, ColumnRef
 from retrieval.linked_schema import Dependency
 from retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
@@ -35,8 +37,9 @@ def _ref(text: str) -> ColumnRef:
 class LinkingService:
     def __init__(
         self, settings: Settings, catalog: CatalogRepository, proposals: ProposalRepository, jobs: JobRepository,
-        runner: JobRunner,
+        runner: JobRunner, llm: Callable[[], ChatModel],
     ) -> None:
+        self._llm = llm
         self.settings = settings
         self.catalog = catalog
         self.proposals = proposals
@@ -56,7 +59,13 @@ class LinkingService:
             version = active_version(self.settings.data_dir)
             if self._linker is None or version != self._version:
                 retriever = ColumnRetriever.open(self.settings.data_dir)
-                self._linker = Linker(retriever, LinkerSettings(value_matching=self.settings.value_matching))
+                picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
+                self._linker = Linker(
+                    retriever,
+                    LinkerSettings(value_matching=self.settings.value_matching,
+                                   table_picker=self.settings.linking_table_picker),
+                    picker,
+                )
                 self._version = version
             return self._linker
 
