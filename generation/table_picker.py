@@ -15,7 +15,8 @@ def parse_src_dst(text: str, tables: list[str]) -> tuple[list[str], list[str]]:
     """``src=a, b`` / ``dst=c`` lines -> known table names (case-insensitive); unknown names are dropped."""
     known = {t.lower(): t for t in tables}
     found: dict[str, list[str]] = {"src": [], "dst": []}
-    for side, names in re.findall(r"\b(src|dst)\s*[=:]\s*([^\n]*)", text, flags=re.IGNORECASE):
+    pattern = r"\b(src|dst)\s*[=:]\s*(.*?)(?=\b(?:src|dst)\s*[=:]|\n|$)"
+    for side, names in re.findall(pattern, text, flags=re.IGNORECASE):
         for name in re.split(r"[,;\s]+", names):
             table = known.get(name.strip(" `\"'.[]()").lower())
             if table and table not in found[side.lower()]:
