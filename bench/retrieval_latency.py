@@ -47,13 +47,16 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=50)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--spider-db", default="college_2")
+    parser.add_argument("--cache-mb", type=int, default=768, help="index memory budget (the service default)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     rng = random.Random(5)
     model = load_model()
-    print(f"model {model.version}, {args.threads} thread(s)")
+    print(f"model {model.version}, {args.threads} thread(s), index cache {args.cache_mb} MiB")
     with tempfile.TemporaryDirectory() as workdir:
-        retriever = ColumnRetriever(model, ColumnIndex(Path(workdir), model.encoder, model.version))
+        retriever = ColumnRetriever(
+            model, ColumnIndex(Path(workdir), model.encoder, model.version, cache_bytes=args.cache_mb * 2**20)
+        )
 
         schema = load_schemas(SPIDER / "tables.json")[args.spider_db]
         docs = docs_for(schema, SPIDER / "database")

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
 
     # Linking: value matching over sampled values adds matched columns and literal hints.
     value_matching: bool = True
+    index_cache_mb: int = 768  # column-index blocks kept in memory (10,000 columns ≈ 490 MB)
     # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.
     linking_table_picker: Literal["off", "merge", "replace"] = "off"
 

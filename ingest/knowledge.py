@@ -2,8 +2,8 @@
 
 For each logged (question, SQL), the LLM extracts column knowledge ``cd = {c, d}`` and
 dependencies ``cr = {c_h, r, c_t}``. Before anything is proposed, relevance to what the
-column already says is checked with sentence embeddings: near-duplicates are dropped. A
-new description for an undocumented column is kept. In between, the LLM decides whether
+column already says is checked with sentence embeddings: near-duplicates are dropped, and
+so is one that repeats a pending proposal. A new description for an undocumented column is kept. In between, the LLM decides whether
 the update adds anything. Kept knowledge becomes a Proposal with its provenance (the log
 line and the model); proposal ids are content hashes, so a rerun adds nothing twice.
 """
@@ -171,12 +171,13 @@ class KnowledgeCompleter:
         self, database: str, example: dict[str, Any], column: str, description: str, existing: str | None,
         summary: CompletionSummary,
     ) -> Proposal | None:
+        known = ([existing] if existing else []) + self.proposals.pending_descriptions(database, column)
+        similarity = max((self.embedder.similarity(text, description) for text in known), default=0.0)
+        if similarity >= self.redundant_at:
+            summary.redundant += 1  # says what the column or a pending proposal already says
+            return None
         if not existing:
             return self._proposal(database, example, ProposalKind.COLUMN_DESCRIPTION, column, description=description)
-        similarity = self.embedder.similarity(existing, description)
-        if similarity >= self.redundant_at:
-            summary.redundant += 1
-            return None
         decision: UpdateDecision = self._ask(
             DECIDE.substitute(column=column, current=existing, proposed=description), UpdateDecision, 128
         )

@@ -22,10 +22,14 @@ class ColumnRetriever:
         self.index = index
 
     @classmethod
-    def open(cls, root: Path | None = None, version: str | None = None) -> ColumnRetriever:
-        """Newest activated model (or zero-shot) with its index under the data dir."""
+    def open(cls, root: Path | None = None, version: str | None = None, cache_mb: int = 768) -> ColumnRetriever:
+        """Newest activated model (or zero-shot) with its index under the data dir.
+
+        ``cache_mb`` bounds the float32 blocks kept in memory; 10,000 columns take about 490 MB.
+        """
         model = load_model(version, root)
-        return cls(model, ColumnIndex(index_dir(root) / model.version, model.encoder, model.version))
+        index = ColumnIndex(index_dir(root) / model.version, model.encoder, model.version, cache_bytes=cache_mb * 2**20)
+        return cls(model, index)
 
     def sync(self, db_id: str, docs: Sequence[ColumnDoc]) -> int:
         """Make the index hold exactly ``docs`` for ``db_id``; returns how many columns were re-encoded."""

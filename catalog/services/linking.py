@@ -58,7 +58,7 @@ class LinkingService:
         with self._lock:
             version = active_version(self.settings.data_dir)
             if self._linker is None or version != self._version:
-                retriever = ColumnRetriever.open(self.settings.data_dir)
+                retriever = ColumnRetriever.open(self.settings.data_dir, cache_mb=self.settings.index_cache_mb)
                 picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
                 self._linker = Linker(
                     retriever,

@@ -40,6 +40,15 @@ class ProposalRepository:
         )
         return [Proposal(**row["p"]) for row in rows], total
 
+    def pending_descriptions(self, database: str, column: str) -> list[str]:
+        rows = self.store.read(
+            "MATCH (p:Proposal {database: $db, column: $column, state: 'pending', kind: 'column_description'}) "
+            "RETURN p.description AS description",
+            db=database,
+            column=column,
+        )
+        return [row["description"] for row in rows if row["description"]]
+
     def decide(self, proposal_id: str, state: ProposalState, who: str, at: str) -> bool:
         """Move a pending proposal to its final state; False if it was already decided."""
         rows = self.store.write(
