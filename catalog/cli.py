@@ -332,7 +332,8 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
         base = f"http://127.0.0.1:{bound}"
         console.print(f"service up at {base}/docs (graph engine: {container.store.engine})")
         try:
-            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as http:
+            # An answer on a 2-core CPU can take minutes (evidence, generation, retries).
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=900) as http:
                 if http.get(f"/databases/{SAMPLE_DATABASE}").status_code == 404:
                     created = http.post("/databases", json={
                         "name": SAMPLE_DATABASE, "url": f"sqlite:///{sample_database_path()}",
@@ -358,7 +359,7 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
         finally:
             container.keys.delete(admin.id)
             server.should_exit = True
-            thread.join(timeout=10)
+            thread.join()  # uvicorn finishes in-flight requests before the container closes
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ class LlamaChatModel(ChatModel):
         self._name = name or model_path.stem
         self._seed = seed
         self._lock = threading.Lock()
+        self._closed = False
         started = time.perf_counter()
         try:
             self._llama = Llama(
@@ -57,6 +58,8 @@ class LlamaChatModel(ChatModel):
         stop: list[str] | None,
     ) -> ChatResult:
         with self._lock:
+            if self._closed:  # the native model is freed: calling into it would crash the process
+                raise LLMError(f"{self._name} was closed")
             started = time.perf_counter()
             try:
                 response = self._llama.create_chat_completion(
@@ -82,5 +85,8 @@ class LlamaChatModel(ChatModel):
         )
 
     def close(self) -> None:
+        """Waits for a running generation; later calls raise LLMError instead of touching freed memory."""
         with self._lock:
-            self._llama.close()
+            if not self._closed:
+                self._closed = True
+                self._llama.close()

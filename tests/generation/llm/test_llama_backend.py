@@ -30,14 +30,18 @@ class ColumnRef(BaseModel):
     column: str
 
 
-@pytest.fixture(scope="module")
-def qwen() -> Iterator[LlamaChatModel]:
+def _load() -> LlamaChatModel:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (scripts/setup_llm.sh installs it)")
     try:
         path = ensure_gguf(MODEL, Settings().llm_models_dir)
     except ModelFilesError as exc:
         pytest.skip(f"{MODEL} is not available: {exc.message}")
-    model = LlamaChatModel(path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0)
+    return LlamaChatModel(path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0)
+
+
+@pytest.fixture(scope="module")
+def qwen() -> Iterator[LlamaChatModel]:
+    model = _load()
     yield model
     model.close()
 
@@ -84,3 +88,11 @@ def test_a_prompt_longer_than_the_context_is_a_permanent_error(qwen: LlamaChatMo
     with pytest.raises(LLMError, match="context window") as caught:
         _ask(qwen, "column " * 1500, max_tokens=4)
     assert not caught.value.transient
+
+
+def test_a_closed_model_refuses_calls_instead_of_crashing() -> None:
+    model = _load()
+    model.close()
+    model.close()  # closing twice is harmless
+    with pytest.raises(LLMError, match="closed"):
+        model.chat([ChatMessage(role="user", content="hi")], max_tokens=4, temperature=0.0)
