@@ -99,15 +99,24 @@ def sqlglot_dialect(dialect: str) -> str:
     return _SQLGLOT_DIALECT.get(dialect.lower(), dialect.lower())
 
 
+_EXAMPLE_SQL = {" ".join(e["sql"].split()).lower() for e in FEW_SHOT}
+
+
 def extract_sql(text: str) -> str | None:
-    """The last ```sql block, else what follows 'Final SQL:', else a bare SELECT/WITH statement."""
-    blocks = re.findall(r"```(?:sql)?\s*(.*?)```", text, flags=re.DOTALL | re.IGNORECASE)
+    """The query after the last 'Final SQL:' (in a code block or bare), else the last code block, else a
+    bare SELECT/WITH. A copied few-shot answer or placeholder counts as no SQL, so the fix loop asks again."""
+    final = list(re.finditer(r"final sql:", text, flags=re.IGNORECASE))
+    tail = text[final[-1].end():] if final else text
+    blocks = re.findall(r"```(?:sql)?\s*(.*?)```", tail, flags=re.DOTALL | re.IGNORECASE)
     if blocks:
-        return blocks[-1].strip().rstrip(";").strip() or None
-    final = re.search(r"final sql:\s*(.+)", text, flags=re.IGNORECASE | re.DOTALL)
-    candidate = final.group(1) if final else text
-    statement = re.search(r"\b(with|select)\b.*", candidate, flags=re.IGNORECASE | re.DOTALL)
-    return statement.group(0).strip().split(";")[0].strip() if statement else None
+        sql = blocks[0 if final else -1]
+    else:
+        statement = re.search(r"\b(with|select)\b.*", tail, flags=re.IGNORECASE | re.DOTALL)
+        sql = statement.group(0).split(";")[0] if statement else ""
+    sql = sql.strip().rstrip(";").strip()
+    if not re.match(r"(with|select)\b", sql, flags=re.IGNORECASE) or " ".join(sql.split()).lower() in _EXAMPLE_SQL:
+        return None
+    return sql
 
 
 def is_destructive(question: str) -> bool:
