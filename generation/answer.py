@@ -19,6 +19,7 @@ from generation.guard import GuardError, QueryResult, execute, validate
 from generation.llm.base import ChatMessage, ChatModel
 from generation.llm.json_output import JSONOutputError, extract_json
 from generation.schema_render import fit_to_budget, render
+from ingest.query_log import sqlglot_dialect
 from ingest.sources import SourceDatabase
 from ingest.sql_links import SchemaNames
 from retrieval.linked_schema import LinkedSchema
@@ -34,8 +35,6 @@ FIX = Template((_TEMPLATES / "sql_fix.txt").read_text())
 FEW_SHOT = json.loads((_TEMPLATES / "fewshot.json").read_text())
 
 Mode = Literal["auto", "fast", "full"]
-_SQLGLOT_DIALECT = {"sqlite": "sqlite", "postgresql": "postgres", "postgres": "postgres", "mysql": "mysql",
-                    "mariadb": "mysql"}
 _DESTRUCTIVE = re.compile(
     r"\b(delete|drop|truncate|insert|alter|grant|revoke|wipe|erase)\b|\bupdate\s+(the\s+)?\w+\s+set\b"
     r"|\b(remove|destroy)\s+(all\s+|the\s+|every\s+)?(rows?|records?|tables?|data|entries)\b",
@@ -93,10 +92,6 @@ class AskResult(BaseModel):
 class PastExample(BaseModel):
     question: str
     sql: str
-
-
-def sqlglot_dialect(dialect: str) -> str:
-    return _SQLGLOT_DIALECT.get(dialect.lower(), dialect.lower())
 
 
 _EXAMPLE_SQL = {" ".join(e["sql"].split()).lower() for e in FEW_SHOT}
@@ -183,7 +178,8 @@ class Answerer:
         if is_destructive(request.question):
             result.refused = "this service only reads data; questions that ask to change or delete data are refused"
             return result
-        dialect = sqlglot_dialect(request.dialect or context.dialect)
+        name = request.dialect or context.dialect
+        dialect = sqlglot_dialect(name) or name.lower()
         schema = link.schema_ if (link is not None and options.use_kg_schema) else full_schema
         schema = fit_to_budget(schema, options.schema_token_budget)
         if link is not None:

@@ -47,6 +47,7 @@ class LinkingService:
         self.runner = runner
         self._linker: Linker | None = None
         self._version: str | None = None
+        self._contexts: dict[str, DatabaseContext] = {}
         self._lock = threading.Lock()
 
     @property
@@ -96,15 +97,19 @@ class LinkingService:
             "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples",
             db=database,
         )[0]
+        token = f"{version['ingested']}/{version['revisions']}/{version['examples']}"
+        cached = self._contexts.get(database)
+        if cached is not None and cached.version == token:
+            return cached  # unchanged catalogue: skip re-reading every column
         columns, _ = self.catalog.list_columns(database, None, 0, 10**9)
         tables, _ = self.catalog.list_tables(database, 0, 10**9)
         log_joins = store.read(
             "MATCH (a:Table {database: $db})-[e:RELATED_TO {source: 'log'}]->(:Table) RETURN e.via AS via", db=database
         )
-        return DatabaseContext(
+        context = DatabaseContext(
             database=database,
             dialect=info.dialect,
-            version=f"{version['ingested']}/{version['revisions']}/{version['examples']}",
+            version=token,
             columns=[
                 ContextColumn(
                     table=c.table, name=c.name, data_type=c.data_type, description=c.description,
@@ -119,6 +124,8 @@ class LinkingService:
             dependencies=[Dependency(**{k: v for k, v in d.items() if k != "source"})
                           for d in self.proposals.dependencies(database)],
         )
+        self._contexts[database] = context
+        return context
 
     def link(self, database: str, question: str, evidence: str | None = None, mode: str | None = None) -> LinkResult:
         if mode is not None and mode not in JOIN_MODES:
