@@ -297,20 +297,27 @@ def eval_sql(
     evidence: bool = typer.Option(True, help="generate evidence when the question has none"),
     log_examples: int = typer.Option(3, help="similar past questions from the catalogue's log"),
     max_retries: int = typer.Option(2, help="execution-guided retries"),
+    history: Path | None = typer.Option(
+        None, help="Spider-format questions logged as each database's query log (evaluated questions and "
+                   "entries with their gold SQL left out)",
+    ),
 ) -> None:
     """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
-    from catalog.services.evaluation import EvalCatalogue, evaluate_sql, load_json, sample_indices
+    from catalog.services.evaluation import EvalCatalogue, evaluate_sql, ingest_history, load_json, sample_indices
     from generation.answer import AskOptions
 
     rows = load_json(questions)
+    indices = sample_indices(len(rows), limit, seed)
     options = AskOptions(use_kg_schema=kg_schema, generate_evidence=evidence, log_examples=log_examples,
                          max_retries=max_retries, row_cap=100_000)
     with _container() as container:
         catalogue = EvalCatalogue(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        if history is not None:
+            logged = ingest_history(container, catalogue, load_json(history), [rows[i] for i in indices])
+            console.print(f"query logs: {sum(logged.values())} examples over {len(logged)} databases")
         progress, update = _progress_bar("answering")
         with progress:
-            report = evaluate_sql(container, rows, catalogue, sample_indices(len(rows), limit, seed), options,
-                                  predictions, update)
+            report = evaluate_sql(container, rows, catalogue, indices, options, predictions, update)
         _write_report(report, json_out)
 
 

@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=2, ge=1)
     llm_context: int = Field(default=4096, ge=256)
     llm_seed: int = 0
+    llm_prompt_cache_mb: int = Field(default=512, ge=0)  # KV states of earlier prompts kept for prefix reuse
     openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
     openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
     openai_model: str | None = None  # unset: the first model the endpoint lists

@@ -40,8 +40,11 @@ _DESTRUCTIVE = re.compile(
     r"|\b(remove|destroy)\s+(all\s+|the\s+|every\s+)?(rows?|records?|tables?|data|entries)\b",
     re.IGNORECASE,
 )
+# Words of compositional questions (superlatives, negation, set operations, comparisons): the ones
+# least-to-most decomposition helps. Plain aggregates are left out: the small models split
+# "the average, minimum and maximum" into three queries when asked to decompose it.
 _COMPLEX = re.compile(
-    r"\b(each|per|every|most|least|highest|lowest|average|more than|less than|at least|not|never|both|"
+    r"\b(most|least|highest|lowest|more than|less than|at least|not|never|both|"
     r"except|ratio|percentage|proportion|compared|than the|top \d+|rank)\b",
     re.IGNORECASE,
 )
@@ -118,9 +121,10 @@ def is_destructive(question: str) -> bool:
     return bool(_DESTRUCTIVE.search(question))
 
 
-def choose_mode(question: str, schema: LinkedSchema) -> Literal["fast", "full"]:
-    """A cheap complexity estimate: one table and no aggregation/negation words -> one call."""
-    return "full" if len(schema.tables) > 1 or _COMPLEX.search(question) else "fast"
+def choose_mode(question: str, linked: LinkedSchema | None) -> Literal["fast", "full"]:
+    """A cheap complexity estimate: one call unless linking needs a join or the question is compositional.
+    Without linking (the full schema) only the question's words count."""
+    return "full" if (linked is not None and len(linked.tables) > 1) or _COMPLEX.search(question) else "fast"
 
 
 def _transpile(sql: str, dialect: str) -> str:
@@ -197,7 +201,8 @@ class Answerer:
             result.evidence_source = "generated" if result.evidence else "none"
         timings["evidence"] = round(time.perf_counter() - started, 3)
 
-        mode = choose_mode(request.question, schema) if request.mode == "auto" else request.mode
+        linked = schema if link is not None and options.use_kg_schema else None
+        mode = choose_mode(request.question, linked) if request.mode == "auto" else request.mode
         result.mode = mode
         template = LEAST_TO_MOST if mode == "full" else FAST
         prompt = template.substitute(

@@ -22,6 +22,7 @@ from catalog.model import valid_name
 from generation.answer import AskOptions, AskRequest
 from generation.guard import GuardError, execute
 from generation.result_compare import orders_result, results_match
+from ingest.query_log import LogRecord, QueryLogIngestor
 from ingest.sampling import SamplingBounds
 from ingest.schema_ingest import ingest_schema
 from ingest.sources import SourceDatabase
@@ -175,6 +176,34 @@ def _done(predictions: Path | None) -> dict[int, dict[str, Any]]:
     return done
 
 
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def ingest_history(
+    container: Container, catalogue: EvalCatalogue, history: list[dict[str, Any]], evaluated: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Give each evaluated database a query log: its questions in ``history``, less every question
+    under evaluation and every entry whose SQL equals an evaluated question's gold SQL, so a few-shot
+    example can never be the answer itself. Returns the examples logged per database."""
+    held_out: dict[str, set[str]] = defaultdict(set)
+    for row in evaluated:
+        held_out[row["db_id"]] |= {_normalised(row["question"]), _normalised(question_sql(row))}
+    logged = {}
+    for db_id in sorted(held_out):
+        records = [
+            LogRecord(line=number, question=row["question"], sql=question_sql(row))
+            for number, row in enumerate(history, start=1)
+            if row["db_id"] == db_id and question_sql(row)
+            and not {_normalised(row["question"]), _normalised(question_sql(row))} & held_out[db_id]
+        ]
+        name = catalogue.ensure(db_id)
+        ingestor = QueryLogIngestor(container.store, container.catalog, name, "sqlite")
+        summary = ingestor.ingest(iter(records), "evaluation history", len(records), lambda *_: None)
+        logged[db_id] = summary.ingested + summary.duplicates
+    return logged
+
+
 def evaluate_sql(
     container: Container,
     questions: list[dict[str, Any]],
@@ -184,7 +213,11 @@ def evaluate_sql(
     predictions: Path | None,
     progress: Progress,
 ) -> dict[str, Any]:
-    """Execution accuracy; results are appended per question, so a rerun skips what is done."""
+    """Execution accuracy; results are appended per question, so a rerun skips what is done.
+
+    Decoding is greedy, so a question answered without a retry got the same SQL the pipeline
+    without retries would give, and one that needed a retry failed there: the ``first_attempt``
+    figures are that pipeline's, measured in the same run."""
     indices = list(indices)
     done = _done(predictions)
     handle = open(predictions, "a") if predictions is not None else None
@@ -199,14 +232,23 @@ def evaluate_sql(
     finally:
         if handle is not None:
             handle.close()
-    records = [done[i] for i in indices]
+    return summarise([done[i] for i in indices], [str(questions[i].get("difficulty") or "unknown") for i in indices])
+
+
+def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[str, Any]:
+    """The report of ``evaluate_sql`` from its per-question records."""
     by_difficulty: dict[str, list[bool]] = defaultdict(list)
-    for index, record in zip(indices, records, strict=True):
-        by_difficulty[str(questions[index].get("difficulty") or "unknown")].append(bool(record["correct"]))
+    for difficulty, record in zip(difficulties, records, strict=True):
+        by_difficulty[difficulty].append(bool(record["correct"]))
+    first = [r for r in records if not r["retries"]]
     return {
         "n": len(records),
         "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
         "executable_rate": float(np.mean([r["executable"] for r in records])) if records else 0.0,
+        "first_attempt": {
+            "execution_accuracy": sum(bool(r["correct"]) for r in first) / len(records) if records else 0.0,
+            "executable_rate": sum(bool(r["executable"]) for r in first) / len(records) if records else 0.0,
+        },
         "by_difficulty": {k: {"n": len(v), "execution_accuracy": float(np.mean(v))} for k, v in sorted(by_difficulty.items())},
         "latency_s_p50": float(np.median([r["latency_s"] for r in records])) if records else 0.0,
     }

@@ -32,4 +32,5 @@ def make_chat_model(settings: Settings) -> ChatModel:
         n_threads=settings.llm_threads,
         n_ctx=settings.llm_context,
         seed=settings.llm_seed,
+        prompt_cache_mb=settings.llm_prompt_cache_mb,
     )

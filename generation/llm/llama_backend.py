@@ -2,8 +2,10 @@
 
 The prompt is laid out by llama-cpp's chat handler from the chat template stored in the GGUF
 (Qwen's, for the packaged models). One ``Llama`` object holds one KV cache and is not
-thread-safe, so generations are serialised by a lock; llama-cpp keeps the cache of the previous
-prompt and reuses its longest common prefix, which makes repeated system prompts cheap.
+thread-safe, so generations are serialised by a lock. llama-cpp reuses the longest common prefix
+with the previous prompt; with ``prompt_cache_mb`` it also keeps the KV states of earlier prompts in
+RAM, so prompts that alternate (evidence, then SQL, then the next question's evidence) still skip
+the prefill of their shared instructions, few-shot examples and schema.
 JSON mode constrains decoding with llama-cpp's JSON grammar, so the reply is JSON by
 construction (unless cut off at ``max_tokens``).
 """
@@ -18,10 +20,11 @@ from generation.llm.base import ChatMessage, ChatModel, ChatResult, LLMError
 
 
 class LlamaChatModel(ChatModel):
-    def __init__(self, model_path: Path, *, name: str | None = None, n_threads: int, n_ctx: int, seed: int) -> None:
+    def __init__(self, model_path: Path, *, name: str | None = None, n_threads: int, n_ctx: int, seed: int,
+                 prompt_cache_mb: int = 0) -> None:
         super().__init__()
         try:
-            from llama_cpp import Llama
+            from llama_cpp import Llama, LlamaRAMCache
         except ImportError as exc:
             raise LLMError("llama-cpp-python is not installed; run scripts/setup_llm.sh") from exc
         if not model_path.is_file():
@@ -42,6 +45,8 @@ class LlamaChatModel(ChatModel):
             )
         except ValueError as exc:  # llama-cpp's way of saying the file would not load
             raise LLMError(f"cannot load {model_path}: {exc}") from exc
+        if prompt_cache_mb > 0:
+            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
         self.load_s = time.perf_counter() - started
 
     @property

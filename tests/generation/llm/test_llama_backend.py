@@ -30,13 +30,14 @@ class ColumnRef(BaseModel):
     column: str
 
 
-def _load() -> LlamaChatModel:
+def _load(prompt_cache_mb: int = 0) -> LlamaChatModel:
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (scripts/setup_llm.sh installs it)")
     try:
         path = ensure_gguf(MODEL, Settings().llm_models_dir)
     except ModelFilesError as exc:
         pytest.skip(f"{MODEL} is not available: {exc.message}")
-    return LlamaChatModel(path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0)
+    return LlamaChatModel(path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0,
+                          prompt_cache_mb=prompt_cache_mb)
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,20 @@ def test_concurrent_calls_are_serialised_and_counted(qwen: LlamaChatModel) -> No
         thread.join()
     assert len(answers) == 2 and answers[0] == answers[1]
     assert qwen.usage.calls == before + 2
+
+
+def test_the_prompt_cache_keeps_earlier_prompts_without_changing_answers(qwen: LlamaChatModel) -> None:
+    """Alternating prompts (evidence, SQL, evidence, ...) are what the cache is for."""
+    schema = "Table singer(singer_id, name, country, age). Table concert(concert_id, singer_id, year). "
+    prompts = [schema + "List the columns a question about ages needs.", schema + SINGERS]
+    cached = _load(prompt_cache_mb=64)
+    try:
+        replies = [_ask(cached, prompts[i % 2], max_tokens=24).text for i in range(3)]
+        assert cached._llama.cache is not None and cached._llama.cache.cache_size > 0
+    finally:
+        cached.close()
+    assert replies[0] == replies[2]
+    assert replies[:2] == [_ask(qwen, prompt, max_tokens=24).text for prompt in prompts]
 
 
 def test_a_prompt_longer_than_the_context_is_a_permanent_error(qwen: LlamaChatModel) -> None:
