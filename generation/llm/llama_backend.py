@@ -15,8 +15,25 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from generation.llm.base import ChatMessage, ChatModel, ChatResult, LLMError
+
+
+def _prompt_cache(base: type, capacity_bytes: int) -> Any:
+    """A ``LlamaRAMCache`` whose capacity holds. llama-cpp copies the logits buffer (n_batch × vocab
+    floats: 311 MB for Qwen's 152k vocabulary) into every saved state without counting it, so 512 MB
+    of KV states could pin gigabytes. A restored state is always decoded again before sampling,
+    so those logits are never read: each state keeps one zero row, which broadcasts on restore."""
+
+    class PromptCache(base):  # type: ignore[misc, valid-type]
+        def __setitem__(self, key: Any, state: Any) -> None:
+            state.scores = np.zeros((1, state.scores.shape[1]), dtype=np.single)
+            super().__setitem__(key, state)
+
+    return PromptCache(capacity_bytes=capacity_bytes)
 
 
 class LlamaChatModel(ChatModel):
@@ -46,7 +63,7 @@ class LlamaChatModel(ChatModel):
         except ValueError as exc:  # llama-cpp's way of saying the file would not load
             raise LLMError(f"cannot load {model_path}: {exc}") from exc
         if prompt_cache_mb > 0:
-            self._llama.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mb << 20))
+            self._llama.set_cache(_prompt_cache(LlamaRAMCache, prompt_cache_mb << 20))
         self.load_s = time.perf_counter() - started
 
     @property

@@ -92,7 +92,9 @@ def test_the_prompt_cache_keeps_earlier_prompts_without_changing_answers(qwen: L
     cached = _load(prompt_cache_mb=64)
     try:
         replies = [_ask(cached, prompts[i % 2], max_tokens=24).text for i in range(3)]
-        assert cached._llama.cache is not None and cached._llama.cache.cache_size > 0
+        cache = cached._llama.cache
+        assert cache is not None and cache.cache_size > 0
+        assert all(state.scores.shape[0] == 1 for state in cache.cache_state.values())  # no pinned logits
     finally:
         cached.close()
     assert replies[0] == replies[2]
