@@ -121,10 +121,10 @@ def is_destructive(question: str) -> bool:
     return bool(_DESTRUCTIVE.search(question))
 
 
-def choose_mode(question: str, linked: LinkedSchema | None) -> Literal["fast", "full"]:
-    """A cheap complexity estimate: one call unless linking needs a join or the question is compositional.
-    Without linking (the full schema) only the question's words count."""
-    return "full" if (linked is not None and len(linked.tables) > 1) or _COMPLEX.search(question) else "fast"
+def choose_mode(question: str) -> Literal["fast", "full"]:
+    """A cheap complexity estimate from the question's words. The linked table count is no guide:
+    linking favours recall and keeps about four tables for a one-table question."""
+    return "full" if _COMPLEX.search(question) else "fast"
 
 
 def _transpile(sql: str, dialect: str) -> str:
@@ -201,8 +201,7 @@ class Answerer:
             result.evidence_source = "generated" if result.evidence else "none"
         timings["evidence"] = round(time.perf_counter() - started, 3)
 
-        linked = schema if link is not None and options.use_kg_schema else None
-        mode = choose_mode(request.question, linked) if request.mode == "auto" else request.mode
+        mode = choose_mode(request.question) if request.mode == "auto" else request.mode
         result.mode = mode
         template = LEAST_TO_MOST if mode == "full" else FAST
         prompt = template.substitute(
