@@ -102,7 +102,8 @@ def read_log(path: Path, fmt: LogFormat) -> Iterator[LogRecord | LineError]:
                 yield _record(reader.line_num, row)
 
 
-def _normalise(text: str) -> str:
+def normalise_text(text: str) -> str:
+    """Case and white space folded: how the log tells repeated questions and queries apart."""
     return " ".join(text.split()).lower()
 
 
@@ -168,7 +169,7 @@ class QueryLogIngestor:
 
     def _links(self, sql: str, dialect: str) -> SqlLinks | str:
         """Resolved links, or the reason the SQL cannot be used; cached per (dialect, SQL)."""
-        cache_key = (dialect, _normalise(sql))
+        cache_key = (dialect, normalise_text(sql))
         if cache_key not in self._resolved:
             if len(self._resolved) > 50_000:
                 self._resolved.clear()
@@ -190,7 +191,7 @@ class QueryLogIngestor:
         if isinstance(links, str):
             return LineError(line=record.line, reason=links)
         digest = hashlib.sha1(
-            f"{self.database}\n{_normalise(record.question)}\n{_normalise(record.sql)}".encode()
+            f"{self.database}\n{normalise_text(record.question)}\n{normalise_text(record.sql)}".encode()
         ).hexdigest()
         return {
             "key": f"{self.database}/q/{digest}",

@@ -22,7 +22,7 @@ from catalog.model import valid_name
 from generation.answer import AskOptions, AskRequest
 from generation.guard import GuardError, execute
 from generation.result_compare import orders_result, results_match
-from ingest.query_log import LogRecord, QueryLogIngestor
+from ingest.query_log import LogRecord, QueryLogIngestor, normalise_text
 from ingest.sampling import SamplingBounds
 from ingest.schema_ingest import ingest_schema
 from ingest.sources import SourceDatabase
@@ -176,10 +176,6 @@ def _done(predictions: Path | None) -> dict[int, dict[str, Any]]:
     return done
 
 
-def _normalised(text: str) -> str:
-    return " ".join(text.split()).lower()
-
-
 def ingest_history(
     container: Container, catalogue: EvalCatalogue, history: list[dict[str, Any]], evaluated: list[dict[str, Any]]
 ) -> dict[str, int]:
@@ -188,14 +184,14 @@ def ingest_history(
     example can never be the answer itself. Returns the examples logged per database."""
     held_out: dict[str, set[str]] = defaultdict(set)
     for row in evaluated:
-        held_out[row["db_id"]] |= {_normalised(row["question"]), _normalised(question_sql(row))}
+        held_out[row["db_id"]] |= {normalise_text(row["question"]), normalise_text(question_sql(row))}
     logged = {}
     for db_id in sorted(held_out):
         records = [
             LogRecord(line=number, question=row["question"], sql=question_sql(row))
             for number, row in enumerate(history, start=1)
             if row["db_id"] == db_id and question_sql(row)
-            and not {_normalised(row["question"]), _normalised(question_sql(row))} & held_out[db_id]
+            and not {normalise_text(row["question"]), normalise_text(question_sql(row))} & held_out[db_id]
         ]
         name = catalogue.ensure(db_id)
         ingestor = QueryLogIngestor(container.store, container.catalog, name, "sqlite")
