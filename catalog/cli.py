@@ -294,7 +294,9 @@ def eval_sql(
     json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
     predictions: Path | None = typer.Option(None, help="one JSON line per question; reruns skip done ones"),
     kg_schema: bool = typer.Option(True, help="link first (off: the full schema)"),
-    evidence: bool = typer.Option(True, help="generate evidence when the question has none"),
+    evidence: bool | None = typer.Option(
+        None, help="generate evidence when the question has none [default: SCHEMAKG_ASK_EVIDENCE]"
+    ),
     log_examples: int = typer.Option(3, help="similar past questions from the catalogue's log"),
     max_retries: int = typer.Option(2, help="execution-guided retries"),
     history: Path | None = typer.Option(
@@ -303,12 +305,14 @@ def eval_sql(
     ),
 ) -> None:
     """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
+    from catalog.services.answering import evidence_by_default
     from catalog.services.evaluation import EvalCatalogue, evaluate_sql, ingest_history, load_json, sample_indices
     from generation.answer import AskOptions
 
     rows = load_json(questions)
     indices = sample_indices(len(rows), limit, seed)
-    options = AskOptions(use_kg_schema=kg_schema, generate_evidence=evidence, log_examples=log_examples,
+    generate_evidence = evidence_by_default(Settings()) if evidence is None else evidence
+    options = AskOptions(use_kg_schema=kg_schema, generate_evidence=generate_evidence, log_examples=log_examples,
                          max_retries=max_retries, row_cap=100_000)
     with _container() as container:
         catalogue = EvalCatalogue(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)

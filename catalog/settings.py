@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     # Answering: generated SQL runs read-only with a timeout and a row cap.
     ask_row_cap: int = 200
     ask_timeout_s: float = 15.0
+    # Evidence generation (pipeline step 5). auto: on with an OpenAI-compatible endpoint, off with the
+    # embedded small models, whose accuracy it lowered in the README's answering ablation.
+    ask_evidence: Literal["auto", "on", "off"] = "auto"
 
     # Linking: value matching over sampled values adds matched columns and literal hints.
     value_matching: bool = True

@@ -15,7 +15,7 @@ import sqlglot
 from pydantic import BaseModel, Field
 from sqlglot.errors import SqlglotError
 
-from generation.guard import GuardError, QueryResult, execute, validate
+from generation.guard import GuardError, QueryResult, execute, repair, validate
 from generation.llm.base import ChatMessage, ChatModel
 from generation.llm.json_output import JSONOutputError, extract_json
 from generation.schema_render import fit_to_budget, render
@@ -90,6 +90,7 @@ class AskResult(BaseModel):
     timings_s: dict[str, float] = Field(default_factory=dict)
     model: str
     retries: int = 0
+    repairs: list[str] = Field(default_factory=list)  # fixes the guard made without the LLM
 
 
 class PastExample(BaseModel):
@@ -219,6 +220,9 @@ class Answerer:
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
+                repaired = repair(sql, dialect, names)
+                sql, result.sql = repaired.sql, repaired.sql
+                result.repairs += repaired.notes
                 validate(sql, dialect, names)
                 if request.execute and source is not None:
                     rows: QueryResult = execute(source, sql, options.timeout_s, options.row_cap)

@@ -9,7 +9,12 @@ with ``statement_timeout``) under a deadline and a row cap.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import closing
+from functools import lru_cache
 
 import sqlglot
 from pydantic import BaseModel
@@ -17,9 +22,18 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from ingest.sources import SourceDatabase, redact
-from ingest.sql_links import SchemaNames, SqlLinks, SqlParseError, sql_links
+from ingest.sql_links import (
+    SchemaNames,
+    SqlLinks,
+    SqlParseError,
+    base_tables,
+    quoted_non_columns_to_literals,
+    select_aliases,
+    sql_links,
+)
 
 _READ_ONLY_ROOTS = (exp.Select, exp.Union, exp.Intersect, exp.Except, exp.Subquery)
 _WRITES = (
@@ -43,6 +57,11 @@ class GuardError(ValueError):
     def __init__(self, message: str, stage: str) -> None:
         super().__init__(message)
         self.stage = stage  # "parse" | "policy" | "schema" | "execute"
+
+
+class Repaired(BaseModel):
+    sql: str
+    notes: list[str]
 
 
 class QueryResult(BaseModel):
@@ -76,7 +95,108 @@ def validate(sql: str, dialect: str, names: SchemaNames) -> SqlLinks:
         raise GuardError(f"the SQL does not parse as {dialect}: {exc}", "parse") from exc
     if links.unresolved:
         raise GuardError(f"no such table or column in the catalogue: {', '.join(links.unresolved)}", "schema")
+    if dialect == "sqlite":
+        quoted_non_columns_to_literals(tree, names.all_columns)
+    _check_columns_in_scope(tree, names)
     return links
+
+
+def repair(sql: str, dialect: str, names: SchemaNames) -> Repaired:
+    """Fix, without asking the LLM again, the two slips small models make most and rarely repair
+    themselves: a column put on the wrong alias when exactly one other table in reach has it,
+    and an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``). SQL that does not
+    parse, or needs no fix, comes back unchanged."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return Repaired(sql=sql, notes=[])
+    notes: list[str] = []
+    spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
+    for scope, column in _columns_with_scope(tree):
+        own, reachable = base_tables(scope, names), _reachable_tables(scope, names)
+        alias, name = column.table.lower(), column.name.lower()
+        if alias not in own or name in names.columns[own[alias].lower()]:
+            continue
+        holders = [a for a, table in reachable.items() if name in names.columns[table.lower()]]
+        if len(holders) != 1 or _compared_with_itself(column, holders[0]):
+            continue
+        new_alias = spelled.get(holders[0], holders[0])
+        notes.append(f"{column.table}.{column.name} -> {new_alias}.{column.name} ({own[alias]} has no column {column.name})")
+        column.set("table", exp.to_identifier(new_alias))
+    if dialect == "sqlite":
+        for column in tree.find_all(exp.Column):
+            qualifier = column.args.get("table")
+            if isinstance(qualifier, exp.Identifier) and not qualifier.quoted and _sqlite_rejects_qualifier(qualifier.name):
+                qualifier.set("quoted", True)
+                notes.append(f"quoted the keyword {qualifier.name} used as a qualifier")
+    return Repaired(sql=tree.sql(dialect=dialect) if notes else sql, notes=notes)
+
+
+def _columns_with_scope(tree: exp.Expression) -> Iterator[tuple[Scope, exp.Column]]:
+    """Each non-star column once, with the innermost scope it is written in. sqlglot also lists an
+    unqualified column of a subquery among the enclosing scope's columns (it might be correlated);
+    scopes come innermost first, so the first one seen is where it is written."""
+    seen: set[int] = set()
+    for scope in traverse_scope(tree):
+        for column in scope.columns:
+            if id(column) not in seen and not isinstance(column.this, exp.Star):
+                seen.add(id(column))
+                yield scope, column
+
+
+def _reachable_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:
+    """Alias -> table for this scope and the scopes around it (correlated references), nearest first."""
+    reachable: dict[str, str] = {}
+    current: Scope | None = scope
+    while current is not None:
+        for alias, table in base_tables(current, names).items():
+            reachable.setdefault(alias, table)
+        current = current.parent
+    return reachable
+
+
+def _compared_with_itself(column: exp.Column, new_alias: str) -> bool:
+    """Moving ``c.did`` in ``d.did = c.did`` to ``d`` would make a join condition always true."""
+    parent = column.parent
+    if not isinstance(parent, exp.Binary):
+        return False
+    other = parent.right if parent.left is column else parent.left
+    return isinstance(other, exp.Column) and other.table.lower() == new_alias and other.name.lower() == column.name.lower()
+
+
+@lru_cache(maxsize=1024)
+def _sqlite_rejects_qualifier(name: str) -> bool:
+    """Ask SQLite itself whether ``name.x`` parses: its keyword list is the engine's, not sqlglot's."""
+    if not re.fullmatch(r"\w+", name):
+        return False
+    with closing(sqlite3.connect(":memory:")) as probe:
+        try:
+            probe.execute(f'SELECT {name}.x FROM (SELECT 1 AS x) AS "{name}"')
+        except sqlite3.Error:
+            return True
+    return False
+
+
+def _check_columns_in_scope(tree: exp.Expression, names: SchemaNames) -> None:
+    """Every column must belong to a table the query reads where it is used. The catalogue-wide
+    resolver places ``T2.name`` on any table that has ``name``; the database would not."""
+    for scope, column in _columns_with_scope(tree):
+        reachable = _reachable_tables(scope, names)
+        derived = any(isinstance(source, Scope) for source in scope.sources.values())
+        alias, name = column.table.lower(), column.name.lower()
+        if alias:
+            table = reachable.get(alias)
+            if table is None or name in names.columns[table.lower()]:
+                continue
+            problem = f"{column.table}.{column.name}: {column.table} is the table {table}, which has no column {column.name}"
+        else:
+            if derived or name in select_aliases(scope) or any(name in names.columns[t.lower()] for t in reachable.values()):
+                continue
+            read = ", ".join(dict.fromkeys(reachable.values())) or "none"
+            problem = f"{column.name} is in none of the tables the query reads there ({read})"
+        holders = [table for table, cols in names.columns.items() if name in cols]
+        hint = f"; {column.name} is a column of {', '.join(names.tables[t] for t in holders[:3])}" if holders else ""
+        raise GuardError(problem + hint, "schema")
 
 
 def execute(source: SourceDatabase, sql: str, timeout_s: float, row_cap: int) -> QueryResult:

@@ -102,10 +102,10 @@ def _collect(tree: exp.Expression, names: SchemaNames) -> SqlLinks:
     unresolved: dict[str, None] = {}
     resolved: dict[int, ColumnRef] = {}
     for scope in traverse_scope(tree):
-        base = _base_tables(scope, names)
+        base = base_tables(scope, names)
         for real in base.values():
             tables[real] = None
-        select_aliases = _select_aliases(scope)
+        aliases_in_select = select_aliases(scope)
         for col in scope.columns:
             if isinstance(col.this, exp.Star):
                 continue
@@ -115,7 +115,7 @@ def _collect(tree: exp.Expression, names: SchemaNames) -> SqlLinks:
                 continue  # a derived-table column: its own scope reports the base column
             candidates = [base[alias]] if alias in base else _outer_table(scope, alias, names)
             if not candidates or name not in names.columns[candidates[0].lower()]:
-                if not alias and name in select_aliases:
+                if not alias and name in aliases_in_select:
                     continue
                 candidates = [t for t in base.values() if name in names.columns[t.lower()]]
                 if len(candidates) != 1:
@@ -135,7 +135,7 @@ def _collect(tree: exp.Expression, names: SchemaNames) -> SqlLinks:
     )
 
 
-def _select_aliases(scope: Scope) -> set[str]:
+def select_aliases(scope: Scope) -> set[str]:
     """Names given in SELECT (``AS total``); qualify's ``col AS col`` self-aliases do not count."""
     if not isinstance(scope.expression, exp.Select):
         return set()
@@ -156,7 +156,7 @@ def _joins(tree: exp.Expression, resolved: dict[int, ColumnRef]) -> list[tuple[C
     return list(found)
 
 
-def _base_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:
+def base_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:
     """Alias (or name) -> original table name, for the base tables this scope reads."""
     out: dict[str, str] = {}
     for alias, source in scope.sources.items():
@@ -169,7 +169,7 @@ def _outer_table(scope: Scope, alias: str, names: SchemaNames) -> list[str]:
     """A correlated reference (``T2`` from an enclosing query) resolves in the nearest parent scope."""
     parent = scope.parent
     while alias and parent is not None:
-        base = _base_tables(parent, names)
+        base = base_tables(parent, names)
         if alias in base:
             return [base[alias]]
         parent = parent.parent

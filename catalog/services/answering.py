@@ -13,6 +13,7 @@ from catalog.settings import Settings
 from catalog.store.base import GraphStore
 from generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample
 from generation.llm.base import ChatModel
+from generation.llm.factory import backend_for
 from ingest.sources import SourceDatabase, SourceError
 from retrieval.join_paths import JoinCondition
 from retrieval.linked_schema import LinkedColumn, LinkedSchema
@@ -30,6 +31,13 @@ def full_schema(context: DatabaseContext) -> LinkedSchema:
         joins=[JoinCondition(left=a, right=b, source="fk") for a, b in context.foreign_keys],
         dependencies=context.dependencies,
     )
+
+
+def evidence_by_default(settings: Settings) -> bool:
+    """Whether answers generate evidence when the caller gives none (``SCHEMAKG_ASK_EVIDENCE``)."""
+    if settings.ask_evidence == "auto":
+        return backend_for(settings) == "openai"
+    return settings.ask_evidence == "on"
 
 
 class PastExamples:
@@ -88,7 +96,10 @@ class AskService:
             return self._sources[database]
 
     def ask(self, database: str, request: AskRequest, options: AskOptions | None = None) -> AskResult:
-        options = options or AskOptions(row_cap=self.settings.ask_row_cap, timeout_s=self.settings.ask_timeout_s)
+        options = options or AskOptions(
+            row_cap=self.settings.ask_row_cap, timeout_s=self.settings.ask_timeout_s,
+            generate_evidence=evidence_by_default(self.settings),
+        )
         context = self.linking.context(database)
         link = self.linking.linker.link(context, request.question, request.evidence, request.join_mode) \
             if options.use_kg_schema else None  # type: ignore[arg-type]

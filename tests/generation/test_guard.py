@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generation.guard import GuardError, execute, validate
+from generation.guard import GuardError, Repaired, execute, repair, validate
 from ingest.sources import SourceDatabase
 from ingest.sql_links import SchemaNames
 from tests.conftest import SAMPLE_DB
@@ -41,6 +41,8 @@ def _digest(path: Path) -> str:
         ("SELECT bonus FROM employees", "schema"),
         ("SELECT * FROM payroll", "schema"),
         ("SELEC name FROM employees", "parse"),
+        ("SELECT d.first_name FROM departments AS d", "schema"),
+        ("SELECT department_name FROM employees", "schema"),
     ],
 )
 def test_refusals(sql: str, stage: str, sample_copy: Path) -> None:
@@ -87,3 +89,55 @@ def test_timeout(tmp_path: Path) -> None:
 
 def test_sample_database_is_untouched_by_tests() -> None:
     assert sqlite3.connect(SAMPLE_DB).execute("SELECT count(*) FROM employees").fetchone()[0] == 107
+
+
+def test_columns_must_be_on_a_table_the_query_reads() -> None:
+    with pytest.raises(GuardError, match="d is the table departments, which has no column salary; salary is a column of employees"):
+        validate("SELECT d.salary FROM departments AS d", "sqlite", NAMES)
+    # An unqualified column of a subquery belongs to the subquery's table, not the outer one.
+    validate(
+        "SELECT first_name FROM employees WHERE department_id IN "
+        "(SELECT department_id FROM departments WHERE department_name = 'Finance')",
+        "sqlite", NAMES,
+    )
+
+
+def test_repair_moves_a_column_to_the_alias_whose_table_has_it(sample_copy: Path) -> None:
+    sql = (
+        "SELECT T2.first_name FROM employees AS T1 JOIN departments AS T2 ON T1.department_id = T2.department_id "
+        "WHERE T2.department_name = 'Finance'"
+    )
+    with pytest.raises(GuardError):
+        validate(sql, "sqlite", NAMES)
+    repaired = repair(sql, "sqlite", NAMES)
+    assert repaired.notes == ["T2.first_name -> T1.first_name (departments has no column first_name)"]
+    validate(repaired.sql, "sqlite", NAMES)
+    rows = execute(SourceDatabase(f"sqlite:///{sample_copy}"), repaired.sql, timeout_s=5, row_cap=50).rows
+    assert len(rows) == 6
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT e.first_name FROM employees AS e JOIN departments AS d ON e.salary = d.salary",  # always true
+        "SELECT x.first_name FROM departments AS x",  # no table in reach has it
+        "SELECT first_name FROM employees",  # nothing to fix
+        "SELEC first_name FROM employees",  # not SQL: validation reports it
+    ],
+)
+def test_repair_leaves_alone_what_it_cannot_fix_safely(sql: str) -> None:
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])
+
+
+def test_repair_quotes_a_keyword_sqlite_rejects_as_a_qualifier(tmp_path: Path) -> None:
+    path = tmp_path / "movies.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE cast (aid INTEGER, msid INTEGER)")
+        conn.execute("INSERT INTO cast VALUES (1, 7)")
+    names = SchemaNames({"cast": ["aid", "msid"]})
+    sql = "SELECT cast.msid FROM cast WHERE cast.aid = 1"
+    with pytest.raises(GuardError, match="syntax error"):
+        execute(SourceDatabase(f"sqlite:///{path}"), sql, timeout_s=5, row_cap=10)
+    repaired = repair(sql, "sqlite", names)
+    assert repaired.notes and all("cast" in note for note in repaired.notes)
+    assert execute(SourceDatabase(f"sqlite:///{path}"), repaired.sql, timeout_s=5, row_cap=10).rows == [[7]]
