@@ -97,7 +97,7 @@ def validate(sql: str, dialect: str, names: SchemaNames) -> SqlLinks:
         raise GuardError(f"no such table or column in the catalogue: {', '.join(links.unresolved)}", "schema")
     if dialect == "sqlite":
         quoted_non_columns_to_literals(tree, names.all_columns)
-    _check_columns_in_scope(tree, names)
+    _check_columns_in_scope(tree, names, dialect)
     return links
 
 
@@ -177,11 +177,14 @@ def _sqlite_rejects_qualifier(name: str) -> bool:
     return False
 
 
-def _check_columns_in_scope(tree: exp.Expression, names: SchemaNames) -> None:
+def _check_columns_in_scope(tree: exp.Expression, names: SchemaNames, dialect: str) -> None:
     """Every column must belong to a table the query reads where it is used. The catalogue-wide
-    resolver places ``T2.name`` on any table that has ``name``; the database would not."""
+    resolver places ``T2.name`` on any table that has ``name``; the database would not. SQLite
+    does not let a subquery's ORDER BY see the enclosing query's tables."""
     for scope, column in _columns_with_scope(tree):
-        reachable = _reachable_tables(scope, names)
+        in_order_by = isinstance(column.find_ancestor(exp.Order, exp.Select), exp.Order)
+        own_tables_only = dialect == "sqlite" and in_order_by and scope.parent is not None
+        reachable = base_tables(scope, names) if own_tables_only else _reachable_tables(scope, names)
         derived = any(isinstance(source, Scope) for source in scope.sources.values())
         alias, name = column.table.lower(), column.name.lower()
         if alias:

@@ -100,6 +100,13 @@ def test_columns_must_be_on_a_table_the_query_reads() -> None:
         "(SELECT department_id FROM departments WHERE department_name = 'Finance')",
         "sqlite", NAMES,
     )
+    # SQLite resolves a subquery's ORDER BY in the subquery's own tables only.
+    correlated_order = (
+        "SELECT max(salary) FROM employees WHERE department_id = "
+        "(SELECT department_id FROM departments ORDER BY salary LIMIT 1)"
+    )
+    with pytest.raises(GuardError, match="salary is in none of the tables the query reads there \\(departments\\)"):
+        validate(correlated_order, "sqlite", NAMES)
 
 
 def test_repair_moves_a_column_to_the_alias_whose_table_has_it(sample_copy: Path) -> None:
