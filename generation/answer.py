@@ -40,11 +40,12 @@ _DESTRUCTIVE = re.compile(
     r"|\b(remove|destroy)\s+(all\s+|the\s+|every\s+)?(rows?|records?|tables?|data|entries)\b",
     re.IGNORECASE,
 )
-# Words of compositional questions (superlatives, negation, set operations, comparisons): the ones
-# least-to-most decomposition helps. Plain aggregates are left out: the small models split
-# "the average, minimum and maximum" into three queries when asked to decompose it.
+# Words of compositional questions (negation, set operations, comparisons): the ones least-to-most
+# decomposition helps. Plain aggregates and superlatives are left out: both are one query
+# (MAX, or ORDER BY … LIMIT 1), and the small models asked to decompose them split "the average,
+# minimum and maximum" into three queries or wrap "the highest salary" in a needless subquery.
 _COMPLEX = re.compile(
-    r"\b(most|least|highest|lowest|more than|less than|at least|not|never|both|"
+    r"\b(more than|less than|at least|not|never|both|"
     r"except|ratio|percentage|proportion|compared|than the|top \d+|rank)\b",
     re.IGNORECASE,
 )
