@@ -234,6 +234,8 @@ def _print_answer(question: str, result: AskResult) -> None:
         console.print(f"[yellow]refused:[/yellow] {result.refused}")
         return
     console.print(f"[bold]SQL[/bold] ({result.mode}, {result.retries} retries, {result.model}): {result.sql}")
+    for note in result.repairs:
+        console.print(f"[cyan]repaired:[/cyan] {note}")
     if result.error:
         console.print(f"[red]error:[/red] {result.error}")
     if result.rows is not None:

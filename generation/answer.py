@@ -221,7 +221,7 @@ class Answerer:
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names)
+                repaired = repair(sql, dialect, names, context.foreign_keys)
                 sql, result.sql = repaired.sql, repaired.sql
                 result.repairs += repaired.notes
                 validate(sql, dialect, names)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from functools import lru_cache
 
@@ -26,6 +26,7 @@ from sqlglot.optimizer.scope import Scope, traverse_scope
 
 from ingest.sources import SourceDatabase, redact
 from ingest.sql_links import (
+    ColumnRef,
     SchemaNames,
     SqlLinks,
     SqlParseError,
@@ -93,6 +94,10 @@ def validate(sql: str, dialect: str, names: SchemaNames) -> SqlLinks:
         links = sql_links(sql, names, dialect)
     except SqlParseError as exc:
         raise GuardError(f"the SQL does not parse as {dialect}: {exc}", "parse") from exc
+    for name in links.unresolved:
+        holders = [t for t in links.tables if name in names.columns[t.lower()]]
+        if len(holders) > 1:
+            raise GuardError(f"the column {name} is ambiguous: {' and '.join(holders)} both have it; qualify it", "schema")
     if links.unresolved:
         raise GuardError(f"no such table or column in the catalogue: {', '.join(links.unresolved)}", "schema")
     if dialect == "sqlite":
@@ -101,11 +106,14 @@ def validate(sql: str, dialect: str, names: SchemaNames) -> SqlLinks:
     return links
 
 
-def repair(sql: str, dialect: str, names: SchemaNames) -> Repaired:
-    """Fix, without asking the LLM again, the two slips small models make most and rarely repair
-    themselves: a column put on the wrong alias when exactly one other table in reach has it,
-    and an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``). SQL that does not
-    parse, or needs no fix, comes back unchanged."""
+def repair(
+    sql: str, dialect: str, names: SchemaNames, foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
+) -> Repaired:
+    """Fix, without asking the LLM again, the slips small models make most and rarely repair
+    themselves: a column put on the wrong alias when exactly one other table in reach has it; a
+    column of a table the query never joins, when exactly one foreign key links that table to one
+    the query reads (the join is added); and an unquoted keyword used as a qualifier (SQLite
+    rejects ``cast.aid``). SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except SqlglotError:
@@ -123,6 +131,9 @@ def repair(sql: str, dialect: str, names: SchemaNames) -> Repaired:
         new_alias = spelled.get(holders[0], holders[0])
         notes.append(f"{column.table}.{column.name} -> {new_alias}.{column.name} ({own[alias]} has no column {column.name})")
         column.set("table", exp.to_identifier(new_alias))
+    notes += _qualify_join_columns(tree, names, spelled)
+    if foreign_keys:
+        notes += _join_missing_tables(tree, names, foreign_keys)
     if dialect == "sqlite":
         for column in tree.find_all(exp.Column):
             qualifier = column.args.get("table")
@@ -142,6 +153,80 @@ def _columns_with_scope(tree: exp.Expression) -> Iterator[tuple[Scope, exp.Colum
             if id(column) not in seen and not isinstance(column.this, exp.Star):
                 seen.add(id(column))
                 yield scope, column
+
+
+def _qualify_join_columns(tree: exp.Expression, names: SchemaNames, spelled: dict[str, str]) -> list[str]:
+    """An unqualified ``business_id`` in ``business JOIN category ON business.business_id =
+    category.business_id`` is ambiguous to the database, but the join makes every copy equal:
+    qualify it with the first table."""
+    notes: list[str] = []
+    for scope, column in list(_columns_with_scope(tree)):
+        name = column.name.lower()
+        if column.table or name in select_aliases(scope):
+            continue
+        holders = [a for a, table in base_tables(scope, names).items() if name in names.columns[table.lower()]]
+        if len(holders) < 2:
+            continue
+        equated = {
+            frozenset((eq.left.table.lower(), eq.right.table.lower()))
+            for eq in scope.expression.find_all(exp.EQ)
+            if isinstance(eq.left, exp.Column) and isinstance(eq.right, exp.Column)
+            and eq.left.name.lower() == name and eq.right.name.lower() == name
+        }
+        if all(frozenset((holders[0], other)) in equated for other in holders[1:]):
+            first = spelled.get(holders[0], holders[0])
+            notes.append(f"{column.name} -> {first}.{column.name} (the join makes every copy equal)")
+            column.set("table", exp.to_identifier(first))
+    return notes
+
+
+def _join_missing_tables(
+    tree: exp.Expression, names: SchemaNames, foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]],
+) -> list[str]:
+    """``SELECT Jan FROM temperature WHERE City = 'Shanghai'`` where only ``city`` has ``City``, and
+    one foreign key links ``temperature`` to ``city``: join ``city`` on it and qualify the column."""
+    notes: list[str] = []
+    joined: dict[tuple[int, str], str] = {}  # (scope select, table) -> alias of the join added there
+    spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
+    for scope, column in list(_columns_with_scope(tree)):
+        select = scope.expression
+        if not isinstance(select, exp.Select) or not select.args.get("from_"):
+            continue
+        name, alias = column.name.lower(), column.table.lower()
+        reachable = _reachable_tables(scope, names)
+        own = base_tables(scope, names)
+        if alias and (alias not in own or name in names.columns[own[alias].lower()]):
+            continue
+        if not alias and (name in select_aliases(scope) or any(name in names.columns[t.lower()] for t in reachable.values())):
+            continue
+        if alias and any(name in names.columns[t.lower()] for t in reachable.values()):
+            continue
+        holders = {names.tables[t] for t, cols in names.columns.items() if name in cols} - set(reachable.values())
+        links = [
+            (own_alias, mine, theirs)
+            for (a_table, a_col), (b_table, b_col) in foreign_keys
+            for (mine, theirs) in (((a_table, a_col), (b_table, b_col)), ((b_table, b_col), (a_table, a_col)))
+            for own_alias, table in own.items()
+            if table.lower() == mine[0].lower() and theirs[0] in holders
+        ]
+        if len(links) != 1:
+            continue
+        own_alias, mine, theirs = links[0]
+        key = (id(select), theirs[0])
+        if key not in joined:
+            new_alias = theirs[0] if theirs[0].lower() not in reachable else f"{theirs[0]}_1"
+            table = exp.Table(this=exp.to_identifier(theirs[0]))
+            if new_alias != theirs[0]:
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(new_alias)))
+            condition = exp.EQ(
+                this=exp.column(mine[1], table=spelled.get(own_alias, own_alias)),
+                expression=exp.column(theirs[1], table=new_alias),
+            )
+            select.join(table, on=condition, copy=False)
+            joined[key] = new_alias
+            notes.append(f"joined {theirs[0]} on {mine[0]}.{mine[1]} = {theirs[0]}.{theirs[1]} for {column.name}")
+        column.set("table", exp.to_identifier(joined[key]))
+    return notes
 
 
 def _reachable_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:

@@ -35,7 +35,7 @@ def test_how_many_question_end_to_end(client: TestClient, admin: dict[str, str],
     body = response.json()
     assert body["error"] is None and body["refused"] is None
     assert "count" in body["sql"].lower() and "employees" in body["sql"].lower()
-    assert body["rows"] == [[107]]
+    assert body["rows"] == [[107]] and body["repairs"] == []
     assert body["model"] and body["timings_s"]["generate"] > 0
     assert "employees" in body["linked_tables"]
 

@@ -148,3 +148,39 @@ def test_repair_quotes_a_keyword_sqlite_rejects_as_a_qualifier(tmp_path: Path) -
     repaired = repair(sql, "sqlite", names)
     assert repaired.notes and all("cast" in note for note in repaired.notes)
     assert execute(SourceDatabase(f"sqlite:///{path}"), repaired.sql, timeout_s=5, row_cap=10).rows == [[7]]
+
+
+FOREIGN_KEYS = [(("employees", "DEPARTMENT_ID"), ("departments", "DEPARTMENT_ID"))]
+
+
+def test_repair_joins_the_one_table_a_foreign_key_links_for_a_column(sample_copy: Path) -> None:
+    sql = "SELECT count(*) FROM employees AS e WHERE department_name = 'Finance'"
+    with pytest.raises(GuardError, match="department_name is in none of the tables the query reads there"):
+        validate(sql, "sqlite", NAMES)
+    repaired = repair(sql, "sqlite", NAMES, FOREIGN_KEYS)
+    assert repaired.notes == [
+        "joined departments on employees.DEPARTMENT_ID = departments.DEPARTMENT_ID for department_name"
+    ]
+    validate(repaired.sql, "sqlite", NAMES)
+    assert execute(SourceDatabase(f"sqlite:///{sample_copy}"), repaired.sql, timeout_s=5, row_cap=5).rows == [[6]]
+
+
+def test_repair_adds_no_join_without_exactly_one_foreign_key_path() -> None:
+    sql = "SELECT count(*) FROM employees WHERE department_name = 'Finance'"
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])  # no foreign keys known
+    two_paths = [*FOREIGN_KEYS, (("employees", "EMPLOYEE_ID"), ("departments", "DEPARTMENT_ID"))]
+    assert repair(sql, "sqlite", NAMES, two_paths) == Repaired(sql=sql, notes=[])
+
+
+def test_repair_qualifies_a_column_the_join_makes_equal(sample_copy: Path) -> None:
+    sql = (
+        "SELECT count(department_id) FROM employees JOIN departments "
+        "ON employees.department_id = departments.department_id WHERE department_name = 'Finance'"
+    )
+    with pytest.raises(GuardError, match="department_id is ambiguous: employees and departments both have it"):
+        validate(sql, "sqlite", NAMES)
+    repaired = repair(sql, "sqlite", NAMES)
+    assert repaired.notes == ["department_id -> employees.department_id (the join makes every copy equal)"]
+    assert execute(SourceDatabase(f"sqlite:///{sample_copy}"), repaired.sql, timeout_s=5, row_cap=5).rows == [[6]]
+    unrelated = "SELECT department_id FROM employees JOIN departments ON employees.salary = departments.department_id"
+    assert repair(unrelated, "sqlite", NAMES) == Repaired(sql=unrelated, notes=[])
