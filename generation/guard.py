@@ -32,6 +32,7 @@ from ingest.sql_links import (
     SqlParseError,
     base_tables,
     quoted_non_columns_to_literals,
+    reachable_tables,
     select_aliases,
     sql_links,
 )
@@ -110,10 +111,11 @@ def repair(
     sql: str, dialect: str, names: SchemaNames, foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
 ) -> Repaired:
     """Fix, without asking the LLM again, the slips small models make most and rarely repair
-    themselves: a column put on the wrong alias when exactly one other table in reach has it; a
-    column of a table the query never joins, when exactly one foreign key links that table to one
-    the query reads (the join is added); and an unquoted keyword used as a qualifier (SQLite
-    rejects ``cast.aid``). SQL that does not parse, or needs no fix, comes back unchanged."""
+    themselves: a column put on the wrong alias when exactly one other table in reach has it; an
+    unqualified column that joined tables share and the join equates; a column of a table the
+    query never joins, when exactly one foreign key links that table to one the query reads (the
+    join is added); and an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``).
+    SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect)
     except SqlglotError:
@@ -121,7 +123,7 @@ def repair(
     notes: list[str] = []
     spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
     for scope, column in _columns_with_scope(tree):
-        own, reachable = base_tables(scope, names), _reachable_tables(scope, names)
+        own, reachable = base_tables(scope, names), reachable_tables(scope, names)
         alias, name = column.table.lower(), column.name.lower()
         if alias not in own or name in names.columns[own[alias].lower()]:
             continue
@@ -133,7 +135,7 @@ def repair(
         column.set("table", exp.to_identifier(new_alias))
     notes += _qualify_join_columns(tree, names, spelled)
     if foreign_keys:
-        notes += _join_missing_tables(tree, names, foreign_keys)
+        notes += _join_missing_tables(tree, names, foreign_keys, spelled)
     if dialect == "sqlite":
         for column in tree.find_all(exp.Column):
             qualifier = column.args.get("table")
@@ -182,25 +184,23 @@ def _qualify_join_columns(tree: exp.Expression, names: SchemaNames, spelled: dic
 
 def _join_missing_tables(
     tree: exp.Expression, names: SchemaNames, foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]],
+    spelled: dict[str, str],
 ) -> list[str]:
     """``SELECT Jan FROM temperature WHERE City = 'Shanghai'`` where only ``city`` has ``City``, and
     one foreign key links ``temperature`` to ``city``: join ``city`` on it and qualify the column."""
     notes: list[str] = []
     joined: dict[tuple[int, str], str] = {}  # (scope select, table) -> alias of the join added there
-    spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
     for scope, column in list(_columns_with_scope(tree)):
         select = scope.expression
         if not isinstance(select, exp.Select) or not select.args.get("from_"):
             continue
         name, alias = column.name.lower(), column.table.lower()
-        reachable = _reachable_tables(scope, names)
+        reachable = reachable_tables(scope, names)
         own = base_tables(scope, names)
-        if alias and (alias not in own or name in names.columns[own[alias].lower()]):
+        if (alias and alias not in own) or (not alias and name in select_aliases(scope)):
             continue
-        if not alias and (name in select_aliases(scope) or any(name in names.columns[t.lower()] for t in reachable.values())):
-            continue
-        if alias and any(name in names.columns[t.lower()] for t in reachable.values()):
-            continue
+        if any(name in names.columns[t.lower()] for t in reachable.values()):
+            continue  # placed already, or ambiguous: not a missing join
         holders = {names.tables[t] for t, cols in names.columns.items() if name in cols} - set(reachable.values())
         links = [
             (own_alias, mine, theirs)
@@ -227,17 +227,6 @@ def _join_missing_tables(
             notes.append(f"joined {theirs[0]} on {mine[0]}.{mine[1]} = {theirs[0]}.{theirs[1]} for {column.name}")
         column.set("table", exp.to_identifier(joined[key]))
     return notes
-
-
-def _reachable_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:
-    """Alias -> table for this scope and the scopes around it (correlated references), nearest first."""
-    reachable: dict[str, str] = {}
-    current: Scope | None = scope
-    while current is not None:
-        for alias, table in base_tables(current, names).items():
-            reachable.setdefault(alias, table)
-        current = current.parent
-    return reachable
 
 
 def _compared_with_itself(column: exp.Column, new_alias: str) -> bool:
@@ -269,7 +258,7 @@ def _check_columns_in_scope(tree: exp.Expression, names: SchemaNames, dialect: s
     for scope, column in _columns_with_scope(tree):
         in_order_by = isinstance(column.find_ancestor(exp.Order, exp.Select), exp.Order)
         own_tables_only = dialect == "sqlite" and in_order_by and scope.parent is not None
-        reachable = base_tables(scope, names) if own_tables_only else _reachable_tables(scope, names)
+        reachable = base_tables(scope, names) if own_tables_only else reachable_tables(scope, names)
         derived = any(isinstance(source, Scope) for source in scope.sources.values())
         alias, name = column.table.lower(), column.name.lower()
         if alias:

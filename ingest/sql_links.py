@@ -165,12 +165,17 @@ def base_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:
     return out
 
 
+def reachable_tables(scope: Scope | None, names: SchemaNames) -> dict[str, str]:
+    """Alias -> table for this scope and the scopes around it (correlated references), nearest first."""
+    reachable: dict[str, str] = {}
+    while scope is not None:
+        for alias, table in base_tables(scope, names).items():
+            reachable.setdefault(alias, table)
+        scope = scope.parent
+    return reachable
+
+
 def _outer_table(scope: Scope, alias: str, names: SchemaNames) -> list[str]:
     """A correlated reference (``T2`` from an enclosing query) resolves in the nearest parent scope."""
-    parent = scope.parent
-    while alias and parent is not None:
-        base = base_tables(parent, names)
-        if alias in base:
-            return [base[alias]]
-        parent = parent.parent
-    return []
+    table = reachable_tables(scope.parent, names).get(alias) if alias else None
+    return [table] if table else []
