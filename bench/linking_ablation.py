@@ -1,8 +1,9 @@
 """Linking ablation on the by-database validation split (unseen databases), no LLM call.
 
-Rows: retriever top-k alone; retriever + join paths in each mode; force-union without value
-matching. Databases are ingested into a scratch catalogue once; the served (newest activated)
-retriever from SCHEMAKG_DATA_DIR links every question.
+Rows: retriever top-k alone; retriever + join paths in each mode; force-union with value
+matching (the default); and that plus the primary key of every linked table. Databases are
+ingested into a scratch catalogue once; the served (newest activated) retriever from
+SCHEMAKG_DATA_DIR links every question.
 
     .venv/bin/python bench/validation_split.py --out bench/out/validation
     .venv/bin/python bench/linking_ablation.py --split bench/out/validation --limit 300
@@ -17,7 +18,12 @@ import tempfile
 from pathlib import Path
 
 from catalog.container import Container
-from catalog.services.evaluation import EvalCatalogue, evaluate_linking, load_json, sample_indices
+from catalog.services.evaluation import (
+    EvalCatalogue,
+    evaluate_linking,
+    load_json,
+    sample_indices,
+)
 from catalog.settings import Settings
 from retrieval.join_paths import JOIN_MODES
 
@@ -43,11 +49,13 @@ def main() -> None:
         container = Container(Settings(data_dir=data_dir))
         try:
             linker = container.linking.linker
-            configs = [("retriever top-k alone", {"join_completion": False, "value_matching": False})]
-            configs += [(f"+ paths, {mode}", {"mode": mode, "join_completion": True, "value_matching": False})
-                        for mode in JOIN_MODES]
+            bare = {"join_completion": False, "value_matching": False, "primary_keys": False}
+            configs = [("retriever top-k alone", bare)]
+            configs += [(f"+ paths, {mode}", {**bare, "mode": mode, "join_completion": True}) for mode in JOIN_MODES]
             configs += [("+ paths, force-union + value matching (default)",
-                         {"mode": "force-union", "join_completion": True, "value_matching": True})]
+                         {**bare, "mode": "force-union", "join_completion": True, "value_matching": True}),
+                        ("+ primary keys of linked tables", {"mode": "force-union", "join_completion": True,
+                                                             "value_matching": True, "primary_keys": True})]
             print("| corpus | configuration | " + " | ".join(KEYS) + " |")
             print("|" + "---|" * (len(KEYS) + 2))
             for corpus, (questions_file, tables, db_dir) in CORPORA.items():

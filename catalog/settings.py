@@ -49,6 +49,7 @@ class Settings(BaseSettings):
 
     # Linking: value matching over sampled values adds matched columns and literal hints.
     value_matching: bool = True
+    linking_primary_keys: bool = False  # every linked table also shows its primary key (README: linking ablation)
     index_cache_mb: int = 768  # column-index blocks kept in memory (10,000 columns ≈ 490 MB)
     # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.
     linking_table_picker: Literal["off", "merge", "replace"] = "off"

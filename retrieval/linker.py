@@ -2,13 +2,17 @@
 
 The retriever cannot tell filter columns from output columns, so every selected table is
 both a source and a destination (the paper's fallback); value-matched tables join the
-sources. Join completion then adds the bridging tables and the join keys.
+sources. Join completion then adds the bridging tables and the join keys. Optionally every
+linked table also shows its primary key: the retriever, reading only the question, ranks keys
+low, yet ``COUNT(t.id)`` and ``GROUP BY t.id`` need them. It raises column recall but did not
+help the small local SQL models, so it is off by default (README: linking ablation).
 """
 
 from __future__ import annotations
 
 import time
 from typing import TYPE_CHECKING, Literal, Protocol
+
 from pydantic import BaseModel, Field
 
 from retrieval.docs import ColumnDoc
@@ -53,6 +57,7 @@ class LinkerSettings(BaseModel):
     mode: JoinMode = "force-union"
     join_completion: bool = True  # off: the retrieved tables alone (ablation)
     value_matching: bool = True
+    primary_keys: bool = False  # on: every linked table also shows its primary key
     max_value_matches: int = 10
     # The optional LLM source/destination step: off, merged with the retriever's tables, or replacing them.
     table_picker: Literal["off", "merge", "replace"] = "off"
@@ -138,6 +143,10 @@ class Linker:
         for ref in plan.join_columns:
             if ref in by_ref:
                 chosen.setdefault(ref, _linked(by_ref[ref], score=0.0)).join_key = True
+        if self.settings.primary_keys:
+            for ref, column in by_ref.items():
+                if column.is_pk and column.table in plan.tables:
+                    chosen.setdefault(ref, _linked(column, score=0.0))
         order = {t: i for i, t in enumerate(plan.tables)}
         columns = sorted(chosen.values(), key=lambda c: (order.get(c.table, len(order)), -c.score))
         schema = LinkedSchema(
