@@ -65,15 +65,20 @@ def sample_values(sqlite_path: Path, schema: DbSchema, k: int = 3, max_chars: in
     return values
 
 
+def label_description(name: str, label: str) -> str:
+    """A Spider-format natural label is a (weak) description only when it says more than the humanised name."""
+    return label if humanise(label) != humanise(name) else ""
+
+
 def column_docs(schema: DbSchema, values: Mapping[tuple[str, str], Sequence[str]] | None = None) -> list[ColumnDoc]:
-    """Docs from a schema; the natural label is a weak description only when it says more than the humanised name."""
+    """Docs from a schema: the natural label as description, sampled values as examples."""
     values = values or {}
     return [
         ColumnDoc(
             db_id=schema.db_id,
             table=c.table,
             column=c.name,
-            description=c.label if humanise(c.label) != humanise(c.name) else "",
+            description=label_description(c.name, c.label),
             examples=tuple(values.get((c.table, c.name), ())),
             data_type=c.data_type,
         )

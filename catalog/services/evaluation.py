@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from catalog.container import Container
-from catalog.model import valid_name
+from catalog.model import Provenance, valid_name
 from generation.answer import AskOptions, AskRequest
 from generation.guard import GuardError, execute
 from generation.result_compare import orders_result, results_match
@@ -28,6 +28,7 @@ from ingest.schema_ingest import ingest_schema
 from ingest.sources import SourceDatabase
 from ingest.sql_links import SchemaNames, SqlParseError, sql_links
 from retrieval.linking_eval import column_metrics, latency_metrics, table_metrics
+from retrieval.schema import label_description
 
 Progress = Callable[[int, int], None]
 
@@ -80,6 +81,7 @@ class EvalCatalogue:
         self.tables = tables
         self.db_dir = db_dir
         self._names: dict[str, SchemaNames] = {}
+        self._documented: set[str] = set()
 
     def sqlite_path(self, db_id: str) -> Path:
         if self.db_dir is not None:
@@ -108,7 +110,25 @@ class EvalCatalogue:
                 ingest_schema(self.container.catalog, source, name, SamplingBounds(row_budget=2000))
             finally:
                 source.dispose()
+        if name not in self._documented and db_id in self.tables:
+            self._document(name, self.tables[db_id])
+            self._documented.add(name)
         return name
+
+    def _document(self, name: str, raw: dict[str, Any]) -> None:
+        """Spider-format labels that say more than a column's name (``PostGA``: "Postseason Goals against")
+        become its description where it has none: the documentation the benchmark ships with its schema,
+        and the column text the retriever was trained with."""
+        tables = raw["table_names_original"]
+        for (t_index, column), (_, label) in zip(raw["column_names_original"], raw.get("column_names") or [], strict=False):
+            description = label_description(column, label)
+            if t_index < 0 or not description:
+                continue
+            info = self.container.catalog.get_column(name, tables[t_index], column)
+            if info is not None and not info.description:
+                self.container.curation.edit_column(
+                    name, tables[t_index], column, {"description": description}, None, "tables.json", Provenance.INGESTED
+                )
 
     def names(self, db_id: str) -> SchemaNames:
         if db_id not in self._names:

@@ -13,6 +13,7 @@ from retrieval.artifacts import (
     RetrieverModel,
     activate,
     active_version,
+    bundle,
     bundled_version,
     load_model,
     save_artefact,
@@ -75,3 +76,26 @@ def test_loader_serves_the_bundled_model_then_zero_shot(tmp_path: Path, monkeypa
     monkeypatch.setattr(artifacts, "BUNDLED_DIR", tmp_path / "no-bundle")
     assert active_version(tmp_path) is None
     assert load_model(root=tmp_path).version == ZERO_SHOT_VERSION
+
+
+def test_bundle_ships_a_trained_version_that_loads_without_the_data_dir(
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(artifacts, "BUNDLED_DIR", tmp_path / "bundled")
+    original = encoder.question.cnn.weight.detach().clone()
+    try:
+        with torch.no_grad():
+            encoder.question.cnn.weight.add_(torch.randn_like(original) * 0.01)
+        expected = _scores(encoder, singer_docs)
+        model = RetrieverModel(version="v-ship", encoder=encoder, selection=SelectionPolicy(threshold=0.3, max_columns=9))
+        save_artefact(tmp_path / "trained" / "models" / "retriever" / "v-ship", model, {}, {}, [])
+    finally:
+        with torch.no_grad():
+            encoder.question.cnn.weight.copy_(original)
+    bundle("v-ship", tmp_path / "trained")
+
+    elsewhere = tmp_path / "fresh-clone"
+    assert active_version(elsewhere) == "v-ship"
+    loaded = load_model(root=elsewhere)
+    assert loaded.selection.max_columns == 9
+    assert torch.allclose(_scores(loaded.encoder, singer_docs), expected, atol=1e-4)

@@ -29,6 +29,26 @@ def test_history_leaves_out_evaluated_questions_and_their_sql(tmp_path: Path, co
     assert [r["question"] for r in rows] == ["What is the highest salary?"]
 
 
+def test_labels_that_say_more_than_the_name_document_the_columns(tmp_path: Path, container: Container) -> None:
+    (tmp_path / "hr_1").mkdir()
+    shutil.copyfile(SAMPLE_DB, tmp_path / "hr_1" / "hr_1.sqlite")
+    tables = {"hr_1": {
+        "db_id": "hr_1", "table_names_original": ["employees"],
+        "column_names_original": [[-1, "*"], [0, "SALARY"], [0, "FIRST_NAME"], [0, "EMAIL"]],
+        "column_names": [[-1, "*"], [0, "monthly pay"], [0, "first name"], [0, "mail address"]],
+    }}
+    name = EvalCatalogue(container, tables, tmp_path).ensure("hr_1")
+    email = container.curation.edit_column(name, "employees", "EMAIL", {"description": "work e-mail"}, None, "steward")
+
+    EvalCatalogue(container, tables, tmp_path).ensure("hr_1")  # a later evaluation run over the same catalogue
+
+    column = container.browser.column
+    assert column(name, "employees", "SALARY").description == "monthly pay"
+    assert not column(name, "employees", "FIRST_NAME").description  # the label only repeats the name
+    assert column(name, "employees", "EMAIL").description == "work e-mail"  # never overwrites documentation
+    assert column(name, "employees", "EMAIL").revision == email.revision
+
+
 def test_first_attempt_counts_only_questions_answered_without_a_retry() -> None:
     records = [
         {"correct": True, "executable": True, "retries": 0, "latency_s": 1.0},
