@@ -18,12 +18,7 @@ import tempfile
 from pathlib import Path
 
 from catalog.container import Container
-from catalog.services.evaluation import (
-    EvalCatalogue,
-    evaluate_linking,
-    load_json,
-    sample_indices,
-)
+from catalog.services.evaluation import EvalCatalogue, evaluate_linking, load_json, sample_indices
 from catalog.settings import Settings
 from retrieval.join_paths import JOIN_MODES
 

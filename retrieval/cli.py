@@ -114,7 +114,7 @@ def evaluate(
 @app.command()
 def calibrate(
     version: Annotated[str | None, typer.Option(help="Model version; default the newest activated one.")] = None,
-    zero_shot: Annotated[bool, typer.Option(help="Calibrate the untrained model (printed, not stored, like a bundled one).")] = False,
+    zero_shot: Annotated[bool, typer.Option(help="Calibrate the untrained model (printed, not stored).")] = False,
     min_columns: int = 3,
     max_columns: int = 20,
     beta: float = 6.0,
@@ -124,13 +124,7 @@ def calibrate(
 ) -> None:
     """Re-fit the selection threshold on the validation split with new bounds; stored in the version's config."""
     _threads(threads)
-    from retrieval.artifacts import (
-        ZERO_SHOT_VERSION,
-        is_complete,
-        load_model,
-        update_selection,
-    )
-    from retrieval.paths import models_dir
+    from retrieval.artifacts import ZERO_SHOT_VERSION, load_model, update_selection
     from retrieval.validation import calibrate_on, report, score_split
 
     model = load_model(ZERO_SHOT_VERSION if zero_shot else version)
@@ -138,22 +132,9 @@ def calibrate(
     scored = score_split(model.encoder, val_q, docs)
     policy = calibrate_on(scored, min_columns, max_columns, beta)
     figures = report(scored, policy, settings.recall_k, settings.seed)
-    if is_complete(models_dir() / model.version):  # zero-shot and bundled models are read-only
+    if model.version != ZERO_SHOT_VERSION:
         update_selection(model.version, policy, figures)
     typer.echo(json.dumps({"version": model.version, **figures}, indent=2))
-
-
-@app.command()
-def bundle(version: Annotated[str, typer.Option(help="A trained version under the data dir.")]) -> None:
-    """Ship a trained version with the code (retrieval/bundled/): served when nothing is activated."""
-    from retrieval.artifacts import bundle as write_bundle
-
-    try:
-        size = write_bundle(version)
-    except FileNotFoundError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from error
-    typer.echo(f"bundled {version}: {size / 2**20:.1f} MiB of float16 weight differences")
 
 
 def _validation(version: str, sources: str, corpus_dir: Path) -> tuple[TrainConfig, list[LabelledQuestion], dict[str, list[ColumnDoc]]]:

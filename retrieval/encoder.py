@@ -146,30 +146,6 @@ class DualTowerEncoder(nn.Module, Encoder):
         (directory / "encoder.json").write_text(self.config.model_dump_json(indent=2))
         self.tokenizer.save_pretrained(directory / "tokenizer")
 
-    def save_delta(self, directory: Path) -> int:
-        """Only what training changed, as float16 differences from the zero-shot model; returns the bytes written.
-
-        Frozen layers are equal to the packaged MiniLM and are left out, so a fine-tuned model
-        small enough to ship in the repository rebuilds from the base wheel plus this file.
-        """
-        directory.mkdir(parents=True, exist_ok=True)
-        base = DualTowerEncoder.from_base(self.config).state_dict()
-        delta = {k: (v.detach() - base[k]).half().contiguous() for k, v in self.state_dict().items()
-                 if not torch.equal(v, base[k])}
-        save_file(delta, directory / "delta.safetensors")
-        (directory / "encoder.json").write_text(self.config.model_dump_json(indent=2))
-        return (directory / "delta.safetensors").stat().st_size
-
-    @classmethod
-    def load_delta(cls, directory: Path) -> DualTowerEncoder:
-        """Rebuild a model written by :meth:`save_delta` on top of the packaged MiniLM."""
-        encoder = cls.from_base(EncoderConfig.model_validate_json((directory / "encoder.json").read_text()))
-        state = encoder.state_dict()
-        for key, delta in load_file(directory / "delta.safetensors").items():
-            state[key] = state[key] + delta.to(state[key].dtype)
-        encoder.load_state_dict(state)
-        return encoder.eval()
-
     @property
     def dim(self) -> int:
         return self.column.cnn.out_channels

@@ -12,20 +12,14 @@ from catalog.errors import InvalidInput, NotFound
 from catalog.jobs import JobRunner, new_job
 from catalog.model import JobInfo
 from catalog.settings import Settings
-from catalog.store.catalog_repo import CatalogRepository
 from catalog.store.jobs_repo import JobRepository
+from catalog.store.catalog_repo import CatalogRepository
 from catalog.store.proposals_repo import ProposalRepository
 from generation.llm.base import ChatModel
 from generation.table_picker import LLMTablePicker
 from retrieval.join_paths import JOIN_MODES, ColumnRef
 from retrieval.linked_schema import Dependency
-from retrieval.linker import (
-    ContextColumn,
-    DatabaseContext,
-    Linker,
-    LinkerSettings,
-    LinkResult,
-)
+from retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
 
 
 class RankedColumn(BaseModel):
@@ -58,10 +52,8 @@ class LinkingService:
 
     @property
     def linker(self) -> Linker:
-        """The newest activated retriever, else the bundled one; a model activated by any process is picked up."""
-        from retrieval.artifacts import (
-            active_version,  # torch loads here, not at import
-        )
+        """The newest activated retriever (or the zero-shot one); a model activated by any process is picked up."""
+        from retrieval.artifacts import active_version  # torch loads here, not at import
         from retrieval.retriever import ColumnRetriever
 
         with self._lock:
