@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     # Answering: generated SQL runs read-only with a timeout and a row cap.
     ask_row_cap: int = 200
     ask_timeout_s: float = 15.0
+    ask_max_result_bytes: int = 2_000_000
     # Evidence generation (pipeline step 5). auto: on with an OpenAI-compatible endpoint, off with the
     # embedded small models, whose accuracy it lowered in the README's answering ablation.
     ask_evidence: Literal["auto", "on", "off"] = "auto"
@@ -62,6 +63,8 @@ class Settings(BaseSettings):
     sample_match_values: int = 100
     source_query_timeout_s: float = 10.0
     source_connect_timeout_s: float = 5.0
+    # Directories SQLite sources may be registered from (JSON list); unset: anywhere readable.
+    sqlite_roots: list[Path] | None = None
 
     # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set (or llm_backend is "openai"),
     # else the embedded GGUF model run in-process by llama.cpp.

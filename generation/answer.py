@@ -12,14 +12,14 @@ from string import Template
 from typing import TYPE_CHECKING, Literal
 
 import sqlglot
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlglot.errors import SqlglotError
 
 from generation.guard import GuardError, QueryResult, execute, repair, validate
 from generation.llm.base import ChatMessage, ChatModel
 from generation.llm.json_output import JSONOutputError, extract_json
 from generation.schema_render import fit_to_budget, render
-from ingest.query_log import sqlglot_dialect
+from ingest.query_log import known_dialects, sqlglot_dialect
 from ingest.sources import SourceDatabase
 from ingest.sql_links import SchemaNames
 from retrieval.linked_schema import LinkedSchema
@@ -35,11 +35,6 @@ FIX = Template((_TEMPLATES / "sql_fix.txt").read_text())
 FEW_SHOT = json.loads((_TEMPLATES / "fewshot.json").read_text())
 
 Mode = Literal["auto", "fast", "full"]
-_DESTRUCTIVE = re.compile(
-    r"\b(delete|drop|truncate|insert|alter|grant|revoke|wipe|erase)\b|\bupdate\s+(the\s+)?\w+\s+set\b"
-    r"|\b(remove|destroy)\s+(all\s+|the\s+|every\s+)?(rows?|records?|tables?|data|entries)\b",
-    re.IGNORECASE,
-)
 # Words of compositional questions (negation, set operations, comparisons): the ones least-to-most
 # decomposition helps. Plain aggregates and superlatives are left out: both are one query
 # (MAX, or ORDER BY … LIMIT 1), and the small models asked to decompose them split "the average,
@@ -62,20 +57,32 @@ class AskOptions(BaseModel):
     max_tokens: int = 512
     timeout_s: float = 15.0
     row_cap: int = 200
+    max_result_bytes: int = 2_000_000
 
 
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=2000)
     evidence: str | None = Field(default=None, max_length=4000)
-    dialect: str | None = None
+    dialect: str | None = Field(
+        default=None, description="Also return the SQL in this dialect, for export; what runs is always the source's dialect.",
+    )
     execute: bool = True
     mode: Mode = "auto"
     join_mode: str | None = None
 
+    @field_validator("dialect")
+    @classmethod
+    def _known_dialect(cls, value: str | None) -> str | None:
+        if value is not None and sqlglot_dialect(value) is None:
+            raise ValueError(f"unknown dialect {value!r}; known: {', '.join(known_dialects())}")
+        return value
+
 
 class AskResult(BaseModel):
     sql: str | None
-    refused: str | None = None
+    refused: str | None = None  # the guard's refusal, when the SQL asked for what the service never does
+    exported_sql: str | None = None  # ``sql`` in the dialect the request asked for; never executed
+    exported_dialect: str | None = None
     error: str | None = None
     evidence: str | None = None
     evidence_source: Literal["user", "generated", "none"] = "none"
@@ -119,23 +126,20 @@ def extract_sql(text: str) -> str | None:
     return sql
 
 
-def is_destructive(question: str) -> bool:
-    return bool(_DESTRUCTIVE.search(question))
-
-
 def choose_mode(question: str) -> Literal["fast", "full"]:
     """A cheap complexity estimate from the question's words. The linked table count is no guide:
     linking favours recall and keeps about four tables for a one-table question."""
     return "full" if _COMPLEX.search(question) else "fast"
 
 
-def _transpile(sql: str, dialect: str) -> str:
-    if dialect == "sqlite":
+def transpile(sql: str, read: str, write: str) -> str | None:
+    """``sql`` in another dialect, or None when sqlglot cannot carry it over."""
+    if read == write:
         return sql
     try:
-        return sqlglot.transpile(sql, read="sqlite", write=dialect)[0]
-    except SqlglotError:
-        return sql
+        return sqlglot.transpile(sql, read=read, write=write)[0]
+    except (SqlglotError, RecursionError):
+        return None
 
 
 def render_examples(mode: Literal["fast", "full"], dialect: str, past: list[PastExample]) -> str:
@@ -145,9 +149,9 @@ def render_examples(mode: Literal["fast", "full"], dialect: str, past: list[Past
                  f"Question: {example['question']}"]
         if mode == "full":
             for index, (sub_question, sub_sql) in enumerate(example["steps"], start=1):
-                lines += [f"Sub-question {index}: {sub_question}", f"SQL: {_transpile(sub_sql, dialect)}"]
+                lines += [f"Sub-question {index}: {sub_question}", f"SQL: {transpile(sub_sql, 'sqlite', dialect) or sub_sql}"]
             lines.append("Final SQL:")
-        lines.append(f"```sql\n{_transpile(example['sql'], dialect)}\n```")
+        lines.append(f"```sql\n{transpile(example['sql'], 'sqlite', dialect) or example['sql']}\n```")
         parts.append("\n".join(lines))
     if past:
         parts.append("### Similar questions asked before on this database\n" + "\n".join(
@@ -181,11 +185,10 @@ class Answerer:
         options = self.options
         timings: dict[str, float] = {}
         result = AskResult(sql=None, model=self.llm.model_name)
-        if is_destructive(request.question):
-            result.refused = "this service only reads data; questions that ask to change or delete data are refused"
+        dialect = sqlglot_dialect(context.dialect)  # the source's: the only one its SQL is parsed in
+        if dialect is None:
+            result.error = f"the source's dialect {context.dialect!r} is not supported"
             return result
-        name = request.dialect or context.dialect
-        dialect = sqlglot_dialect(name) or name.lower()
         schema = link.schema_ if (link is not None and options.use_kg_schema) else full_schema
         schema = fit_to_budget(schema, options.schema_token_budget)
         if link is not None:
@@ -224,20 +227,29 @@ class Answerer:
                 repaired = repair(sql, dialect, names, context.foreign_keys)
                 sql, result.sql = repaired.sql, repaired.sql
                 result.repairs += repaired.notes
-                validate(sql, dialect, names)
+                validated = validate(sql, dialect, names)
+                sql, result.sql = validated.sql, validated.sql
                 if request.execute and source is not None:
-                    rows: QueryResult = execute(source, sql, options.timeout_s, options.row_cap)
+                    rows: QueryResult = execute(
+                        source, sql, options.timeout_s, options.row_cap, options.max_result_bytes
+                    )
                     result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
                 result.error = None
                 break
             except GuardError as exc:
                 result.error = str(exc)
-                if exc.stage == "policy" or attempt == options.max_retries:
+                if exc.refusal:
+                    result.refused = f"refused: {exc}. This service only reads data."
+                    break
+                if attempt == options.max_retries:
                     break
                 fix = FIX.substitute(sql=sql or "", error=str(exc), schema=schema_text,
                                      question=request.question, dialect=dialect)
                 sql = extract_sql(self._chat(fix, options.max_tokens))
         timings["guard_execute_retry"] = round(time.perf_counter() - started, 3)
+        if request.dialect and result.sql and result.error is None:
+            result.exported_dialect = sqlglot_dialect(request.dialect)
+            result.exported_sql = transpile(result.sql, dialect, str(result.exported_dialect))
         result.timings_s = timings
         return result
 

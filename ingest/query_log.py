@@ -60,6 +60,10 @@ def sqlglot_dialect(name: str) -> str | None:
     return _DIALECTS.get(name.strip().lower())
 
 
+def known_dialects() -> list[str]:
+    return sorted(_DIALECTS)
+
+
 def count_lines(path: Path) -> int:
     with open(path, "rb") as handle:
         return sum(1 for line in handle if line.strip())

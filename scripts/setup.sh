@@ -3,12 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Servers the tests run for real: redis-server (the Celery broker). Installed when missing.
-if ! command -v redis-server >/dev/null 2>&1; then
+# Servers the tests run for real, installed when missing: redis-server (the Celery broker), and
+# PostgreSQL and MariaDB (source databases; the tests start throwaway instances on free ports).
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+command -v mariadb-install-db >/dev/null 2>&1 || missing+=(mariadb-server)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "note: redis-server is missing; install it (apt-get install redis-server) to run the Celery tests" >&2
+    echo "note: ${missing[*]} missing; install with apt-get to run the server tests" >&2
   fi
 fi
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
+import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ from fastapi.testclient import TestClient
 from catalog.api.app import create_app
 from catalog.container import Container
 from catalog.settings import Settings
+from tests.servers import Server, load_sqlite, start_mariadb, start_postgres
 
 ADMIN_KEY = "skg_test_admin_key"
 SAMPLE_DB = Path(__file__).resolve().parents[1] / "catalog" / "samples" / "hr_1.sqlite"
@@ -79,3 +82,41 @@ def wait_for_job(client: TestClient, headers: dict[str, str], job_id: str, timeo
 def count_nodes(container: Container, label: str, database: str | None = None) -> int:
     where = "WHERE n.database = $db" if database else ""
     return int(container.store.read(f"MATCH (n:{label}) {where} RETURN count(n) AS n", db=database)[0]["n"])
+
+
+def _server(start: Callable[[Path], Server]) -> Iterator[Server]:
+    """A throwaway server for the session, in a directory of its own under /tmp (PostgreSQL runs as
+    its own system user, which cannot enter pytest's private temp tree); missing binaries skip
+    locally but fail in CI, whose set-up installs them."""
+    try:
+        server = start(Path(tempfile.mkdtemp(prefix="schemakg-server-")))
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    yield from _server(start_postgres)
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[Server]:
+    yield from _server(start_mariadb)
+
+
+@pytest.fixture(scope="session")
+def postgres_hr_url(postgres_server: Server) -> str:
+    """The sample database on PostgreSQL, as a role that owns (and could write) its tables."""
+    return load_sqlite(postgres_server, SAMPLE_DB, "hr_1")
+
+
+@pytest.fixture(scope="session")
+def mariadb_hr_url(mariadb_server: Server) -> str:
+    """The sample database on MariaDB, as a user with every privilege on it."""
+    return load_sqlite(mariadb_server, SAMPLE_DB, "hr_1")

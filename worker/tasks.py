@@ -34,7 +34,7 @@ def _ingest_schema(container: Container, reporter: JobReporter, payload: dict[st
         raise TaskFailed(f"no connection stored for database {database!r}")
     settings = container.settings
     try:
-        source = SourceDatabase(url, settings.source_query_timeout_s, settings.source_connect_timeout_s)
+        source = SourceDatabase.from_settings(url, settings)
     except SourceError as exc:
         raise TaskFailed(str(exc)) from exc
     try:

@@ -88,9 +88,7 @@ class AskService:
                 if url is None:
                     raise NotFound(f"database {database!r} has no stored connection")
                 try:
-                    self._sources[database] = SourceDatabase(
-                        url, self.settings.source_query_timeout_s, self.settings.source_connect_timeout_s
-                    )
+                    self._sources[database] = SourceDatabase.from_settings(url, self.settings)
                 except SourceError as exc:
                     raise SourceUnavailable(str(exc)) from exc
             return self._sources[database]
@@ -98,6 +96,7 @@ class AskService:
     def ask(self, database: str, request: AskRequest, options: AskOptions | None = None) -> AskResult:
         options = options or AskOptions(
             row_cap=self.settings.ask_row_cap, timeout_s=self.settings.ask_timeout_s,
+            max_result_bytes=self.settings.ask_max_result_bytes,
             generate_evidence=evidence_by_default(self.settings),
         )
         context = self.linking.context(database)

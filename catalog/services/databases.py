@@ -32,13 +32,13 @@ class DatabaseService:
         if not valid_name(name):
             raise InvalidInput(f"database name must match {NAME_PATTERN}", {"field": "name"})
         try:
-            parsed = parse_url(url)
+            parsed = parse_url(url, self.settings.sqlite_roots)
         except SourceError as exc:
             raise InvalidInput(str(exc), {"field": "url"}) from exc
         if self.catalog.get_database(name) is not None:
             raise Conflict(f"database {name!r} is already registered")
         try:
-            source = SourceDatabase(url, self.settings.source_query_timeout_s, self.settings.source_connect_timeout_s)
+            source = SourceDatabase.from_settings(url, self.settings)
             source.check()
             source.dispose()
         except SourceError as exc:

@@ -284,7 +284,7 @@ def _judge(
     if executable:
         source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
         try:
-            gold = execute(source, question_sql(row), options.timeout_s, options.row_cap)
+            gold = execute(source, question_sql(row), options.timeout_s, options.row_cap, options.max_result_bytes)
             correct = results_match(result.rows or [], gold.rows, orders_result(question_sql(row)))
         except GuardError:
             correct = False

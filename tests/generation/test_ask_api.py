@@ -41,12 +41,24 @@ def test_how_many_question_end_to_end(client: TestClient, admin: dict[str, str],
 
 
 @pytest.mark.slow
-def test_requests_to_change_data_are_refused(
+def test_requests_to_change_data_change_nothing(
     client: TestClient, admin: dict[str, str], hr_db: str, sample_copy: Path
 ) -> None:
+    """The question is not screened for words: whatever SQL the model writes, the guard refuses a
+    write and the source stays as it was."""
     before = hashlib.sha256(sample_copy.read_bytes()).hexdigest()
     for question in ("Delete all rows from the employees table", "Drop the jobs table",
                      "update employees set salary to 0 for everyone"):
         body = client.post(f"/databases/{hr_db}/ask", json={"question": question}, headers=admin).json()
-        assert body["refused"] and body["sql"] is None and body["rows"] is None, body
+        if body["rows"] is not None:
+            assert body["sql"].lstrip().upper().startswith(("SELECT", "WITH")), body
+        elif body["sql"] and not body["sql"].lstrip().upper().startswith(("SELECT", "WITH")):
+            assert body["refused"] and "read" in body["refused"], body
     assert hashlib.sha256(sample_copy.read_bytes()).hexdigest() == before
+
+
+def test_an_unknown_dialect_is_a_422(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post("/databases/anything/ask", json={"question": "How many?", "dialect": "klingon"},
+                           headers=admin)
+    assert response.status_code == 422
+    assert "unknown dialect 'klingon'" in response.text
