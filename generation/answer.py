@@ -240,8 +240,7 @@ class Answerer:
                 result.error = str(exc)
                 if exc.refusal:
                     result.refused = f"refused: {exc}. This service only reads data."
-                    break
-                if attempt == options.max_retries:
+                if exc.final or attempt == options.max_retries:
                     break
                 fix = FIX.substitute(sql=sql or "", error=str(exc), schema=schema_text,
                                      question=request.question, dialect=dialect)

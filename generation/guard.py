@@ -57,12 +57,18 @@ class GuardError(ValueError):
 
     def __init__(self, message: str, stage: str) -> None:
         super().__init__(message)
-        self.stage = stage  # "limits" | "parse" | "policy" | "function" | "schema" | "execute"
+        self.stage = stage  # "limits" | "parse" | "policy" | "function" | "schema" | "execute" | "deadline"
 
     @property
     def refusal(self) -> bool:
         """A refusal no retry can fix: the SQL asked for something the service never does."""
         return self.stage in ("limits", "policy")
+
+    @property
+    def final(self) -> bool:
+        """No retry: a refusal, or a query that ran out of time (another would take as long again,
+        and an answer's latency stays within one deadline)."""
+        return self.refusal or self.stage == "deadline"
 
 
 class Repaired(BaseModel):
@@ -346,7 +352,7 @@ def execute(source: SourceDatabase, sql: str, timeout_s: float, row_cap: int, ma
     try:
         read = source.read(sql, timeout_s=timeout_s, row_cap=row_cap, max_bytes=max_bytes)
     except SourceQueryError as exc:
-        raise GuardError(str(exc), "execute") from exc
+        raise GuardError(str(exc), "deadline" if exc.deadline else "execute") from exc
     return QueryResult(
         columns=read.columns, rows=read.rows, truncated=read.truncated, elapsed_s=time.perf_counter() - started
     )

@@ -52,6 +52,10 @@ class SourceError(ValueError):
 class SourceQueryError(ValueError):
     """A query the source refused or could not finish; the message is redacted and safe to show."""
 
+    def __init__(self, message: str, deadline: bool = False) -> None:
+        super().__init__(message)
+        self.deadline = deadline  # it ran out of time
+
 
 class ReadResult(BaseModel):
     columns: list[str]
@@ -263,7 +267,8 @@ class SourceDatabase:
         except SourceQueryError:
             raise
         except Exception as exc:  # noqa: BLE001 - every driver error becomes one safe message
-            raise SourceQueryError(self._describe(exc, timeout_s)) from exc
+            message = self._describe(exc, timeout_s)
+            raise SourceQueryError(message, deadline="time limit" in message) from exc
         raise SourceQueryError(f"queries on {self.dialect} sources are not supported")
 
     def _describe(self, exc: BaseException, timeout_s: float) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 JSON_INSTRUCTION = (Path(__file__).parent / "templates" / "json_instruction.txt").read_text().strip()
 
@@ -38,13 +38,19 @@ class LLMTimeout(TransientLLMError):
     """No answer within the configured timeout."""
 
 
+def encodable(text: object) -> object:
+    """Text that UTF-8 can carry: a lone surrogate (valid in a Python str and in JSON escapes, never
+    on the wire) would crash the request to the model or the response to the caller."""
+    return text.encode("utf-8", errors="replace").decode("utf-8") if isinstance(text, str) else text
+
+
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
-    content: str
+    content: Annotated[str, BeforeValidator(encodable)]
 
 
 class ChatResult(BaseModel):
-    text: str
+    text: Annotated[str, BeforeValidator(encodable)]
     model: str
     prompt_tokens: int
     completion_tokens: int
