@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from catalog.container import Container
 from catalog.errors import PreconditionFailed
 from catalog.model import ApiKeyInfo, Role
+
+# The graph engines take a 32-bit skip; a larger offset is a 422, not a 500.
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
 
 
 def container(request: Request) -> Container:

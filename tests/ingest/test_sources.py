@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from ingest.sources import SourceDatabase, SourceError, SourceQueryError, mask_url, parse_url, redact
 from tests.servers import Server
@@ -156,3 +158,18 @@ def test_every_secret_in_a_url_is_masked() -> None:
     assert not any(secret in masked for secret in ("pw-one", "pw-two", "pw-three", "t0k"))
     assert "sslmode=require" in masked and "bob" in masked
     assert redact("could not connect with pw-two or pw-one or pw-three", parse_url(url)).count("***") == 3
+
+
+def test_registration_masks_a_password_given_as_a_parameter(
+    client: TestClient, admin: dict[str, str], postgres_hr_url: str, db_name: str
+) -> None:
+    url = make_url(postgres_hr_url)
+    password = str(url.password)
+    as_parameter = url.set(password=None).update_query_dict({"password": password}).render_as_string(hide_password=False)
+    response = client.post("/databases", json={"name": db_name, "url": as_parameter}, headers=admin)
+    assert response.status_code == 201, response.text
+    assert password not in response.text and "password=***" in response.json()["url"]
+    assert password not in client.get("/databases", headers=admin).text
+    assert password not in client.get(f"/databases/{db_name}", headers=admin).text  # read back from the graph
+    refused = client.post("/databases", json={"name": f"{db_name}x", "url": "sqlite:////etc/passwd"}, headers=admin)
+    assert refused.status_code == 422 and "not a SQLite database" in refused.json()["error"]["message"]

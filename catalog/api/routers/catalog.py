@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from catalog.api.deps import container, etag, expected_revision, require
+from catalog.api.deps import Offset, container, etag, expected_revision, require
 from catalog.api.schemas import ColumnEdit, TableEdit
 from catalog.container import Container
 from catalog.model import ApiKeyInfo, ColumnInfo, Page, Revision, Role, TableInfo
@@ -16,7 +16,7 @@ _reader = [Depends(require(Role.ANALYST))]
 @router.get("", response_model=Page, dependencies=_reader)
 def list_tables(
     database: str,
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     limit: int = Query(50, ge=1, le=500),
     include_removed: bool = False,
     app: Container = Depends(container),
@@ -59,7 +59,7 @@ def table_history(
 def list_columns(
     database: str,
     table: str,
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     limit: int = Query(100, ge=1, le=500),
     include_removed: bool = False,
     app: Container = Depends(container),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from catalog.api.deps import container, require
+from catalog.api.deps import Offset, container, require
 from catalog.api.schemas import DatabaseCreate
 from catalog.container import Container
 from catalog.model import DatabaseInfo, ForeignKeyInfo, JobInfo, Page, Role
@@ -17,7 +17,7 @@ def register_database(body: DatabaseCreate, app: Container = Depends(container))
 
 @router.get("", response_model=Page, dependencies=[Depends(require(Role.ANALYST))])
 def list_databases(
-    offset: int = Query(0, ge=0), limit: int = Query(50, ge=1, le=500), app: Container = Depends(container)
+    offset: Offset = 0, limit: int = Query(50, ge=1, le=500), app: Container = Depends(container)
 ) -> Page:
     return app.databases.list(offset, limit)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from catalog.api.deps import container, require
+from catalog.api.deps import Offset, container, require
 from catalog.container import Container
 from catalog.model import ApiKeyInfo, JobInfo, Page, Proposal, ProposalState, Role
 
@@ -30,7 +30,7 @@ def start_completion(database: str, body: CompletionRequest, app: Container = De
 def list_proposals(
     database: str,
     state: ProposalState | None = None,
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     limit: int = Query(50, ge=1, le=500),
     app: Container = Depends(container),
 ) -> Page:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from catalog.api.deps import container, require
+from catalog.api.deps import Offset, container, require
 from catalog.api.schemas import ApiKeyCreate, ApiKeyCreated
 from catalog.container import Container
 from catalog.model import ApiKeyInfo, JobInfo, Page, Role, SearchHit
@@ -32,7 +32,7 @@ def search(
 @router.get("/jobs", response_model=Page, tags=["jobs"], dependencies=[Depends(require(Role.ANALYST))])
 def list_jobs(
     database: str | None = None,
-    offset: int = Query(0, ge=0),
+    offset: Offset = 0,
     limit: int = Query(50, ge=1, le=500),
     app: Container = Depends(container),
 ) -> Page:

@@ -97,3 +97,10 @@ def test_ingest_of_vanished_source_fails_cleanly(
     assert finished["state"] == "failed"
     assert "not found" in finished["error"]
     assert count_nodes(container, "Table", db_name) == 0
+
+
+@pytest.mark.parametrize("path", ["/databases", "/jobs"])
+def test_an_offset_past_the_engines_range_is_a_422(client: TestClient, admin: dict[str, str], path: str) -> None:
+    response = client.get(f"{path}?offset=2147483648", headers=admin)
+    assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"
+    assert client.get(f"{path}?offset=2147483647", headers=admin).status_code == 200
