@@ -1,11 +1,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY catalog catalog
-COPY ingest ingest
-COPY retrieval retrieval
-COPY generation generation
-COPY worker worker
+COPY schemakg schemakg
 # Set PIP_EXTRA_INDEX_URL to a CPU wheel index at build time for a smaller torch.
 ARG PIP_EXTRA_INDEX_URL=""
 RUN pip install --no-cache-dir .

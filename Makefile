@@ -1,4 +1,4 @@
-.PHONY: setup demo test bench retriever
+.PHONY: setup demo lint test bench retriever
 
 setup:
 	bash scripts/setup.sh
@@ -6,7 +6,14 @@ setup:
 demo: setup
 	.venv/bin/schemakg demo
 
-test: setup
+# The linters and the layering contract (import-linter), then the whole suite.
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports
+
+test: lint
 	.venv/bin/python -m pytest -q
 
 bench: setup

@@ -13,17 +13,23 @@ import statistics
 import time
 from collections.abc import Callable
 
-from generation.guard import MAX_SQL_CHARS, GuardError, validate
-from ingest.sql_links import SchemaNames
+from schemakg.generation.guard import MAX_SQL_CHARS, GuardError, validate
+from schemakg.kernel.sql.links import SchemaNames
 
-NAMES = SchemaNames({"employees": ["employee_id", "first_name", "salary", "department_id"],
-                     "departments": ["department_id", "department_name"]})
+NAMES = SchemaNames(
+    {
+        "employees": ["employee_id", "first_name", "salary", "department_id"],
+        "departments": ["department_id", "department_name"],
+    }
+)
 
 
 def _largest_accepted() -> str:
     """A join-and-subquery-heavy query just under the length limit: the guard's worst accepted input."""
-    part = ("SELECT e.first_name FROM employees AS e JOIN departments AS d ON e.department_id = d.department_id "
-            "WHERE e.salary > (SELECT avg(salary) FROM employees)")
+    part = (
+        "SELECT e.first_name FROM employees AS e JOIN departments AS d ON e.department_id = d.department_id "
+        "WHERE e.salary > (SELECT avg(salary) FROM employees)"
+    )
     parts = [part]
     while len(" UNION ".join([*parts, part])) < MAX_SQL_CHARS:
         parts.append(part)
@@ -36,7 +42,7 @@ CASES: dict[str, str] = {
     "1,400 NOTs (refused)": "SELECT " + "NOT " * 1400 + "1",
     f"largest accepted ({MAX_SQL_CHARS} chars, unions of joins and subqueries)": _largest_accepted(),
     "a typical query": "SELECT d.department_name, count(*) FROM employees AS e JOIN departments AS d "
-                       "ON e.department_id = d.department_id GROUP BY d.department_name",
+    "ON e.department_id = d.department_id GROUP BY d.department_name",
 }
 
 

@@ -17,13 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalog.clock import now_iso
-from catalog.container import Container
-from catalog.model import DatabaseInfo
-from catalog.settings import Settings
-from ingest.introspect import introspect
-from ingest.sampling import SamplingBounds, profile_tables
-from ingest.sources import SourceDatabase
+from schemakg.app.container import Container
+from schemakg.ingest.introspect import introspect
+from schemakg.ingest.sampling import SamplingBounds, profile_tables
+from schemakg.kernel.clock import now_iso
+from schemakg.kernel.model import DatabaseInfo
+from schemakg.kernel.settings import Settings
+from schemakg.kernel.sources import SourceDatabase
 
 
 def build_database(path: Path, tables: int, columns: int, rows: int, seed: int = 7) -> int:
@@ -31,7 +31,7 @@ def build_database(path: Path, tables: int, columns: int, rows: int, seed: int =
     conn = sqlite3.connect(path)
     fk_count = 0
     for t in range(tables):
-        cols = [f"id INTEGER PRIMARY KEY"]
+        cols = ["id INTEGER PRIMARY KEY"]
         refs = []
         if t > 0:
             parent = rng.randrange(t)
@@ -63,8 +63,10 @@ def main() -> None:
         source_path = Path(workdir) / "synthetic.sqlite"
         started = time.perf_counter()
         fks = build_database(source_path, args.tables, args.columns, args.rows)
-        print(f"built synthetic database: {args.tables} tables, {args.tables * args.columns} columns, "
-              f"{fks} foreign keys, {args.rows} rows/table in {time.perf_counter() - started:.1f}s")
+        print(
+            f"built synthetic database: {args.tables} tables, {args.tables * args.columns} columns, "
+            f"{fks} foreign keys, {args.rows} rows/table in {time.perf_counter() - started:.1f}s"
+        )
 
         started = time.perf_counter()
         container = Container(Settings(data_dir=Path(workdir) / "data"))
@@ -87,16 +89,18 @@ def main() -> None:
                 nodes = summary.tables + summary.columns
                 rows.append((t1 - t0, t2 - t1, t3 - t2, t3 - t0, nodes / (t3 - t2)))
                 label = "first ingestion" if run == 0 else f"re-ingestion {run}"
-                print(f"{label:16} introspect {t1 - t0:5.1f}s  sample {t2 - t1:5.1f}s  graph write {t3 - t2:5.1f}s  "
-                      f"total {t3 - t0:5.1f}s  ({nodes} nodes + {summary.foreign_keys} FKs, "
-                      f"{nodes / (t3 - t2):,.0f} nodes/s)")
-            counts = container.store.read(
-                "MATCH (c:Column {database: 'synthetic'}) RETURN count(c) AS n"
-            )[0]["n"]
+                print(
+                    f"{label:16} introspect {t1 - t0:5.1f}s  sample {t2 - t1:5.1f}s  graph write {t3 - t2:5.1f}s  "
+                    f"total {t3 - t0:5.1f}s  ({nodes} nodes + {summary.foreign_keys} FKs, "
+                    f"{nodes / (t3 - t2):,.0f} nodes/s)"
+                )
+            counts = container.store.read("MATCH (c:Column {database: 'synthetic'}) RETURN count(c) AS n")[0]["n"]
             assert counts == args.tables * args.columns, counts
             median = [statistics.median(col) for col in zip(*rows, strict=True)]
-            print(f"median over {args.runs} runs: introspect {median[0]:.1f}s, sample {median[1]:.1f}s, "
-                  f"graph write {median[2]:.1f}s, total {median[3]:.1f}s, write throughput {median[4]:,.0f} nodes/s")
+            print(
+                f"median over {args.runs} runs: introspect {median[0]:.1f}s, sample {median[1]:.1f}s, "
+                f"graph write {median[2]:.1f}s, total {median[3]:.1f}s, write throughput {median[4]:,.0f} nodes/s"
+            )
         finally:
             container.close()
 

@@ -13,7 +13,7 @@ import random
 import statistics
 import time
 
-from retrieval.join_paths import JOIN_MODES, JoinGraph
+from schemakg.retrieval.join_paths import JOIN_MODES, JoinGraph
 
 
 def main() -> None:
@@ -25,12 +25,16 @@ def main() -> None:
     rng = random.Random(11)
     tables = [f"t{i}" for i in range(args.tables)]
     fks = [((f"t{i}", f"t{p}_id"), (f"t{p}", "id")) for i in range(1, args.tables) for p in [rng.randrange(i)]]
-    fks += [((f"t{a}", f"t{b}_ref"), (f"t{b}", "id"))
-            for a, b in (rng.sample(range(args.tables), 2) for _ in range(args.tables // 2))]
+    fks += [
+        ((f"t{a}", f"t{b}_ref"), (f"t{b}", "id"))
+        for a, b in (rng.sample(range(args.tables), 2) for _ in range(args.tables // 2))
+    ]
     started = time.perf_counter()
     graph = JoinGraph(tables, fks)
-    print(f"graph: {graph.graph.number_of_nodes()} tables, {graph.graph.number_of_edges()} edges, "
-          f"built in {(time.perf_counter() - started) * 1000:.1f} ms")
+    print(
+        f"graph: {graph.graph.number_of_nodes()} tables, {graph.graph.number_of_edges()} edges, "
+        f"built in {(time.perf_counter() - started) * 1000:.1f} ms"
+    )
     timings, sizes = [], []
     for _ in range(args.questions):
         chosen = rng.sample(tables, rng.randint(2, 4))
@@ -39,8 +43,10 @@ def main() -> None:
         timings.append((time.perf_counter() - t0) * 1000)
         sizes.append(len(plan.tables))
     q = statistics.quantiles(timings, n=100)
-    print(f"{args.mode}: p50 {statistics.median(timings):.2f} ms, p95 {q[94]:.2f} ms, max {max(timings):.2f} ms; "
-          f"tables per plan median {statistics.median(sizes):.0f}")
+    print(
+        f"{args.mode}: p50 {statistics.median(timings):.2f} ms, p95 {q[94]:.2f} ms, max {max(timings):.2f} ms; "
+        f"tables per plan median {statistics.median(sizes):.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from catalog.cli import sample_database_path
-from catalog.container import Container
-from catalog.settings import Settings
-from ingest.knowledge import KnowledgeCompleter
-from ingest.query_log import QueryLogIngestor, count_lines, read_log
+from schemakg.app.cli.main import sample_database_path
+from schemakg.app.container import Container
+from schemakg.ingest.query_log import QueryLogIngestor, count_lines, read_log
+from schemakg.kernel.settings import Settings
 
 SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider-train" / "train_spider.json"
 LOCAL_GGUF = Path(__file__).resolve().parents[1] / ".schemakg" / "models" / "llm"
@@ -33,30 +32,38 @@ def main() -> None:
         log = Path(workdir) / "hr.jsonl"
         log.write_text("".join(json.dumps({"question": r["question"], "sql": r["query"]}) + "\n" for r in rows))
         gguf = LOCAL_GGUF / f"{args.model}.gguf"
-        settings = Settings(data_dir=Path(workdir) / "data", llm_model=args.model, llm_threads=args.threads,
-                            llm_model_path=gguf if gguf.exists() else None)
+        settings = Settings(
+            data_dir=Path(workdir) / "data",
+            llm_model=args.model,
+            llm_threads=args.threads,
+            llm_model_path=gguf if gguf.exists() else None,
+        )
         container = Container(settings)
         try:
             container.databases.register("hr", f"sqlite:///{sample_database_path()}")
             job = container.databases.start_ingestion("hr")
             container.runner.shutdown()  # wait for the in-process ingestion job
             assert container.jobs.get(job.id).state.value == "succeeded"
-            QueryLogIngestor(container.store, container.catalog, "hr", "sqlite").ingest(
+            QueryLogIngestor(container.examples, container.catalog, "hr", "sqlite").ingest(
                 read_log(log, "jsonl"), log.name, count_lines(log), lambda *_: None
             )
-            completer = KnowledgeCompleter(container.store, container.proposals_repo, container.llm, container.embedder)
+            completer = container.knowledge_completer()
             container.embedder.embed(["warm up"])
             started = time.perf_counter()
             summary, proposals = completer.complete("hr", None, True, lambda *_: None)
             elapsed = time.perf_counter() - started
-            print(f"{container.llm.model_name}: {summary.examples} log lines in {elapsed:.0f}s = "
-                  f"{summary.examples / elapsed * 60:.1f} lines/min; {summary.proposals} proposals "
-                  f"({summary.redundant} redundant, {summary.declined} declined, {summary.invalid} invalid, "
-                  f"{summary.llm_failures} LLM failures); {summary.completion_tokens} completion tokens "
-                  f"({summary.completion_tokens / elapsed:.1f} tok/s)")
+            print(
+                f"{container.llm.model_name}: {summary.examples} log lines in {elapsed:.0f}s = "
+                f"{summary.examples / elapsed * 60:.1f} lines/min; {summary.proposals} proposals "
+                f"({summary.redundant} redundant, {summary.declined} declined, {summary.invalid} invalid, "
+                f"{summary.llm_failures} LLM failures); {summary.completion_tokens} completion tokens "
+                f"({summary.completion_tokens / elapsed:.1f} tok/s)"
+            )
             for proposal in proposals[:5]:
-                print(f"  {proposal.kind.value}: {proposal.column} -> {proposal.description or proposal.relation} "
-                      f"{proposal.tail or ''}")
+                print(
+                    f"  {proposal.kind.value}: {proposal.column} -> {proposal.description or proposal.relation} "
+                    f"{proposal.tail or ''}"
+                )
         finally:
             container.close()
 

@@ -17,18 +17,28 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from catalog.container import Container
-from catalog.services.evaluation import EvalCatalogue, evaluate_linking, load_json, sample_indices
-from catalog.settings import Settings
-from retrieval.join_paths import JOIN_MODES
+from schemakg.app.container import Container
+from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
+from schemakg.kernel.settings import Settings
+from schemakg.retrieval.join_paths import JOIN_MODES
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 CORPORA = {
     "Spider": ("spider_val.json", DATA / "spider-train" / "tables.json", DATA / "spider-train" / "database"),
     "BIRD": ("bird_val.json", DATA / "bird-train" / "train_tables.json", None),
 }
-KEYS = ("table_recall", "table_precision", "table_f1", "table_f6", "table_emr", "avg_tables", "column_recall",
-        "column_strict_recall", "avg_columns", "latency_ms_p50")
+KEYS = (
+    "table_recall",
+    "table_precision",
+    "table_f1",
+    "table_f6",
+    "table_emr",
+    "avg_tables",
+    "column_recall",
+    "column_strict_recall",
+    "avg_columns",
+    "latency_ms_p50",
+)
 
 
 def main() -> None:
@@ -47,22 +57,31 @@ def main() -> None:
             bare = {"join_completion": False, "value_matching": False, "primary_keys": False}
             configs = [("retriever top-k alone", bare)]
             configs += [(f"+ paths, {mode}", {**bare, "mode": mode, "join_completion": True}) for mode in JOIN_MODES]
-            configs += [("+ paths, force-union + value matching (default)",
-                         {**bare, "mode": "force-union", "join_completion": True, "value_matching": True}),
-                        ("+ primary keys of linked tables", {"mode": "force-union", "join_completion": True,
-                                                             "value_matching": True, "primary_keys": True})]
+            configs += [
+                (
+                    "+ paths, force-union + value matching (default)",
+                    {**bare, "mode": "force-union", "join_completion": True, "value_matching": True},
+                ),
+                (
+                    "+ primary keys of linked tables",
+                    {"mode": "force-union", "join_completion": True, "value_matching": True, "primary_keys": True},
+                ),
+            ]
             print("| corpus | configuration | " + " | ".join(KEYS) + " |")
             print("|" + "---|" * (len(KEYS) + 2))
             for corpus, (questions_file, tables, db_dir) in CORPORA.items():
                 rows = load_json(args.split / questions_file)
                 rows = [rows[i] for i in sample_indices(len(rows), args.limit, args.seed)]
-                catalogue = EvalCatalogue(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+                catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
                 for name, overrides in configs:
                     linker.settings = linker.settings.model_copy(update=overrides)
                     report = evaluate_linking(container, rows, catalogue, None, None, lambda *_: None)
-                    print(f"| {corpus} (n={report['n']}) | {name} | "
-                          + " | ".join(f"{report[k]:.3f}" if k != "latency_ms_p50" else f"{report[k]:.0f}" for k in KEYS)
-                          + " |", flush=True)
+                    print(
+                        f"| {corpus} (n={report['n']}) | {name} | "
+                        + " | ".join(f"{report[k]:.3f}" if k != "latency_ms_p50" else f"{report[k]:.0f}" for k in KEYS)
+                        + " |",
+                        flush=True,
+                    )
         finally:
             container.close()
     print(json.dumps({"limit": args.limit, "seed": args.seed}))

@@ -17,14 +17,14 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from catalog.clock import now_iso
-from catalog.container import Container
-from catalog.model import DatabaseInfo
-from catalog.settings import Settings
-from ingest.introspect import introspect
-from ingest.query_log import QueryLogIngestor, count_lines, read_log
-from ingest.sampling import SamplingBounds, profile_tables
-from ingest.sources import SourceDatabase
+from schemakg.app.container import Container
+from schemakg.ingest.introspect import introspect
+from schemakg.ingest.query_log import QueryLogIngestor, count_lines, read_log
+from schemakg.ingest.sampling import SamplingBounds, profile_tables
+from schemakg.kernel.clock import now_iso
+from schemakg.kernel.model import DatabaseInfo
+from schemakg.kernel.settings import Settings
+from schemakg.kernel.sources import SourceDatabase
 
 DEFAULT_SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider-train"
 
@@ -62,7 +62,7 @@ def main() -> None:
                 path = Path(workdir) / f"{name}.jsonl"
                 path.write_text("\n".join(json.dumps(r) for r in by_db[name]) + "\n")
                 t0 = time.perf_counter()
-                ingestor = QueryLogIngestor(container.store, container.catalog, name, "sqlite")
+                ingestor = QueryLogIngestor(container.examples, container.catalog, name, "sqlite")
                 summary = ingestor.ingest(read_log(path, "jsonl"), path.name, count_lines(path), lambda *_: None)
                 elapsed = time.perf_counter() - t0
                 rates.append(summary.lines / elapsed)
@@ -70,9 +70,11 @@ def main() -> None:
                 total_time += elapsed
                 total_errors += summary.error_count
             print(f"log lines: {total_lines} over {len(databases)} databases, {total_errors} reported as bad lines")
-            print(f"overall: {total_lines / total_time:,.0f} lines/s ({total_time:.1f}s); "
-                  f"per-database median {statistics.median(rates):,.0f} lines/s "
-                  f"(p10 {statistics.quantiles(rates, n=10)[0]:,.0f}, p90 {statistics.quantiles(rates, n=10)[-1]:,.0f})")
+            print(
+                f"overall: {total_lines / total_time:,.0f} lines/s ({total_time:.1f}s); "
+                f"per-database median {statistics.median(rates):,.0f} lines/s "
+                f"(p10 {statistics.quantiles(rates, n=10)[0]:,.0f}, p90 {statistics.quantiles(rates, n=10)[-1]:,.0f})"
+            )
         finally:
             container.close()
 

@@ -20,15 +20,43 @@ from pathlib import Path
 
 import torch
 
-from retrieval.docs import ColumnDoc
-from retrieval.index import ColumnIndex
-from retrieval.retriever import ColumnRetriever
-from retrieval.artifacts import load_model
-from retrieval.schema import docs_for, load_schemas
+from schemakg.offline.retriever.schema import docs_for, load_schemas
+from schemakg.retrieval.artifacts import load_model
+from schemakg.retrieval.column_docs import ColumnDoc
+from schemakg.retrieval.index import ColumnIndex
+from schemakg.retrieval.retriever import ColumnRetriever
 
 SPIDER = Path(__file__).resolve().parents[2] / "shared" / "data" / "spider-train"
-WORDS = ("customer order invoice amount date status region product price quantity employee salary department "
-         "name code type total rate score city country year month created updated owner account balance").split()
+WORDS = [
+    "customer",
+    "order",
+    "invoice",
+    "amount",
+    "date",
+    "status",
+    "region",
+    "product",
+    "price",
+    "quantity",
+    "employee",
+    "salary",
+    "department",
+    "name",
+    "code",
+    "type",
+    "total",
+    "rate",
+    "score",
+    "city",
+    "country",
+    "year",
+    "month",
+    "created",
+    "updated",
+    "owner",
+    "account",
+    "balance",
+]
 
 
 def _measure(retriever: ColumnRetriever, db_id: str, questions: list[str]) -> tuple[float, float]:
@@ -61,24 +89,37 @@ def main() -> None:
         schema = load_schemas(SPIDER / "tables.json")[args.spider_db]
         docs = docs_for(schema, SPIDER / "database")
         retriever.sync(args.spider_db, docs)
-        rows = [r["question"] for r in json.loads((SPIDER / "train_spider.json").read_text()) if r["db_id"] == args.spider_db]
+        rows = [
+            r["question"]
+            for r in json.loads((SPIDER / "train_spider.json").read_text())
+            if r["db_id"] == args.spider_db
+        ]
         p50, p95 = _measure(retriever, args.spider_db, rows[: args.questions])
         print(f"(a) Spider {args.spider_db} ({len(docs)} columns): p50 {p50:.1f} ms, p95 {p95:.1f} ms")
 
         synthetic = [
-            ColumnDoc(db_id="big", table=f"{rng.choice(WORDS)}_{t}", column=f"{rng.choice(WORDS)}_{rng.choice(WORDS)}_{c}",
-                      examples=tuple(f"{rng.choice(WORDS)}{rng.randrange(100)}" for _ in range(3)))
-            for t in range(args.columns // 20) for c in range(20)
+            ColumnDoc(
+                db_id="big",
+                table=f"{rng.choice(WORDS)}_{t}",
+                column=f"{rng.choice(WORDS)}_{rng.choice(WORDS)}_{c}",
+                examples=tuple(f"{rng.choice(WORDS)}{rng.randrange(100)}" for _ in range(3)),
+            )
+            for t in range(args.columns // 20)
+            for c in range(20)
         ]
         started = time.perf_counter()
         retriever.sync("big", synthetic)
         build_s = time.perf_counter() - started
         disk_mb = sum(p.stat().st_size for p in Path(workdir).rglob("*")) / 2**20
-        questions = [f"what is the {rng.choice(WORDS)} {rng.choice(WORDS)} of each {rng.choice(WORDS)}?"
-                     for _ in range(args.questions)]
+        questions = [
+            f"what is the {rng.choice(WORDS)} {rng.choice(WORDS)} of each {rng.choice(WORDS)}?"
+            for _ in range(args.questions)
+        ]
         p50, p95 = _measure(retriever, "big", questions)
-        print(f"(b) synthetic ({len(synthetic)} columns): p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
-              f"index built in {build_s:.0f} s, {disk_mb:.0f} MiB on disk")
+        print(
+            f"(b) synthetic ({len(synthetic)} columns): p50 {p50:.1f} ms, p95 {p95:.1f} ms; "
+            f"index built in {build_s:.0f} s, {disk_mb:.0f} MiB on disk"
+        )
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
 
 

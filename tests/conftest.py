@@ -11,17 +11,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import torch
 from fastapi.testclient import TestClient
 
-from catalog.api.app import create_app
-from catalog.container import Container
-from catalog.settings import Settings
+from schemakg.app.api.app import create_app
+from schemakg.app.container import Container
+from schemakg.kernel.settings import Settings
+from schemakg.retrieval.column_docs import ColumnDoc
+from schemakg.retrieval.encoder import DualTowerEncoder, EncoderConfig
 from tests.servers import Server, load_sqlite, start_mariadb, start_postgres
 
 ADMIN_KEY = "skg_test_admin_key"
-SAMPLE_DB = Path(__file__).resolve().parents[1] / "catalog" / "samples" / "hr_1.sqlite"
+SAMPLE_DB = Path(__file__).resolve().parents[1] / "schemakg" / "samples" / "hr_1.sqlite"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 _names = itertools.count()
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+torch.set_num_threads(1)
 
 
 # The GGUF that scripts/setup_llm.sh builds: tests share it rather than rebuild 0.5 GB per data dir.
@@ -120,3 +126,20 @@ def postgres_hr_url(postgres_server: Server) -> str:
 def mariadb_hr_url(mariadb_server: Server) -> str:
     """The sample database on MariaDB, as a user with every privilege on it."""
     return load_sqlite(mariadb_server, SAMPLE_DB, "hr_1")
+
+
+# The retriever's fixtures: one zero-shot encoder per session (loading MiniLM twice takes ~1 s).
+@pytest.fixture(scope="session")
+def encoder() -> DualTowerEncoder:
+    return DualTowerEncoder.from_base(EncoderConfig(batch_size=4))
+
+
+@pytest.fixture
+def singer_docs() -> list[ColumnDoc]:
+    return [
+        ColumnDoc(db_id="concert_singer", table="singer", column="Name", examples=("Joe Sharp", "Timbaland")),
+        ColumnDoc(db_id="concert_singer", table="singer", column="Country", examples=("Netherlands", "France")),
+        ColumnDoc(db_id="concert_singer", table="singer", column="Age", data_type="number"),
+        ColumnDoc(db_id="concert_singer", table="concert", column="concert_Name", description="name of the concert"),
+        ColumnDoc(db_id="concert_singer", table="stadium", column="Capacity", value_explanation="number of seats"),
+    ]

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import sqlglot
 from sqlalchemy import create_engine, text
-from sqlglot import exp
 from sqlalchemy.engine import Engine
+from sqlglot import exp
 
 PG_BIN = Path("/usr/lib/postgresql")
 SOURCE_USER, SOURCE_PASSWORD = "analyst_owner", "S3cret-owner"
@@ -65,7 +65,7 @@ def _wait_for(url: str, timeout_s: float = 30) -> None:
             with create_engine(url).connect() as conn:
                 conn.execute(text("SELECT 1"))
             return
-        except Exception:  # noqa: BLE001 - still starting
+        except Exception:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -90,14 +90,45 @@ def start_postgres(directory: Path) -> Server:
     password_file.write_text("admin-pw\n")
     if as_postgres:
         shutil.chown(password_file, "postgres")
-    subprocess.run([*as_postgres, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=scram-sha-256",
-                    f"--pwfile={password_file}", "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_postgres,
+            str(binaries / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            f"--pwfile={password_file}",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     process = subprocess.Popen(
-        [*as_postgres, str(binaries / "postgres"), "-D", str(data), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-         "-c", f"unix_socket_directories={directory}", "-c", "fsync=off", "-c", "wal_level=logical",
-         "-c", "max_connections=60"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            *as_postgres,
+            str(binaries / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={directory}",
+            "-c",
+            "fsync=off",
+            "-c",
+            "wal_level=logical",
+            "-c",
+            "max_connections=60",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     server = Server("postgresql", port, f"postgresql://postgres:admin-pw@127.0.0.1:{port}/postgres", process, directory)
     _wait_for(server.admin_url)
@@ -111,14 +142,35 @@ def start_mariadb(directory: Path) -> Server:
         raise FileNotFoundError("MariaDB server binaries are missing (apt-get install mariadb-server)")
     data = directory / "data"
     data.mkdir(parents=True, exist_ok=True)
-    subprocess.run([install, "--no-defaults", f"--datadir={data}", "--user=root", "--auth-root-authentication-method=normal",
-                    "--skip-test-db"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            install,
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     process = subprocess.Popen(
-        [daemon, "--no-defaults", f"--datadir={data}", "--user=root", f"--port={port}", "--bind-address=127.0.0.1",
-         f"--socket={directory / 'mysqld.sock'}", f"--pid-file={directory / 'mysqld.pid'}", "--skip-name-resolve",
-         "--innodb-buffer-pool-size=32M", "--log-error=" + str(directory / "error.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            daemon,
+            "--no-defaults",
+            f"--datadir={data}",
+            "--user=root",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            f"--socket={directory / 'mysqld.sock'}",
+            f"--pid-file={directory / 'mysqld.pid'}",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=32M",
+            "--log-error=" + str(directory / "error.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     server = Server("mariadb", port, f"mysql+pymysql://root@127.0.0.1:{port}/mysql", process, directory)
     _wait_for(server.admin_url)  # root has no password: the server listens on loopback only, briefly
@@ -141,10 +193,15 @@ def load_sqlite(server: Server, sqlite_path: Path, database: str) -> str:
     with sqlite3.connect(sqlite_path) as read, target.begin() as write:
         # Loaded by the admin with foreign-key checks off (SQLite never enforced them), then
         # handed to the source role. Names are lower-cased, as PostgreSQL schemas usually are.
-        write.execute(text("SET session_replication_role = replica" if server.kind == "postgresql"
-                           else "SET FOREIGN_KEY_CHECKS = 0"))
+        write.execute(
+            text(
+                "SET session_replication_role = replica"
+                if server.kind == "postgresql"
+                else "SET FOREIGN_KEY_CHECKS = 0"
+            )
+        )
         tables = read.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY rowid").fetchall()
-        for name, ddl in tables:
+        for _name, ddl in tables:
             tree = sqlglot.parse_one(ddl, read="sqlite")
             for identifier in tree.find_all(exp.Identifier):
                 identifier.set("this", identifier.name.lower())
@@ -153,10 +210,14 @@ def load_sqlite(server: Server, sqlite_path: Path, database: str) -> str:
         for name, _ in tables:
             cursor = read.execute(f'SELECT * FROM "{name}"')
             columns = [c[0].lower() for c in cursor.description]
-            insert = text(f"INSERT INTO {name.lower()} ({', '.join(columns)}) "
-                          f"VALUES ({', '.join(':' + c for c in columns)})")
-            rows = [dict(zip(columns, map(zero_date, row), strict=True)) for row in cursor] \
-                if server.kind == "postgresql" else [dict(zip(columns, row, strict=True)) for row in cursor]
+            insert = text(
+                f"INSERT INTO {name.lower()} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+            )
+            rows = (
+                [dict(zip(columns, map(zero_date, row), strict=True)) for row in cursor]
+                if server.kind == "postgresql"
+                else [dict(zip(columns, row, strict=True)) for row in cursor]
+            )
             if rows:
                 write.execute(insert, rows)
             if server.kind == "postgresql":

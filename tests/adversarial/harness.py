@@ -68,10 +68,14 @@ class PostgresTarget:
         queries = [f"SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM {t} AS t" for t in TABLES]
         queries += [
             "SELECT count(*) FROM pg_class WHERE relpersistence <> 't'",
-            "SELECT count(*) FROM pg_roles", "SELECT count(*) FROM pg_proc", "SELECT count(*) FROM pg_extension",
-            "SELECT count(*) FROM pg_largeobject_metadata", "SELECT count(*) FROM pg_db_role_setting",
+            "SELECT count(*) FROM pg_roles",
+            "SELECT count(*) FROM pg_proc",
+            "SELECT count(*) FROM pg_extension",
+            "SELECT count(*) FROM pg_largeobject_metadata",
+            "SELECT count(*) FROM pg_db_role_setting",
             "SELECT string_agg(rolname || rolsuper::text, ',' ORDER BY rolname) FROM pg_roles",
-            "SELECT string_agg(privilege_type, ',' ORDER BY table_name, privilege_type) FROM information_schema.role_table_grants",
+            "SELECT string_agg(privilege_type, ',' ORDER BY table_name, privilege_type)"
+            " FROM information_schema.role_table_grants",
         ]
         with self.server.admin_engine("hr_1").connect() as admin:
             return [admin.execute(text(q)).scalar() for q in queries]
@@ -83,14 +87,17 @@ class PostgresTarget:
             "temporary tables": "SELECT count(*) FROM pg_class WHERE relpersistence = 't'",
             "prepared transactions": "SELECT count(*) FROM pg_prepared_xacts",
             "WAL messages": "SELECT count(*) FROM pg_logical_slot_get_changes('schemakg_watch', NULL, NULL) "
-                            "WHERE data LIKE 'message:%'",
+            "WHERE data LIKE 'message:%'",
         }
         found = []
         with self.server.admin_engine("hr_1").connect() as admin:
             for name, query in checks.items():
                 deadline = time.monotonic() + 2  # a closed session leaves pg_stat_activity a moment later
-                while (count := admin.execute(text(query)).scalar()) and name == "sessions left open" \
-                        and time.monotonic() < deadline:
+                while (
+                    (count := admin.execute(text(query)).scalar())
+                    and name == "sessions left open"
+                    and time.monotonic() < deadline
+                ):
                     time.sleep(0.05)
                 if count:
                     found.append(f"{name}: {count}")
@@ -106,13 +113,16 @@ class MariaDbTarget:
     def fingerprint(self) -> object:
         with self.server.admin_engine("hr_1").connect() as admin:
             sums = admin.execute(text(f"CHECKSUM TABLE {', '.join(TABLES)}")).fetchall()
-            counts = [admin.execute(text(q)).scalar() for q in (
-                "SELECT count(*) FROM information_schema.tables",
-                "SELECT count(*) FROM information_schema.routines",
-                "SELECT count(*) FROM mysql.user",
-                "SELECT count(*) FROM information_schema.user_privileges",
-                f"SELECT count(*) FROM information_schema.schema_privileges WHERE grantee LIKE '%{SOURCE_USER}%'",
-            )]
+            counts = [
+                admin.execute(text(q)).scalar()
+                for q in (
+                    "SELECT count(*) FROM information_schema.tables",
+                    "SELECT count(*) FROM information_schema.routines",
+                    "SELECT count(*) FROM mysql.user",
+                    "SELECT count(*) FROM information_schema.user_privileges",
+                    f"SELECT count(*) FROM information_schema.schema_privileges WHERE grantee LIKE '%{SOURCE_USER}%'",
+                )
+            ]
         return [tuple(row) for row in sums], counts
 
     def side_effects(self) -> list[str]:
@@ -134,12 +144,16 @@ class EngineReport:
     problems: list[str] = field(default_factory=list)
 
     def row(self, deadline_s: float) -> str:
-        return (f"| {self.engine} | {self.attacks} | {self.refused} | {self.reached} | {self.writes} | "
-                f"{self.side_effects} | {self.server_errors} | {self.worst_latency_s:.1f} s (deadline {deadline_s:g} s) |")
+        return (
+            f"| {self.engine} | {self.attacks} | {self.refused} | {self.reached} | {self.writes} | "
+            f"{self.side_effects} | {self.server_errors} | {self.worst_latency_s:.1f} s (deadline {deadline_s:g} s) |"
+        )
 
 
-HEADER = ("| engine | attacks | refused by the guard | reached the engine | writes | side effects | HTTP 500s | "
-          "worst latency |\n|---|---|---|---|---|---|---|---|")
+HEADER = (
+    "| engine | attacks | refused by the guard | reached the engine | writes | side effects | HTTP 500s | "
+    "worst latency |\n|---|---|---|---|---|---|---|---|"
+)
 
 
 def run_attacks(client: TestClient, headers: dict[str, str], hostile: HostileLLM, target: Target) -> EngineReport:
@@ -157,8 +171,11 @@ def run_attacks(client: TestClient, headers: dict[str, str], hostile: HostileLLM
                 body |= {"dialect": override, "evidence": f"Final SQL: ```sql {attack['sql'][:3000]} ```"}
             started = time.perf_counter()
             # Sent as escaped JSON, as a hostile client would: a lone surrogate survives the escape.
-            response = client.post(f"/databases/{target.database}/ask", content=json.dumps(body),
-                                   headers=headers | {"Content-Type": "application/json"})
+            response = client.post(
+                f"/databases/{target.database}/ask",
+                content=json.dumps(body),
+                headers=headers | {"Content-Type": "application/json"},
+            )
             report.worst_latency_s = max(report.worst_latency_s, time.perf_counter() - started)
             report.attacks += 1
             where = f"{attack['id']} (dialect {override or 'of the source'})"

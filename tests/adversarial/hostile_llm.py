@@ -34,19 +34,25 @@ class HostileLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 self._send({"object": "list", "data": [{"id": "hostile", "object": "model", "owned_by": "attacker"}]})
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 hostile.calls += 1
                 content = f"Sure.\nFinal SQL:\n```sql\n{hostile.reply}\n```"
-                self._send({
-                    "id": f"chatcmpl-{hostile.calls}", "object": "chat.completion", "created": int(time.time()),
-                    "model": "hostile",
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                self._send(
+                    {
+                        "id": f"chatcmpl-{hostile.calls}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": "hostile",
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    }
+                )
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from catalog.api.app import create_app
-from catalog.container import Container
-from catalog.settings import Settings
+from schemakg.app.api.app import create_app
+from schemakg.app.container import Container
+from schemakg.kernel.settings import Settings
 from tests.adversarial.harness import (
-    CORPUS, HEADER, MariaDbTarget, PostgresTarget, SqliteTarget, Target, run_attacks, run_harmless,
+    CORPUS,
+    HEADER,
+    MariaDbTarget,
+    PostgresTarget,
+    SqliteTarget,
+    Target,
+    run_attacks,
+    run_harmless,
 )
 from tests.adversarial.hostile_llm import HostileLLM
 from tests.conftest import SAMPLE_DB, wait_for_job
@@ -35,8 +41,12 @@ def hostile() -> Iterator[HostileLLM]:
 @pytest.fixture(scope="module")
 def service(hostile: HostileLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("attack-data"), admin_key=ADMIN["Authorization"].split()[1],
-        llm_backend="openai", openai_base_url=hostile.base_url, openai_api_key="sk-attacker", ask_timeout_s=DEADLINE_S,
+        data_dir=tmp_path_factory.mktemp("attack-data"),
+        admin_key=ADMIN["Authorization"].split()[1],
+        llm_backend="openai",
+        openai_base_url=hostile.base_url,
+        openai_api_key="sk-attacker",
+        ask_timeout_s=DEADLINE_S,
         ask_evidence="off",
     )
     container = Container(settings)
@@ -97,8 +107,9 @@ def test_harmless_questions_with_alarming_words_are_answered(
 
 
 def test_an_unknown_dialect_is_a_422(service: TestClient, analyst: dict[str, str], target: Target) -> None:
-    response = service.post(f"/databases/{target.database}/ask", json={"question": "How many?", "dialect": "klingon"},
-                            headers=analyst)
+    response = service.post(
+        f"/databases/{target.database}/ask", json={"question": "How many?", "dialect": "klingon"}, headers=analyst
+    )
     assert response.status_code == 422 and "unknown dialect" in response.text
 
 
@@ -112,16 +123,19 @@ def test_the_checks_see_a_write_and_a_held_lock(target: Target) -> None:
             conn.execute("UPDATE regions SET region_name = region_name || '!' WHERE rowid = 1")
         assert target.fingerprint() != before
         with sqlite3.connect(target.path) as conn:
-            conn.execute("UPDATE regions SET region_name = substr(region_name, 1, length(region_name) - 1) WHERE rowid = 1")
+            conn.execute(
+                "UPDATE regions SET region_name = substr(region_name, 1, length(region_name) - 1) WHERE rowid = 1"
+            )
         return
-    server = target.server  # type: ignore[attr-defined]
+    server = target.server
     lock = "SELECT pg_advisory_lock(99)" if target.engine == "postgresql" else "SELECT GET_LOCK('schemakg-lock', 1)"
     engine = server.admin_engine("hr_1")
     with engine.connect() as admin:
         admin.execute(text("UPDATE regions SET region_name = concat(region_name, '!') WHERE region_id = 1"))
         assert target.fingerprint() != before
-        admin.execute(text("UPDATE regions SET region_name = substr(region_name, 1, length(region_name) - 1) "
-                           "WHERE region_id = 1"))
+        admin.execute(
+            text("UPDATE regions SET region_name = substr(region_name, 1, length(region_name) - 1) WHERE region_id = 1")
+        )
         admin.execute(text(lock))
         assert target.side_effects()
     engine.dispose()  # the session ends, and its lock with it

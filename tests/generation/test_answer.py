@@ -1,6 +1,6 @@
 """The answerer's cheap complexity estimate, which picks one call or least-to-most decomposition."""
 
-from generation.answer import choose_mode
+from schemakg.generation.answer import choose_mode
 
 
 def test_plain_aggregates_and_superlatives_take_one_call() -> None:

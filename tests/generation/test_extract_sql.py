@@ -1,10 +1,13 @@
 """Pulling the SQL out of a model's reply (formatting logic only)."""
 
-from generation.answer import FEW_SHOT, extract_sql
+from schemakg.generation.answer import FEW_SHOT, extract_sql
 
 
 def test_final_sql_block_wins() -> None:
-    reply = "Sub-question 1: x\nSQL: SELECT 1\nFinal SQL:\n```sql\nSELECT count(*) FROM employees;\n```\n```sql\nSELECT 2\n```"
+    reply = (
+        "Sub-question 1: x\nSQL: SELECT 1\nFinal SQL:\n```sql\nSELECT count(*) FROM employees;\n```\n"
+        "```sql\nSELECT 2\n```"
+    )
     assert extract_sql(reply) == "SELECT count(*) FROM employees"
 
 

@@ -1,23 +1,34 @@
-from generation.schema_render import approx_tokens, fit_to_budget, render
-from retrieval.join_paths import JoinCondition
-from retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
+from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render
+from schemakg.retrieval.join_paths import JoinCondition
+from schemakg.retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
 
 
 def _schema() -> LinkedSchema:
     return LinkedSchema(
-        database="hr", dialect="sqlite", tables=["employees", "departments"],
+        database="hr",
+        dialect="sqlite",
+        tables=["employees", "departments"],
         table_descriptions={"departments": "Organisational units"},
         columns=[
             LinkedColumn(table="employees", name="EMPLOYEE_ID", data_type="INT", is_pk=True, score=0.2),
-            LinkedColumn(table="employees", name="SALARY", data_type="DECIMAL", description="Monthly pay",
-                         examples=["2500", "9000"], value_explanation="in USD", score=0.9),
+            LinkedColumn(
+                table="employees",
+                name="SALARY",
+                data_type="DECIMAL",
+                description="Monthly pay",
+                examples=["2500", "9000"],
+                value_explanation="in USD",
+                score=0.9,
+            ),
             LinkedColumn(table="employees", name="NOTES", data_type="TEXT", description="free text " * 20, score=0.05),
             LinkedColumn(table="employees", name="DEPARTMENT_ID", data_type="INT", join_key=True, score=0.01),
             LinkedColumn(table="departments", name="DEPARTMENT_ID", data_type="INT", is_pk=True, join_key=True),
             LinkedColumn(table="departments", name="DEPARTMENT_NAME", examples=["IT", "O'Neil"], score=0.5),
         ],
         joins=[JoinCondition(left=("employees", "DEPARTMENT_ID"), right=("departments", "DEPARTMENT_ID"), source="fk")],
-        dependencies=[Dependency(head="jobs.MAX_SALARY", relation="bounds", tail="employees.SALARY", text="salary <= max")],
+        dependencies=[
+            Dependency(head="jobs.MAX_SALARY", relation="bounds", tail="employees.SALARY", text="salary <= max")
+        ],
         value_hints=["'IT' is a value of departments.DEPARTMENT_NAME"],
     )
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.introspect import introspect
-from ingest.sources import SourceDatabase
+from schemakg.ingest.introspect import introspect
+from schemakg.kernel.sources import SourceDatabase
 from tests.conftest import SAMPLE_DB, SHARED_DATA
 
 
@@ -22,7 +22,9 @@ def _databases() -> list[Path]:
 def test_introspection_matches_pragma(path: Path) -> None:
     snapshot = introspect(SourceDatabase(f"sqlite:///{path}"))
     conn = sqlite3.connect(path)
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")}
+    tables = {
+        r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
+    }
     assert {t.name for t in snapshot.tables} == tables
     for table in snapshot.tables:
         info = list(conn.execute(f'PRAGMA table_info("{table.name}")'))

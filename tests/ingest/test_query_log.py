@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from catalog.container import Container
-from ingest.query_log import LineError, LogRecord, read_log
+from schemakg.app.container import Container
+from schemakg.ingest.query_log import LineError, LogRecord, read_log
 from tests.conftest import count_nodes, wait_for_job
 
 JOIN_SQL = (
@@ -19,7 +19,11 @@ JOIN_SQL = (
 GOOD = [
     {"question": "How many employees are there?", "sql": "SELECT count(*) FROM employees"},
     {"question": "Who works in Finance?", "sql": JOIN_SQL},
-    {"question": "Names of employees in the finance department", "sql": JOIN_SQL, "evidence": "finance = department_name"},
+    {
+        "question": "Names of employees in the finance department",
+        "sql": JOIN_SQL,
+        "evidence": "finance = department_name",
+    },
     {"question": "Highest salary?", "sql": "SELECT max(`salary`) FROM employees", "dialect": "mysql"},
 ]
 
@@ -40,7 +44,10 @@ def _log_lines() -> list[str]:
 
 @pytest.fixture
 def hr_db(client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path) -> str:
-    assert client.post("/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin).status_code == 201
+    assert (
+        client.post("/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin).status_code
+        == 201
+    )
     job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
     assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
     return db_name
@@ -48,8 +55,12 @@ def hr_db(client: TestClient, admin: dict[str, str], db_name: str, sample_copy: 
 
 def test_log_with_bad_lines(client: TestClient, container: Container, admin: dict[str, str], hr_db: str) -> None:
     body = ("\n".join(_log_lines()) + "\n").encode()
-    response = client.post(f"/databases/{hr_db}/query-logs", params={"source": "history.jsonl"}, content=body,
-                           headers={**admin, "Content-Type": "application/x-ndjson"})
+    response = client.post(
+        f"/databases/{hr_db}/query-logs",
+        params={"source": "history.jsonl"},
+        content=body,
+        headers={**admin, "Content-Type": "application/x-ndjson"},
+    )
     assert response.status_code == 202, response.text
     job = wait_for_job(client, admin, response.json()["id"])
     assert job["state"] == "succeeded_with_errors", job
@@ -72,12 +83,15 @@ def test_log_with_bad_lines(client: TestClient, container: Container, admin: dic
     assert usage == 2
     related = container.store.read(
         "MATCH (a:Table)-[e:RELATED_TO {source: 'log'}]->(b:Table) WHERE a.database = $db "
-        "RETURN a.name AS a, b.name AS b, e.count AS n", db=hr_db
+        "RETURN a.name AS a, b.name AS b, e.count AS n",
+        db=hr_db,
     )
     assert [(r["a"], r["b"], r["n"]) for r in related] == [("departments", "employees", 2)]
 
     # The same log again adds nothing.
-    again = client.post(f"/databases/{hr_db}/query-logs", content=body, headers={**admin, "Content-Type": "application/x-ndjson"})
+    again = client.post(
+        f"/databases/{hr_db}/query-logs", content=body, headers={**admin, "Content-Type": "application/x-ndjson"}
+    )
     result = wait_for_job(client, admin, again.json()["id"])["result"]
     assert (result["ingested"], result["duplicates"]) == (0, 5)
     assert count_nodes(container, "QueryExample", hr_db) == 4
@@ -85,14 +99,21 @@ def test_log_with_bad_lines(client: TestClient, container: Container, admin: dic
 
 def test_csv_log_and_upload_errors(client: TestClient, container: Container, admin: dict[str, str], hr_db: str) -> None:
     csv_body = 'question,sql\n"Average salary?","SELECT avg(salary) FROM employees"\n"no sql",\n'
-    response = client.post(f"/databases/{hr_db}/query-logs", params={"format": "csv"}, content=csv_body.encode(), headers=admin)
+    response = client.post(
+        f"/databases/{hr_db}/query-logs", params={"format": "csv"}, content=csv_body.encode(), headers=admin
+    )
     job = wait_for_job(client, admin, response.json()["id"])
     assert job["result"]["ingested"] == 1 and job["result"]["errors"][0]["line"] == 3
-    assert client.post(f"/databases/{hr_db}/query-logs", params={"format": "xml"}, content=b"x", headers=admin).status_code == 422
+    assert (
+        client.post(f"/databases/{hr_db}/query-logs", params={"format": "xml"}, content=b"x", headers=admin).status_code
+        == 422
+    )
     assert client.post(f"/databases/{hr_db}/query-logs", content=b"", headers=admin).status_code == 422
     assert client.post("/databases/nope/query-logs", content=b"{}", headers=admin).status_code == 404
     analyst = client.post("/api-keys", json={"name": "a", "role": "analyst"}, headers=admin).json()["key"]
-    assert client.post(f"/databases/{hr_db}/query-logs", content=b"{}", headers={"X-API-Key": analyst}).status_code == 403
+    assert (
+        client.post(f"/databases/{hr_db}/query-logs", content=b"{}", headers={"X-API-Key": analyst}).status_code == 403
+    )
 
 
 def test_reader_streams_records(tmp_path: Path) -> None:

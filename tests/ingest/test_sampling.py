@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.introspect import introspect
-from ingest.sampling import SamplingBounds, gee_distinct_estimate, profile_table
-from ingest.sources import SourceDatabase, SourceError, mask_url
+from schemakg.ingest.introspect import introspect
+from schemakg.ingest.sampling import SamplingBounds, gee_distinct_estimate, profile_table
+from schemakg.kernel.sources import SourceDatabase, SourceError, mask_url
 
 
 def test_gee_estimate() -> None:

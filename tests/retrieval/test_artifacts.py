@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from retrieval.artifacts import (
+from schemakg.retrieval.artifacts import (
     ZERO_SHOT_VERSION,
     RetrieverModel,
     activate,
@@ -12,9 +12,9 @@ from retrieval.artifacts import (
     load_model,
     save_artefact,
 )
-from retrieval.docs import ColumnDoc
-from retrieval.encoder import DualTowerEncoder, late_interaction, normalise
-from retrieval.selection import SelectionPolicy
+from schemakg.retrieval.column_docs import ColumnDoc
+from schemakg.retrieval.encoder import DualTowerEncoder, late_interaction, normalise
+from schemakg.retrieval.selection import SelectionPolicy
 
 
 def _scores(encoder: DualTowerEncoder, docs: list[ColumnDoc]) -> torch.Tensor:
@@ -22,14 +22,18 @@ def _scores(encoder: DualTowerEncoder, docs: list[ColumnDoc]) -> torch.Tensor:
     return normalise(late_interaction(q, encoder.encode_columns(docs)), q.mask)
 
 
-def test_save_load_round_trip_and_activation(tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]) -> None:
+def test_save_load_round_trip_and_activation(
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
+) -> None:
     assert active_version(tmp_path) is None
     original = encoder.column.cnn.weight.detach().clone()
     try:
         with torch.no_grad():  # a non-identity CNN, so the round trip proves the CNN is stored too
             encoder.column.cnn.weight.add_(torch.randn_like(original) * 0.01)
         expected = _scores(encoder, singer_docs)
-        model = RetrieverModel(version="v-test", encoder=encoder, selection=SelectionPolicy(threshold=0.42, max_columns=7))
+        model = RetrieverModel(
+            version="v-test", encoder=encoder, selection=SelectionPolicy(threshold=0.42, max_columns=7)
+        )
         save_artefact(tmp_path / "models" / "retriever" / "v-test", model, {"seed": 1}, {"ok": True}, [{"step": 0}])
         activate("v-test", tmp_path)
         loaded = load_model(root=tmp_path)

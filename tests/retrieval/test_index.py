@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from retrieval.docs import ColumnDoc
-from retrieval.encoder import DualTowerEncoder, late_interaction, normalise
-from retrieval.index import ColumnIndex
+from schemakg.retrieval.column_docs import ColumnDoc
+from schemakg.retrieval.encoder import DualTowerEncoder, late_interaction, normalise
+from schemakg.retrieval.index import ColumnIndex
 
 
 def test_search_equals_direct_scoring(tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]) -> None:
@@ -15,7 +15,7 @@ def test_search_equals_direct_scoring(tmp_path: Path, encoder: DualTowerEncoder,
     question = "Which singers come from France?"
     q = encoder.encode_questions([question])
     direct = normalise(late_interaction(q, encoder.encode_columns(singer_docs)), q.mask)[0]
-    expected = {d.key: float(s) for d, s in zip(singer_docs, direct)}
+    expected = {d.key: float(s) for d, s in zip(singer_docs, direct, strict=True)}
     hits = index.search("concert_singer", question)
     assert [h.key for h in hits] == sorted(expected, key=expected.__getitem__, reverse=True)
     for h in hits:

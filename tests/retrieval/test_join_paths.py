@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.join_paths import JOIN_MODES, JoinGraph
+from schemakg.retrieval.join_paths import JOIN_MODES, JoinGraph
 
 
 def fk(a: str, b: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -47,7 +47,9 @@ def test_sparse_schema_gets_id_name_edges() -> None:
     plan = graph.plan(["orders"], ["customers"])
     assert [c.sql() for c in plan.conditions] == ["orders.customer_id = customers.customer_id"]
     assert plan.conditions[0].source == "id-name"
-    dense = JoinGraph(tables=["A", "B", "C"], foreign_keys=[fk("A", "B"), fk("B", "C")], columns={"A": ["x_id"], "C": ["x_id"]})
+    dense = JoinGraph(
+        tables=["A", "B", "C"], foreign_keys=[fk("A", "B"), fk("B", "C")], columns={"A": ["x_id"], "C": ["x_id"]}
+    )
     assert not dense.graph.has_edge("A", "C")  # two FK edges: the rule does not apply
 
 
@@ -61,8 +63,14 @@ def test_each_mode() -> None:
     graph = diamond()
     sources, destinations = ["A", "B"], ["D", "F"]
     expected = {
-        "force-union": [["A", "B", "D"], ["A", "C", "D"], ["A", "B", "D", "E", "F"], ["A", "C", "D", "E", "F"],
-                        ["B", "D"], ["B", "D", "E", "F"]],
+        "force-union": [
+            ["A", "B", "D"],
+            ["A", "C", "D"],
+            ["A", "B", "D", "E", "F"],
+            ["A", "C", "D", "E", "F"],
+            ["B", "D"],
+            ["B", "D", "E", "F"],
+        ],
         "n-n": [["A", "B", "D"], ["A", "B", "D", "E", "F"], ["B", "D"], ["B", "D", "E", "F"]],
         "1-1": [["A", "B", "D"]],
         "1-n": [["A", "B", "D"], ["A", "B", "D", "E", "F"]],

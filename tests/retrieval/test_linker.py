@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from retrieval.artifacts import RetrieverModel
-from retrieval.encoder import DualTowerEncoder
-from retrieval.index import ColumnIndex
-from retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings
-from retrieval.retriever import ColumnRetriever
-from retrieval.selection import SelectionPolicy
+from schemakg.retrieval.artifacts import RetrieverModel
+from schemakg.retrieval.encoder import DualTowerEncoder
+from schemakg.retrieval.index import ColumnIndex
+from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings
+from schemakg.retrieval.retriever import ColumnRetriever
+from schemakg.retrieval.selection import SelectionPolicy
 
 COLUMNS = [
     ContextColumn(table="singer", name="Singer_ID", data_type="number", is_pk=True),

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from retrieval.docs import ColumnDoc, column_text, humanise
-from retrieval.encoder import (
+from schemakg.retrieval.column_docs import ColumnDoc, column_text, humanise
+from schemakg.retrieval.encoder import (
     DualTowerEncoder,
     TokenVectors,
     late_interaction,
@@ -28,7 +28,14 @@ def test_max_sim_matches_hand_computation() -> None:
 
 
 def test_column_text_puts_names_first() -> None:
-    doc = ColumnDoc(db_id="d", table="HomeTeam", column="num_sales", description="units sold", examples=("1", "2"), value_explanation="in millions")
+    doc = ColumnDoc(
+        db_id="d",
+        table="HomeTeam",
+        column="num_sales",
+        description="units sold",
+        examples=("1", "2"),
+        value_explanation="in millions",
+    )
     assert humanise("HomeTeam") == "home team"
     assert column_text(doc) == "home team . num sales ; units sold ; values: 1, 2 ; in millions"
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from retrieval.linking_eval import column_metrics, f_beta, table_metrics
-from retrieval.selection import SelectionPolicy, calibrate, select
+from schemakg.offline.retriever.linking_eval import column_metrics, f_beta, table_metrics
+from schemakg.retrieval.selection import SelectionPolicy, calibrate, select
 
 
 def test_select_respects_threshold_and_bounds() -> None:
@@ -26,7 +26,9 @@ def test_calibration_finds_the_recall_threshold() -> None:
 
 def test_calibration_prefers_recall_with_beta_6() -> None:
     # One gold column scored below three distractors: F6 still takes them all.
-    policy, _ = calibrate([np.array([0.9, 0.8, 0.7, 0.3])], [np.array([0, 0, 0, 1], bool)], min_columns=0, max_columns=10)
+    policy, _ = calibrate(
+        [np.array([0.9, 0.8, 0.7, 0.3])], [np.array([0, 0, 0, 1], bool)], min_columns=0, max_columns=10
+    )
     assert policy.threshold <= 0.3
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.value_match import ValueIndex, question_ngrams
+from schemakg.retrieval.value_match import ValueIndex, question_ngrams
 
 COLUMNS = [
     ("singer", "country", ["France", "United States", "Netherlands"]),
@@ -21,7 +21,9 @@ def test_exact_value_match_with_hint() -> None:
 def test_multiword_and_fuzzy_values() -> None:
     index = ValueIndex(COLUMNS)
     exact = index.match("Show concerts with the theme happy tonight")
-    assert ("concert", "theme", "Happy Tonight") in {(m.table, m.column, m.value) for m in exact if m.kind == "exact_value"}
+    assert ("concert", "theme", "Happy Tonight") in {
+        (m.table, m.column, m.value) for m in exact if m.kind == "exact_value"
+    }
     fuzzy = index.match("singers from the Netherland")
     assert [(m.value, m.kind) for m in fuzzy][:1] == [("Netherlands", "partial_value")]
     assert index.match("What is the weather like?") == []

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from catalog.settings import Settings
-from generation.llm.base import JSON_INSTRUCTION, ChatMessage, with_json_instruction
-from generation.llm.factory import backend_for, make_chat_model
-from generation.llm.model_files import ModelFilesError
+from schemakg.generation.llm.base import JSON_INSTRUCTION, ChatMessage, with_json_instruction
+from schemakg.generation.llm.factory import backend_for, make_chat_model
+from schemakg.generation.llm.model_files import ModelFilesError
+from schemakg.kernel.settings import Settings
 
 
 def test_embedded_model_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

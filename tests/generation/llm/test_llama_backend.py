@@ -11,13 +11,12 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from catalog.settings import Settings
-from generation.llm.base import ChatMessage, ChatResult, LLMError
-from generation.llm.json_output import extract_json_as
-from generation.llm.llama_backend import LlamaChatModel
-from generation.llm.model_files import ModelFilesError, ensure_gguf
+from schemakg.generation.llm.base import ChatMessage, ChatResult, LLMError
+from schemakg.generation.llm.llama_backend import LlamaChatModel
+from schemakg.generation.llm.model_files import ModelFilesError, ensure_gguf
+from schemakg.kernel.settings import Settings
 
 MODEL = "qwen2.5-coder-0.5b"
 SINGERS = "How many singers are from France? Table singer(singer_id, name, country). Reply with SQL only."
@@ -36,8 +35,9 @@ def _load(prompt_cache_mb: int = 0) -> LlamaChatModel:
         path = ensure_gguf(MODEL, Settings().llm_models_dir)
     except ModelFilesError as exc:
         pytest.skip(f"{MODEL} is not available: {exc.message}")
-    return LlamaChatModel(path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0,
-                          prompt_cache_mb=prompt_cache_mb)
+    return LlamaChatModel(
+        path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0, prompt_cache_mb=prompt_cache_mb
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,9 @@ def qwen() -> Iterator[LlamaChatModel]:
     model.close()
 
 
-def _ask(model: LlamaChatModel, content: str, *, max_tokens: int, json_mode: bool = False) -> ChatResult:
+def _ask(model: LlamaChatModel, content: str, *, max_tokens: int) -> ChatResult:
     messages = [ChatMessage(role="user", content=content)]
-    return model.chat(messages, max_tokens=max_tokens, temperature=0.0, json_mode=json_mode)
+    return model.chat(messages, max_tokens=max_tokens, temperature=0.0)
 
 
 def test_answers_a_text_to_sql_question_deterministically(qwen: LlamaChatModel) -> None:
@@ -60,15 +60,24 @@ def test_answers_a_text_to_sql_question_deterministically(qwen: LlamaChatModel) 
     assert _ask(qwen, SINGERS, max_tokens=64).text == first.text
 
 
-def test_json_mode_returns_parseable_json(qwen: LlamaChatModel) -> None:
-    result = _ask(
-        qwen,
-        "Table singer(singer_id, name, country). Which table and column hold a singer's country? "
-        'Answer as {"table": ..., "column": ...}.',
-        max_tokens=48,
-        json_mode=True,
-    )
-    assert extract_json_as(result.text, ColumnRef) == ColumnRef(table="singer", column="country"), result.text
+def test_chat_as_returns_an_instance_of_the_requested_model(qwen: LlamaChatModel) -> None:
+    """The prompt names no keys: the grammar built from the schema is what gives the reply its shape."""
+    question = "Table singer(singer_id, name, country). Which table and column hold a singer's country?"
+    ref = qwen.chat_as([ChatMessage(role="user", content=question)], ColumnRef, max_tokens=48)
+    assert ref == ColumnRef(table="singer", column="country")
+
+
+def test_the_reply_is_constrained_to_the_schema(qwen: LlamaChatModel) -> None:
+    class Columns(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        count: int
+        names: list[str]
+
+    messages = [ChatMessage(role="user", content="Table singer(singer_id, name, country). List its columns.")]
+    result = qwen.chat(messages, max_tokens=64, temperature=0.0, output=Columns)
+    assert result.finish_reason == "stop", result.text
+    Columns.model_validate_json(result.text)  # strictly: no fences, no prose, no other keys, the declared types
 
 
 def test_concurrent_calls_are_serialised_and_counted(qwen: LlamaChatModel) -> None:

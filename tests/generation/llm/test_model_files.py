@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from generation.llm import model_files
-from generation.llm.cli import app as llm_cli
-from generation.llm.model_files import ModelFilesError, PackagedModel, ensure_gguf
+from schemakg.app.cli.llm import app as llm_cli
+from schemakg.generation.llm import model_files
+from schemakg.generation.llm.model_files import ModelFilesError, PackagedModel, ensure_gguf
 
 SLICES = [b"GGUF" + b"\x03\x00" * 50, b"middle slice " * 40, b"last"]
 

@@ -1,7 +1,8 @@
 """The OpenAI backend through the real ``openai`` client against a real HTTP server on 127.0.0.1.
 
 The server is a small FastAPI app in a thread; the requested model name picks its behaviour
-(a normal answer, a 500 before succeeding, a slow answer, a key-echoing 401, ...).
+(a normal answer, a 500 before succeeding, a slow answer, a key-echoing 401, a server without
+structured outputs or without any ``response_format``, ...).
 """
 
 from __future__ import annotations
@@ -19,16 +20,21 @@ import pytest
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from catalog.settings import Settings
-from generation.llm.base import ChatMessage, LLMError, LLMTimeout, TransientLLMError
-from generation.llm.cli import app as llm_cli
-from generation.llm.factory import make_chat_model
-from generation.llm.openai_backend import OpenAIChatModel
+from schemakg.app.cli.llm import app as llm_cli
+from schemakg.generation.llm.base import ChatMessage, LLMError, LLMTimeout, StructuredOutputError, TransientLLMError
+from schemakg.generation.llm.factory import make_chat_model
+from schemakg.generation.llm.openai_backend import OpenAIChatModel
+from schemakg.kernel.settings import Settings
 
 API_KEY = "sk-test-0123456789abcdefSECRET"
 QUESTION = [ChatMessage(role="user", content="How many singers are there?")]
+
+
+class Answer(BaseModel):
+    answer: int
 
 
 class FakeEndpoint:
@@ -64,8 +70,13 @@ class FakeEndpoint:
             return _error(401, f"Incorrect API key provided: {key}")
         if model == "missing":
             return _error(404, "The model `missing` does not exist")
-        if model == "no-response-format" and "response_format" in body:
+        response_format = body.get("response_format", {}).get("type")
+        if model == "json-object-only" and response_format == "json_schema":
+            return _error(400, "Unsupported json_schema: use a json_object response format")
+        if model == "no-response-format" and response_format:
             return _error(400, "response_format is not supported by this server")
+        if model == "bad-request":
+            return _error(400, "max_tokens is too large for this model")
         json_requested = any("json" in message["content"].lower() for message in body["messages"])
         text = '{"answer": 42}' if json_requested else "SELECT count(*) FROM singer"
         return JSONResponse(
@@ -136,24 +147,63 @@ def test_usage_totals_are_thread_safe(endpoint: tuple[FakeEndpoint, str]) -> Non
     assert (usage.calls, usage.prompt_tokens, usage.completion_tokens) == (24, 24 * 11, 24 * 7)
 
 
-def test_json_mode_sends_response_format_and_an_instruction(endpoint: tuple[FakeEndpoint, str]) -> None:
+def _formats(fake: FakeEndpoint, model: str) -> list[str | None]:
+    """The response_format type of each request for ``model``, in order."""
+    bodies = [request["body"] for request in fake.requests if request["body"]["model"] == model]
+    return [body.get("response_format", {}).get("type") for body in bodies]
+
+
+def test_structured_output_sends_the_schema_and_an_instruction(endpoint: tuple[FakeEndpoint, str]) -> None:
     fake, url = endpoint
-    result = _client(url, "plain").chat(QUESTION, max_tokens=32, temperature=0.0, json_mode=True)
+    assert _client(url, "plain").chat_as(QUESTION, Answer, max_tokens=32) == Answer(answer=42)
     body = fake.requests[-1]["body"]
-    assert body["response_format"] == {"type": "json_object"}
+    assert body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "Answer", "schema": Answer.model_json_schema()},
+    }
     assert body["messages"][0]["role"] == "system" and "JSON" in body["messages"][0]["content"]
-    assert result.text == '{"answer": 42}'
+    assert body["temperature"] == 0.0 and body["max_tokens"] == 32
 
 
-def test_json_mode_falls_back_to_the_instruction_when_response_format_is_rejected(
+def test_falls_back_to_json_mode_when_json_schema_is_rejected(endpoint: tuple[FakeEndpoint, str]) -> None:
+    fake, url = endpoint
+    client = _client(url, "json-object-only")
+    assert client.chat_as(QUESTION, Answer, max_tokens=32) == Answer(answer=42)
+    assert client.chat_as(QUESTION, Answer, max_tokens=32) == Answer(answer=42)
+    assert _formats(fake, "json-object-only") == ["json_schema", "json_object", "json_object"]  # remembered
+    _client(url, "json-object-only").chat_as(QUESTION, Answer, max_tokens=32)  # per client: a new one asks again
+    assert _formats(fake, "json-object-only")[3:] == ["json_schema", "json_object"]
+
+
+def test_falls_back_to_the_instruction_when_every_response_format_is_rejected(
     endpoint: tuple[FakeEndpoint, str],
 ) -> None:
     fake, url = endpoint
     client = _client(url, "no-response-format")
-    assert client.chat(QUESTION, max_tokens=32, temperature=0.0, json_mode=True).text == '{"answer": 42}'
-    assert "response_format" not in fake.requests[-1]["body"]
-    client.chat(QUESTION, max_tokens=32, temperature=0.0, json_mode=True)
-    assert fake.attempts["no-response-format"] == 3  # rejected once, then remembered
+    assert client.chat_as(QUESTION, Answer, max_tokens=32) == Answer(answer=42)
+    assert "JSON" in fake.requests[-1]["body"]["messages"][0]["content"]
+    client.chat_as(QUESTION, Answer, max_tokens=32)
+    assert _formats(fake, "no-response-format") == ["json_schema", "json_object", None, None]  # remembered
+
+
+def test_other_bad_requests_are_permanent_and_not_retried_without_a_format(
+    endpoint: tuple[FakeEndpoint, str],
+) -> None:
+    fake, url = endpoint
+    with pytest.raises(LLMError, match=r"HTTP 400.*max_tokens is too large") as caught:
+        _client(url, "bad-request").chat_as(QUESTION, Answer, max_tokens=32)
+    assert not caught.value.transient
+    assert _formats(fake, "bad-request") == ["json_schema"]
+
+
+def test_a_reply_that_does_not_fit_the_model_is_a_structured_output_error(endpoint: tuple[FakeEndpoint, str]) -> None:
+    class Other(BaseModel):
+        sql: str
+
+    _, url = endpoint
+    with pytest.raises(StructuredOutputError, match=r"not a valid Other \(sql: Field required\)") as caught:
+        _client(url, "plain").chat_as(QUESTION, Other, max_tokens=32)
+    assert not caught.value.transient
 
 
 def test_server_error_then_success_is_retried(endpoint: tuple[FakeEndpoint, str]) -> None:
@@ -211,7 +261,7 @@ def test_model_defaults_to_the_first_one_the_endpoint_lists(endpoint: tuple[Fake
 def test_factory_and_cli_use_the_endpoint_from_the_environment(
     endpoint: tuple[FakeEndpoint, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _, url = endpoint
+    fake, url = endpoint
     monkeypatch.setenv("OPENAI_BASE_URL", url)
     monkeypatch.setenv("OPENAI_API_KEY", API_KEY)
     monkeypatch.setenv("SCHEMAKG_OPENAI_MODEL", "plain")
@@ -220,3 +270,7 @@ def test_factory_and_cli_use_the_endpoint_from_the_environment(
     assert outcome.exit_code == 0, outcome.output
     assert "SELECT count(*) FROM singer" in outcome.output
     assert "[plain]" in outcome.output and "tok/s" in outcome.output
+    outcome = CliRunner().invoke(llm_cli, ["chat", "How many singers are there?", "--json"])
+    assert outcome.exit_code == 0, outcome.output
+    assert '{"answer": 42}' in outcome.output
+    assert fake.requests[-1]["body"]["response_format"]["json_schema"]["name"] == "JSONObject"

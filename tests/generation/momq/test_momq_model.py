@@ -10,8 +10,8 @@ import pytest
 import torch
 from transformers import PreTrainedTokenizerFast, Qwen2ForCausalLM
 
-from generation.momq.config import MoMQConfig
-from generation.momq.model import (
+from schemakg.generation.momq.config import MoMQConfig
+from schemakg.generation.momq.model import (
     LEARNED_ROUTING,
     LoRALinear,
     MixtureOfLoRAExperts,
@@ -20,8 +20,8 @@ from generation.momq.model import (
     dialect_router_loss,
     expert_balance_loss,
 )
-from generation.momq.prompts import encode_example
-from generation.momq.train import Batch, collate
+from schemakg.generation.momq.prompts import encode_example
+from schemakg.offline.momq.train import Batch, collate
 
 BaseFactory = Callable[[int], Qwen2ForCausalLM]
 ToyPairs = list[tuple[str, str, str]]

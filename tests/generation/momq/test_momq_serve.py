@@ -11,8 +11,8 @@ import openai
 import pytest
 import uvicorn
 
-from generation.momq.inference import MoMQGenerator
-from generation.momq.serve import create_app
+from schemakg.generation.momq.inference import MoMQGenerator
+from schemakg.generation.momq.serve import create_app
 
 
 def free_port() -> int:

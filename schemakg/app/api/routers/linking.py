@@ -1,0 +1,59 @@
+"""Analysts' retrieval and linking: ranked columns, the selected set, and the linked sub-schema."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from schemakg.app.api.deps import container, require
+from schemakg.app.container import Container
+from schemakg.app.services.linking import RankedColumn
+from schemakg.kernel.model import JobInfo, Role
+from schemakg.retrieval.linked_schema import LinkedSchema
+
+router = APIRouter(tags=["linking"])
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000)
+    evidence: str | None = Field(default=None, max_length=4000)
+    top: int = Field(default=30, ge=1, le=500, description="how many ranked columns to return")
+    mode: str | None = Field(
+        default=None, description="join mode: force-union (default), n-n, 1-1, 1-n, n-1, no-union, force-longest"
+    )
+
+
+class RetrieveResponse(BaseModel):
+    ranked: list[RankedColumn]
+    selected: list[str]
+    linked: LinkedSchema
+    timings_ms: dict[str, float]
+
+
+@router.post(
+    "/databases/{database}/retrieve", response_model=RetrieveResponse, dependencies=[Depends(require(Role.ANALYST))]
+)
+def retrieve(database: str, body: RetrieveRequest, app: Container = Depends(container)) -> RetrieveResponse:
+    question = f"{body.question} {body.evidence}" if body.evidence else body.question
+    ranked = app.linking.rank(database, question)
+    result = app.linking.link(database, body.question, body.evidence, body.mode)
+    return RetrieveResponse(
+        ranked=ranked[: body.top],
+        selected=[r.column for r in ranked if r.selected],
+        linked=result.schema_,
+        timings_ms=result.timings_ms,
+    )
+
+
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._\-]+$")
+
+
+@router.post(
+    "/retriever/activate", status_code=202, response_model=JobInfo, dependencies=[Depends(require(Role.ADMIN))]
+)
+def activate_retriever(body: ActivateRequest, app: Container = Depends(container)) -> JobInfo:
+    """Serve a trained retriever version; the column index is rebuilt with it as a job."""
+    return app.linking.start_activation(body.version)

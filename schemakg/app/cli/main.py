@@ -1,0 +1,411 @@
+"""The ``schemakg`` command line. Commands that need the graph engine start (or reuse) it themselves."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import typer
+import uvicorn
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from schemakg.app.cli.llm import app as llm_app
+from schemakg.app.cli.momq import app as momq_app
+from schemakg.app.cli.retriever import app as retriever_app
+from schemakg.app.container import Container
+from schemakg.generation.answer import AskRequest, AskResult
+from schemakg.kernel.errors import ServiceError
+from schemakg.kernel.model import JobInfo, JobState, Role
+from schemakg.kernel.settings import Settings
+from schemakg.retrieval.join_paths import JOIN_MODES
+
+app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
+db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+logs_app = typer.Typer(help="Historical question→SQL logs.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluation on Spider-format files.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+app.add_typer(db_app, name="db")
+app.add_typer(logs_app, name="logs")
+app.add_typer(momq_app, name="momq")
+app.add_typer(llm_app, name="llm")
+app.add_typer(retriever_app, name="retriever")
+app.add_typer(keys_app, name="keys")
+
+console = Console()
+SAMPLE_DATABASE = "hr"
+DEMO_QUESTIONS = (
+    "How many employees are there?",
+    "What is the highest salary of any employee?",
+    "How many employees work in the Finance department?",
+)
+
+
+def sample_database_path() -> Path:
+    return Path(str(resources.files("schemakg") / "samples" / "hr_1.sqlite"))
+
+
+@contextmanager
+def _container() -> Iterator[Container]:
+    container = Container(Settings())
+    try:
+        yield container
+    except ServiceError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(1) from exc
+    finally:
+        container.close()
+
+
+def _wait_for_job(fetch: Callable[[str], JobInfo], job_id: str, title: str) -> JobInfo:
+    """Poll a job record (via ``fetch(job_id)``) with a progress bar until it ends."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TextColumn("{task.fields[message]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        bar = progress.add_task(title, total=None, message="")
+        while True:
+            job: JobInfo = fetch(job_id)
+            progress.update(bar, completed=job.done, total=job.total or None, message=job.message or "")
+            if job.state not in (JobState.QUEUED, JobState.RUNNING):
+                return job
+            time.sleep(0.2)
+
+
+def _report_job(job: JobInfo) -> None:
+    if job.state == JobState.FAILED:
+        console.print(f"[red]job {job.id} failed:[/red] {job.error}")
+        raise typer.Exit(1)
+    summary = {k: v for k, v in (job.result or {}).items() if k != "errors"}
+    console.print(f"[green]job {job.id} {job.state.value}[/green]: {summary}")
+
+
+@app.command()
+def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    from schemakg.app.api.app import create_app
+
+    settings = Settings()
+    console.print(f"SchemaKG API on http://{host}:{port}/docs (data dir {settings.data_dir.resolve()})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(concurrency: int = 1, pool: str = "solo", loglevel: str = "INFO") -> None:
+    """Run a Celery worker for ingestion and training jobs (needs REDIS_URL)."""
+    if not Settings().redis_url:
+        console.print("[red]error:[/red] REDIS_URL is not set; without it jobs run inside the API process")
+        raise typer.Exit(1)
+    from schemakg.app.worker.tasks import celery_app
+
+    celery_app.worker_main(["worker", f"--loglevel={loglevel}", f"--concurrency={concurrency}", f"--pool={pool}"])
+
+
+@db_app.command("add")
+def db_add(name: str, url: str, description: str | None = None) -> None:
+    """Register a database by SQLAlchemy URL (checked by connecting; the password is stored privately)."""
+    with _container() as container:
+        info = container.databases.register(name, url, description)
+        console.print(f"registered {info.name} ({info.dialect}) at {info.url}")
+
+
+@db_app.command("list")
+def db_list() -> None:
+    with _container() as container:
+        page = container.databases.list(0, 500)
+        table = Table("name", "dialect", "url", "tables", "last ingested")
+        for info in page.items:
+            table.add_row(info.name, info.dialect, info.url, str(info.table_count), info.last_ingested_at or "-")
+        console.print(table)
+
+
+@db_app.command("ingest")
+def db_ingest(name: str) -> None:
+    """Ingest a registered database's schema and sampled values into the graph."""
+    with _container() as container:
+        job = container.databases.start_ingestion(name)
+        _report_job(_wait_for_job(container.jobs.get, job.id, f"ingesting {name}"))
+
+
+@db_app.command("show")
+def db_show(name: str) -> None:
+    """Print a database's catalogue: tables, columns with examples, foreign keys."""
+    with _container() as container:
+        _print_catalogue(container, name)
+
+
+def _print_catalogue(container: Container, name: str) -> None:
+    info = container.databases.get(name)
+    console.print(f"[bold]{info.name}[/bold] ({info.dialect}) {info.url} — {info.table_count} tables")
+    for table in container.browser.tables(name, 0, 500).items:
+        grid = Table(title=f"{table.name} ({table.row_estimate} rows)", title_justify="left")
+        for header in ("column", "type", "pk", "description", "examples", "distinct"):
+            grid.add_column(header)
+        for column in container.browser.columns(name, table.name, 0, 500).items:
+            grid.add_row(
+                column.name,
+                column.data_type,
+                "✓" if column.is_pk else "",
+                column.description or "",
+                ", ".join(column.examples[:3]),
+                str(column.distinct_estimate or ""),
+            )
+        console.print(grid)
+    fks = container.browser.foreign_keys(name)
+    console.print("[bold]foreign keys[/bold]")
+    for fk in fks:
+        console.print(f"  {fk.table}.{fk.column} → {fk.ref_table}.{fk.ref_column}")
+
+
+@logs_app.command("ingest")
+def logs_ingest(database: str, file: Path, format: str = typer.Option("jsonl", help="jsonl or csv")) -> None:
+    """Ingest a question→SQL log; bad lines are reported and the rest is ingested."""
+    with _container() as container:
+        job = container.query_logs.ingest_file(database, format, file)
+        finished = _wait_for_job(container.jobs.get, job.id, f"ingesting {file.name}")
+        _report_job(finished)
+        for error in (finished.result or {}).get("errors", [])[:20]:
+            console.print(f"  line {error['line']}: {error['reason']}")
+
+
+@keys_app.command("create")
+def keys_create(name: str, role: Role = Role.ANALYST) -> None:
+    """Create an API key; the secret is printed once."""
+    with _container() as container:
+        info, secret = container.keys.create(name, role)
+        console.print(f"{info.id} {info.role.value}: {secret}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    with _container() as container:
+        for info in container.keys.list():
+            console.print(f"{info.id}  {info.role.value:8} {info.name}  {info.created_at}")
+
+
+@app.command()
+def search(query: str, database: str | None = None, limit: int = 20) -> None:
+    """Search table and column names and descriptions."""
+    with _container() as container:
+        for hit in container.browser.search(query, database, None, limit):
+            where = f"{hit.database}.{hit.table}" + (f".{hit.column}" if hit.column else "")
+            console.print(f"{hit.score:.2f} {hit.kind:6} {where}  {hit.description or ''}")
+
+
+@app.command()
+def retrieve(database: str, question: str, evidence: str | None = None, top: int = 15) -> None:
+    """Rank a database's columns for a question and show the linked sub-schema."""
+    with _container() as container:
+        ranked = container.linking.rank(database, f"{question} {evidence}" if evidence else question)
+        grid = Table("column", "score", "normalised", "selected")
+        for column in ranked[:top]:
+            grid.add_row(
+                column.column, f"{column.score:.2f}", f"{column.normalised:.3f}", "✓" if column.selected else ""
+            )
+        console.print(grid)
+        linked = container.linking.link(database, question, evidence).schema_
+        console.print(f"[bold]linked tables[/bold]: {', '.join(linked.tables)}")
+        for join in linked.joins:
+            console.print(f"  join {join.sql()}")
+        for hint in linked.value_hints:
+            console.print(f"  value {hint}")
+
+
+@app.command()
+def ask(
+    database: str,
+    question: str,
+    evidence: str | None = None,
+    execute: bool = typer.Option(True, help="run the SQL (read-only, capped) and print rows"),
+    mode: str = typer.Option("auto", help="auto, fast or full (least-to-most)"),
+) -> None:
+    """Answer a question with SQL from the catalogue and the configured LLM."""
+    with _container() as container:
+        with console.status("thinking…"):
+            result = container.answering.ask(
+                database,
+                AskRequest(question=question, evidence=evidence, execute=execute, mode=mode),
+            )
+        _print_answer(question, result)
+
+
+def _print_answer(question: str, result: AskResult) -> None:
+    console.print(f"[bold]Q:[/bold] {question}")
+    if result.refused:
+        console.print(f"[yellow]refused:[/yellow] {result.refused}")
+        return
+    console.print(f"[bold]SQL[/bold] ({result.mode}, {result.retries} retries, {result.model}): {result.sql}")
+    for note in result.repairs:
+        console.print(f"[cyan]repaired:[/cyan] {note}")
+    if result.error:
+        console.print(f"[red]error:[/red] {result.error}")
+    if result.rows is not None:
+        grid = Table(*(result.columns or []))
+        for row in result.rows[:20]:
+            grid.add_row(*(str(v) for v in row))
+        console.print(grid)
+    console.print(f"timings: {result.timings_s}")
+
+
+def _progress_bar(title: str) -> tuple[Progress, Callable[[int, int, str], None]]:
+    progress = Progress(
+        TextColumn(f"[bold]{title}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+    )
+    task = progress.add_task(title, total=None)
+    return progress, lambda done, total, message: progress.update(task, completed=done, total=total)
+
+
+def _write_report(report: dict[str, object], json_out: Path | None) -> None:
+    import json
+
+    text = json.dumps(report, indent=2)
+    console.print(text)
+    if json_out is not None:
+        json_out.write_text(text + "\n")
+
+
+@eval_app.command("linking")
+def eval_linking(
+    tables: Path = typer.Option(..., help="Spider-format tables.json"),
+    questions: Path = typer.Option(..., help="Spider-format questions (question, query|SQL, db_id, evidence?)"),
+    db_dir: Path | None = typer.Option(
+        None, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
+    predictions: Path | None = typer.Option(None, help="one JSON line per question"),
+    mode: str = typer.Option("force-union", help="join mode"),
+    limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
+    seed: int = 0,
+) -> None:
+    """Table/column recall, precision, F1, F6, EMR and latency of schema linking."""
+    from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
+
+    if mode not in JOIN_MODES:
+        raise typer.BadParameter(f"must be one of {', '.join(JOIN_MODES)}", param_hint="--mode")
+    rows = load_json(questions)
+    rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
+    with _container() as container:
+        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        progress, update = _progress_bar("linking")
+        with progress:
+            report = evaluate_linking(container, rows, catalogue, mode, predictions, update)
+        _write_report(report, json_out)
+
+
+@eval_app.command("sql")
+def eval_sql(
+    tables: Path = typer.Option(..., help="Spider-format tables.json"),
+    questions: Path = typer.Option(..., help="Spider-format questions"),
+    db_dir: Path = typer.Option(..., help="DIR/<db_id>/<db_id>.sqlite"),
+    limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
+    seed: int = 0,
+    json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
+    predictions: Path | None = typer.Option(None, help="one JSON line per question; reruns skip done ones"),
+    kg_schema: bool = typer.Option(True, help="link first (off: the full schema)"),
+    evidence: bool | None = typer.Option(
+        None, help="generate evidence when the question has none [default: SCHEMAKG_ASK_EVIDENCE]"
+    ),
+    log_examples: int = typer.Option(3, help="similar past questions from the catalogue's log"),
+    max_retries: int = typer.Option(2, help="execution-guided retries"),
+    history: Path | None = typer.Option(
+        None,
+        help="Spider-format questions logged as each database's query log (evaluated questions and "
+        "entries with their gold SQL left out)",
+    ),
+) -> None:
+    """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
+    from schemakg.app.evaluation import EvalDatabases, evaluate_sql, ingest_history, load_json, sample_indices
+    from schemakg.app.services.answering import evidence_by_default
+    from schemakg.generation.answer import AskOptions
+
+    rows = load_json(questions)
+    indices = sample_indices(len(rows), limit, seed)
+    generate_evidence = evidence_by_default(Settings()) if evidence is None else evidence
+    options = AskOptions(
+        use_kg_schema=kg_schema,
+        generate_evidence=generate_evidence,
+        log_examples=log_examples,
+        max_retries=max_retries,
+        row_cap=100_000,
+    )
+    with _container() as container:
+        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        if history is not None:
+            logged = ingest_history(container, catalogue, load_json(history), [rows[i] for i in indices])
+            console.print(f"query logs: {sum(logged.values())} examples over {len(logged)} databases")
+        progress, update = _progress_bar("answering")
+        with progress:
+            report = evaluate_sql(container, rows, catalogue, indices, options, predictions, update)
+        _write_report(report, json_out)
+
+
+@app.command()
+def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the sample a few questions")) -> None:
+    """The main job on embedded defaults: start the service, ingest the sample database over HTTP, show it."""
+    from schemakg.app.api.app import create_app
+
+    settings = Settings()
+    with _container() as container:
+        admin, key = container.keys.create("demo", Role.ADMIN)
+        server = uvicorn.Server(
+            uvicorn.Config(create_app(settings, container), host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        bound = server.servers[0].sockets[0].getsockname()[1]
+        base = f"http://127.0.0.1:{bound}"
+        console.print(f"service up at {base}/docs (graph engine: {container.store.engine})")
+        try:
+            # An answer on a 2-core CPU can take minutes (evidence, generation, retries).
+            with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=900) as http:
+                if http.get(f"/databases/{SAMPLE_DATABASE}").status_code == 404:
+                    created = http.post(
+                        "/databases",
+                        json={
+                            "name": SAMPLE_DATABASE,
+                            "url": f"sqlite:///{sample_database_path()}",
+                            "description": "Spider hr_1 sample (CC BY-SA 4.0)",
+                        },
+                    )
+                    created.raise_for_status()
+                job = http.post(f"/databases/{SAMPLE_DATABASE}/ingest").json()
+
+                def fetch(job_id: str) -> JobInfo:
+                    return JobInfo(**http.get(f"/jobs/{job_id}").json())
+
+                _report_job(_wait_for_job(fetch, job["id"], f"ingesting {SAMPLE_DATABASE}"))
+                _print_catalogue(container, SAMPLE_DATABASE)
+                hits = http.get("/search", params={"q": "salary", "database": SAMPLE_DATABASE}).json()
+                console.print("[bold]search 'salary'[/bold]: " + ", ".join(f"{h['table']}.{h['column']}" for h in hits))
+                if questions:
+                    console.print(f"[bold]asking {len(DEMO_QUESTIONS)} questions with the local model[/bold]")
+                    for question in DEMO_QUESTIONS:
+                        with console.status(f"answering: {question}"):
+                            answer = http.post(f"/databases/{SAMPLE_DATABASE}/ask", json={"question": question})
+                        answer.raise_for_status()
+                        _print_answer(question, AskResult(**answer.json()))
+        finally:
+            container.keys.delete(admin.id)
+            server.should_exit = True
+            thread.join()  # uvicorn finishes in-flight requests before the container closes
+
+
+if __name__ == "__main__":
+    app()

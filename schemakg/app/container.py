@@ -1,0 +1,131 @@
+"""The composition root: builds the store, repositories, services, job runner and job executor from settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from schemakg.app.job_runner import JobExecutor, JobRunner
+from schemakg.app.services.browse import CatalogBrowser
+from schemakg.app.services.curation import CurationService
+from schemakg.app.services.databases import DatabaseService
+from schemakg.app.services.jobs import JobService
+from schemakg.app.services.keys import KeyService
+from schemakg.app.services.linking import LinkingService
+from schemakg.app.services.proposals import ProposalService
+from schemakg.app.services.query_logs import QueryLogService
+from schemakg.generation.knowledge import KnowledgeCompleter
+from schemakg.kernel.model import JobKind
+from schemakg.kernel.secrets import SecretStore
+from schemakg.kernel.settings import Settings
+from schemakg.kernel.store.examples_repo import QueryExampleRepository
+from schemakg.kernel.store.factory import open_graph_store
+from schemakg.kernel.store.jobs_repo import JobRepository
+from schemakg.kernel.store.keys_repo import ApiKeyRepository
+from schemakg.kernel.store.proposals_repo import ProposalRepository
+from schemakg.kernel.store.schema_repo import SchemaRepository
+
+if TYPE_CHECKING:
+    from schemakg.app.services.answering import AskService
+    from schemakg.generation.llm.base import ChatModel
+    from schemakg.retrieval.sentence import SentenceEmbedder
+
+
+class Container:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self._opened = open_graph_store(settings)
+        self.store = self._opened.store
+        self.catalog = SchemaRepository(self.store)
+        self.examples = QueryExampleRepository(self.store)
+        self.jobs_repo = JobRepository(self.store)
+        self.proposals_repo = ProposalRepository(self.store)
+        self.secrets = SecretStore(settings.secrets_dir)
+        self.runner = self._make_runner()
+        self.jobs = JobService(self.jobs_repo, self.runner)
+        self.databases = DatabaseService(settings, self.catalog, self.secrets, self.jobs)
+        self.query_logs = QueryLogService(settings, self.catalog, self.examples, self.jobs)
+        self.browser = CatalogBrowser(self.catalog)
+        self.curation = CurationService(self.catalog, self.browser)
+        self.keys = KeyService(ApiKeyRepository(self.store))
+        self.proposals = ProposalService(
+            self.proposals_repo,
+            self.catalog,
+            self.curation,
+            self.jobs,
+            self.knowledge_completer,
+            auto_approve=settings.knowledge_auto_approve,
+        )
+        self.linking = LinkingService(
+            settings, self.catalog, self.proposals_repo, self.examples, self.jobs, lambda: self.llm
+        )
+        self.executor = JobExecutor(
+            self.jobs_repo,
+            {
+                JobKind.INGEST_SCHEMA: self.databases.run_ingestion,
+                JobKind.INGEST_QUERY_LOG: self.query_logs.run_ingestion,
+                JobKind.COMPLETE_KNOWLEDGE: self.proposals.run_completion,
+                JobKind.ACTIVATE_RETRIEVER: self.linking.run_activation,
+            },
+            max_retries=settings.job_max_retries,
+            backoff_s=settings.job_retry_backoff_s,
+        )
+        self._llm: ChatModel | None = None
+        self._embedder: SentenceEmbedder | None = None
+        self._answering: AskService | None = None
+
+    @property
+    def llm(self) -> ChatModel:
+        """The configured LLM, built on first use (loading a local model takes seconds)."""
+        if self._llm is None:
+            from schemakg.generation.llm.factory import make_chat_model
+
+            self._llm = make_chat_model(self.settings)
+        return self._llm
+
+    @property
+    def answering(self) -> AskService:
+        if self._answering is None:
+            from schemakg.app.services.answering import AskService
+
+            self._answering = AskService(
+                self.settings, self.linking, self.secrets, self.examples, self.llm, self.embedder
+            )
+        return self._answering
+
+    @property
+    def embedder(self) -> SentenceEmbedder:
+        if self._embedder is None:
+            from schemakg.retrieval.sentence import SentenceEmbedder
+
+            self._embedder = SentenceEmbedder()
+        return self._embedder
+
+    def knowledge_completer(self) -> KnowledgeCompleter:
+        return KnowledgeCompleter(
+            self.examples,
+            self.catalog,
+            self.proposals_repo,
+            self.llm,
+            self.embedder,
+            redundant_at=self.settings.knowledge_redundant_similarity,
+        )
+
+    def _make_runner(self) -> JobRunner:
+        if self.settings.redis_url:
+            from schemakg.app.worker.celery_runner import CeleryJobRunner
+
+            return CeleryJobRunner(self.settings)
+        from schemakg.app.worker.inprocess import InProcessJobRunner
+
+        return InProcessJobRunner(self._execute)
+
+    def _execute(self, kind: JobKind, job_id: str, payload: dict[str, Any]) -> None:
+        """The embedded runner's entry; the executor is built after the runner, so it is looked up per job."""
+        self.executor.run(kind, job_id, payload)
+
+    def close(self) -> None:
+        self.runner.shutdown()
+        if self._llm is not None:
+            self._llm.close()
+        self._opened.close()

@@ -1,0 +1,326 @@
+"""Evaluation through the product's own paths: every database an evaluation meets is registered
+and ingested into the catalogue (from ``DIR/<db>/<db>.sqlite``, or an empty SQLite database
+built from ``tables.json``), then questions go through linking or answering like any request.
+Gold links come from the gold SQL with the same resolver the query-log ingestion uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import random
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Numeric, Table, Text, create_engine
+from sqlalchemy.types import TypeEngine
+
+from schemakg.app.container import Container
+from schemakg.generation.answer import AskOptions, AskRequest
+from schemakg.generation.guard import GuardError, execute
+from schemakg.ingest.query_log import LogRecord, QueryLogIngestor, normalise_text
+from schemakg.ingest.sampling import SamplingBounds
+from schemakg.ingest.schema_ingest import ingest_schema
+from schemakg.kernel.model import Provenance, valid_name
+from schemakg.kernel.progress import Progress
+from schemakg.kernel.sources import SourceDatabase
+from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
+from schemakg.offline.result_compare import orders_result, results_match
+from schemakg.offline.retriever.linking_eval import column_metrics, latency_metrics, table_metrics
+from schemakg.offline.retriever.schema import label_description
+from schemakg.retrieval.join_paths import JoinMode
+
+
+def load_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def question_sql(row: dict[str, Any]) -> str:
+    return str(row.get("query") or row.get("SQL") or "")
+
+
+_COLUMN_TYPES: dict[str, type[TypeEngine[Any]]] = {"number": Numeric, "time": Text, "boolean": Integer}
+
+
+def schema_metadata(raw: dict[str, Any]) -> MetaData:
+    """The tables (with keys) of a Spider ``tables.json`` entry, for an empty database to ingest."""
+    names = raw["table_names_original"]
+    columns = raw["column_names_original"]
+    primary = {i for pk in raw["primary_keys"] for i in (pk if isinstance(pk, list) else [pk])}
+    metadata = MetaData()
+    tables = [
+        Table(
+            name,
+            metadata,
+            *(
+                Column(
+                    column, _COLUMN_TYPES.get(raw["column_types"][i], Text)(), primary_key=i in primary, nullable=True
+                )
+                for i, (t, column) in enumerate(columns)
+                if t == t_index
+            ),
+        )
+        for t_index, name in enumerate(names)
+    ]
+    for src, dst in raw["foreign_keys"]:
+        (src_table, src_column), (dst_table, dst_column) = columns[src], columns[dst]
+        tables[src_table].append_constraint(
+            ForeignKeyConstraint([tables[src_table].c[src_column]], [tables[dst_table].c[dst_column]])
+        )
+    return metadata
+
+
+def schema_names(raw: dict[str, Any]) -> SchemaNames:
+    tables = raw["table_names_original"]
+    by_table: dict[str, list[str]] = {t: [] for t in tables}
+    for t_index, name in raw["column_names_original"]:
+        if t_index >= 0:
+            by_table[tables[t_index]].append(name)
+    return SchemaNames(by_table)
+
+
+class EvalDatabases:
+    """Registers and ingests (once) each evaluation database under the name ``eval-<db_id>``."""
+
+    def __init__(self, container: Container, tables: dict[str, dict[str, Any]], db_dir: Path | None) -> None:
+        self.container = container
+        self.tables = tables
+        self.db_dir = db_dir
+        self._names: dict[str, SchemaNames] = {}
+        self._documented: set[str] = set()
+
+    def sqlite_path(self, db_id: str) -> Path:
+        if self.db_dir is not None:
+            path = self.db_dir / db_id / f"{db_id}.sqlite"
+            if path.exists():
+                return path
+        path = self.container.settings.data_dir / "eval" / "empty" / f"{db_id}.sqlite"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(f"sqlite:///{path}")
+            try:
+                schema_metadata(self.tables[db_id]).create_all(engine)
+            finally:
+                engine.dispose()
+        return path
+
+    def ensure(self, db_id: str) -> str:
+        name = f"eval-{db_id}"[:64]
+        if not valid_name(name):
+            raise ValueError(f"database id {db_id!r} cannot be a catalogue name")
+        if self.container.catalog.get_database(name) is None:
+            url = f"sqlite:///{self.sqlite_path(db_id)}"
+            self.container.databases.register(name, url)
+            source = SourceDatabase(url)
+            try:
+                ingest_schema(self.container.catalog, source, name, SamplingBounds(row_budget=2000))
+            finally:
+                source.dispose()
+        if name not in self._documented and db_id in self.tables:
+            self._document(name, self.tables[db_id])
+            self._documented.add(name)
+        return name
+
+    def _document(self, name: str, raw: dict[str, Any]) -> None:
+        """Spider-format labels that say more than a column's name (``PostGA``: "Postseason Goals against")
+        become its description where it has none: the documentation the benchmark ships with its schema,
+        and the column text the retriever was trained with."""
+        tables = raw["table_names_original"]
+        for (t_index, column), (_, label) in zip(
+            raw["column_names_original"], raw.get("column_names") or [], strict=False
+        ):
+            description = label_description(column, label)
+            if t_index < 0 or not description:
+                continue
+            info = self.container.catalog.get_column(name, tables[t_index], column)
+            if info is not None and not info.description:
+                self.container.curation.edit_column(
+                    name,
+                    tables[t_index],
+                    column,
+                    {"description": description},
+                    None,
+                    "tables.json",
+                    Provenance.INGESTED,
+                )
+
+    def names(self, db_id: str) -> SchemaNames:
+        if db_id not in self._names:
+            self._names[db_id] = schema_names(self.tables[db_id])
+        return self._names[db_id]
+
+    def gold(self, row: dict[str, Any]) -> tuple[set[str], set[str]]:
+        try:
+            links = sql_links(question_sql(row), self.names(row["db_id"]), "sqlite")
+        except SqlParseError:
+            return set(), set()
+        return set(links.tables), {f"{t}.{c}" for t, c in links.columns}
+
+
+def evaluate_linking(
+    container: Container,
+    questions: list[dict[str, Any]],
+    catalogue: EvalDatabases,
+    mode: JoinMode | None,
+    predictions: Path | None,
+    progress: Progress,
+) -> dict[str, Any]:
+    predicted_tables, predicted_columns, gold_tables, gold_columns, latencies = [], [], [], [], []
+    lines = []
+    for index, row in enumerate(questions):
+        name = catalogue.ensure(row["db_id"])
+        context = container.linking.context(name)
+        container.linking.linker.prepare(context)
+        started = time.perf_counter()
+        result = container.linking.linker.link(context, row["question"], row.get("evidence") or None, mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        tables, columns = set(result.schema_.tables), set(result.schema_.column_refs())
+        gold_t, gold_c = catalogue.gold(row)
+        predicted_tables.append(tables)
+        predicted_columns.append(columns)
+        gold_tables.append(gold_t)
+        gold_columns.append(gold_c)
+        lines.append(
+            {
+                "index": index,
+                "db_id": row["db_id"],
+                "tables": result.schema_.tables,
+                "columns": result.schema_.column_refs(),
+            }
+        )
+        progress(index + 1, len(questions), "")
+    if predictions is not None:
+        predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return {
+        "n": len(questions),
+        **table_metrics(predicted_tables, gold_tables),
+        **column_metrics(predicted_columns, gold_columns),
+        **latency_metrics(latencies),
+    }
+
+
+def sample_indices(total: int, limit: int | None, seed: int) -> list[int]:
+    if not limit or limit >= total:
+        return list(range(total))
+    return sorted(random.Random(seed).sample(range(total), limit))
+
+
+def _done(predictions: Path | None) -> dict[int, dict[str, Any]]:
+    if predictions is None or not predictions.exists():
+        return {}
+    done = {}
+    for line in predictions.read_text().splitlines():
+        if line.strip():
+            record = json.loads(line)
+            done[int(record["index"])] = record
+    return done
+
+
+def ingest_history(
+    container: Container, catalogue: EvalDatabases, history: list[dict[str, Any]], evaluated: list[dict[str, Any]]
+) -> dict[str, int]:
+    """Give each evaluated database a query log: its questions in ``history``, less every question
+    under evaluation and every entry whose SQL equals an evaluated question's gold SQL, so a few-shot
+    example can never be the answer itself. Returns the examples logged per database."""
+    held_out: dict[str, set[str]] = defaultdict(set)
+    for row in evaluated:
+        held_out[row["db_id"]] |= {normalise_text(row["question"]), normalise_text(question_sql(row))}
+    logged = {}
+    for db_id in sorted(held_out):
+        records = [
+            LogRecord(line=number, question=row["question"], sql=question_sql(row))
+            for number, row in enumerate(history, start=1)
+            if row["db_id"] == db_id
+            and question_sql(row)
+            and not {normalise_text(row["question"]), normalise_text(question_sql(row))} & held_out[db_id]
+        ]
+        name = catalogue.ensure(db_id)
+        ingestor = QueryLogIngestor(container.examples, container.catalog, name, "sqlite")
+        summary = ingestor.ingest(iter(records), "evaluation history", len(records), lambda *_: None)
+        logged[db_id] = summary.ingested + summary.duplicates
+    return logged
+
+
+def evaluate_sql(
+    container: Container,
+    questions: list[dict[str, Any]],
+    catalogue: EvalDatabases,
+    indices: Iterable[int],
+    options: AskOptions,
+    predictions: Path | None,
+    progress: Progress,
+) -> dict[str, Any]:
+    """Execution accuracy; results are appended per question, so a rerun skips what is done.
+
+    Decoding is greedy, so a question answered without a retry got the same SQL the pipeline
+    without retries would give, and one that needed a retry failed there: the ``first_attempt``
+    figures are that pipeline's, measured in the same run."""
+    indices = list(indices)
+    done = _done(predictions)
+    with contextlib.ExitStack() as stack:
+        handle = stack.enter_context(open(predictions, "a")) if predictions is not None else None
+        for count, index in enumerate(indices, start=1):
+            if index not in done:
+                done[index] = _judge(container, questions[index], index, catalogue, options)
+                if handle is not None:
+                    handle.write(json.dumps(done[index]) + "\n")
+                    handle.flush()
+            progress(count, len(indices), "")
+    return summarise([done[i] for i in indices], [str(questions[i].get("difficulty") or "unknown") for i in indices])
+
+
+def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[str, Any]:
+    """The report of ``evaluate_sql`` from its per-question records."""
+    by_difficulty: dict[str, list[bool]] = defaultdict(list)
+    for difficulty, record in zip(difficulties, records, strict=True):
+        by_difficulty[difficulty].append(bool(record["correct"]))
+    first = [r for r in records if not r["retries"]]
+    return {
+        "n": len(records),
+        "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
+        "executable_rate": float(np.mean([r["executable"] for r in records])) if records else 0.0,
+        "first_attempt": {
+            "execution_accuracy": sum(bool(r["correct"]) for r in first) / len(records) if records else 0.0,
+            "executable_rate": sum(bool(r["executable"]) for r in first) / len(records) if records else 0.0,
+        },
+        "by_difficulty": {
+            k: {"n": len(v), "execution_accuracy": float(np.mean(v))} for k, v in sorted(by_difficulty.items())
+        },
+        "latency_s_p50": float(np.median([r["latency_s"] for r in records])) if records else 0.0,
+    }
+
+
+def _judge(
+    container: Container, row: dict[str, Any], index: int, catalogue: EvalDatabases, options: AskOptions
+) -> dict[str, Any]:
+    name = catalogue.ensure(row["db_id"])
+    started = time.perf_counter()
+    result = container.answering.ask(
+        name, AskRequest(question=row["question"], evidence=row.get("evidence") or None, execute=True), options
+    )
+    latency = time.perf_counter() - started
+    executable = result.sql is not None and result.error is None and result.rows is not None
+    correct = False
+    if executable:
+        source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
+        try:
+            gold = execute(source, question_sql(row), options.timeout_s, options.row_cap, options.max_result_bytes)
+            correct = results_match(result.rows or [], gold.rows, orders_result(question_sql(row)))
+        except GuardError:
+            correct = False
+        finally:
+            source.dispose()
+    return {
+        "index": index,
+        "db_id": row["db_id"],
+        "sql": result.sql,
+        "correct": correct,
+        "executable": executable,
+        "latency_s": round(latency, 3),
+        "retries": result.retries,
+        "error": result.error,
+    }

@@ -1,0 +1,115 @@
+"""Analysts' questions: the composition of linking, past examples, the LLM and the guard."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from schemakg.app.services.linking import LinkingService
+from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample
+from schemakg.generation.llm.base import ChatModel
+from schemakg.generation.llm.factory import backend_for
+from schemakg.kernel.errors import NotFound, SourceUnavailable
+from schemakg.kernel.secrets import SecretStore
+from schemakg.kernel.settings import Settings
+from schemakg.kernel.sources import SourceDatabase, SourceError
+from schemakg.kernel.store.examples_repo import QueryExampleRepository
+from schemakg.retrieval.join_paths import JoinCondition
+from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
+from schemakg.retrieval.linker import DatabaseContext
+from schemakg.retrieval.sentence import SentenceEmbedder
+
+
+def full_schema(context: DatabaseContext) -> LinkedSchema:
+    """Every table and column, with FK joins: the baseline without linking."""
+    tables = list(dict.fromkeys(c.table for c in context.columns))
+    return LinkedSchema(
+        database=context.database,
+        dialect=context.dialect,
+        tables=tables,
+        table_descriptions=context.table_descriptions,
+        columns=[LinkedColumn(**c.model_dump(exclude={"match_values"}), join_key=True) for c in context.columns],
+        joins=[JoinCondition(left=a, right=b, source="fk") for a, b in context.foreign_keys],
+        dependencies=context.dependencies,
+    )
+
+
+def evidence_by_default(settings: Settings) -> bool:
+    """Whether answers generate evidence when the caller gives none (``SCHEMAKG_ASK_EVIDENCE``)."""
+    if settings.ask_evidence == "auto":
+        return backend_for(settings) == "openai"
+    return settings.ask_evidence == "on"
+
+
+class PastExamples:
+    """The logged questions most similar to a new one (sentence embeddings, cached per log size)."""
+
+    def __init__(self, examples: QueryExampleRepository, embedder: SentenceEmbedder) -> None:
+        self.examples = examples
+        self.embedder = embedder
+        self._cache: dict[str, tuple[int, list[PastExample], np.ndarray]] = {}
+
+    def similar(self, database: str, question: str, k: int) -> list[PastExample]:
+        if k <= 0:
+            return []
+        rows = self.examples.questions(database)
+        if not rows:
+            return []
+        cached = self._cache.get(database)
+        if cached is None or cached[0] != len(rows):
+            examples = [PastExample(**row) for row in rows]
+            cached = (len(rows), examples, self.embedder.embed([e.question for e in examples]))
+            self._cache[database] = cached
+        _, examples, vectors = cached
+        scores = vectors @ self.embedder.embed([question])[0]
+        order = np.argsort(-scores)
+        return [examples[i] for i in order if examples[i].question.strip().lower() != question.strip().lower()][:k]
+
+
+class AskService:
+    def __init__(
+        self,
+        settings: Settings,
+        linking: LinkingService,
+        secrets: SecretStore,
+        examples: QueryExampleRepository,
+        llm: ChatModel,
+        embedder: SentenceEmbedder,
+    ) -> None:
+        self.settings = settings
+        self.linking = linking
+        self.secrets = secrets
+        self.past = PastExamples(examples, embedder)
+        self.llm = llm
+        self._sources: dict[str, SourceDatabase] = {}
+        self._lock = threading.Lock()
+
+    def _source(self, database: str) -> SourceDatabase:
+        with self._lock:
+            if database not in self._sources:
+                url = self.secrets.get(database)
+                if url is None:
+                    raise NotFound(f"database {database!r} has no stored connection")
+                try:
+                    self._sources[database] = SourceDatabase.from_settings(url, self.settings)
+                except SourceError as exc:
+                    raise SourceUnavailable(str(exc)) from exc
+            return self._sources[database]
+
+    def ask(self, database: str, request: AskRequest, options: AskOptions | None = None) -> AskResult:
+        options = options or AskOptions(
+            row_cap=self.settings.ask_row_cap,
+            timeout_s=self.settings.ask_timeout_s,
+            max_result_bytes=self.settings.ask_max_result_bytes,
+            generate_evidence=evidence_by_default(self.settings),
+        )
+        context = self.linking.context(database)
+        link = (
+            self.linking.linker.link(context, request.question, request.evidence, request.join_mode)
+            if options.use_kg_schema
+            else None
+        )
+        past = self.past.similar(database, request.question, options.log_examples)
+        source = self._source(database) if request.execute else None
+        return Answerer(self.llm, options).answer(request, context, link, full_schema(context), past, source)

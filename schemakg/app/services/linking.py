@@ -1,0 +1,161 @@
+"""Linking questions to the catalogue: builds each database's linking context from the graph,
+keeps the retriever's column index in step with the catalogue, and serves retrieval."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import BaseModel
+
+from schemakg.app.job_runner import JobReporter, TaskFailed
+from schemakg.app.services.jobs import JobService
+from schemakg.generation.llm.base import ChatModel
+from schemakg.generation.table_picker import LLMTablePicker
+from schemakg.kernel.errors import InvalidInput
+from schemakg.kernel.model import JobInfo, JobKind
+from schemakg.kernel.progress import Progress
+from schemakg.kernel.settings import Settings
+from schemakg.kernel.store.examples_repo import QueryExampleRepository
+from schemakg.kernel.store.proposals_repo import ProposalRepository
+from schemakg.kernel.store.schema_repo import SchemaRepository
+from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
+from schemakg.retrieval.linked_schema import Dependency
+from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
+
+
+class RankedColumn(BaseModel):
+    column: str
+    score: float
+    normalised: float
+    selected: bool
+
+
+def _ref(text: str) -> ColumnRef:
+    table, column = text.strip().rsplit(".", 1)
+    return table, column
+
+
+class LinkingService:
+    def __init__(
+        self,
+        settings: Settings,
+        catalog: SchemaRepository,
+        proposals: ProposalRepository,
+        examples: QueryExampleRepository,
+        jobs: JobService,
+        llm: Callable[[], ChatModel],
+    ) -> None:
+        self._llm = llm
+        self.settings = settings
+        self.catalog = catalog
+        self.proposals = proposals
+        self.examples = examples
+        self.jobs = jobs
+        self._linker: Linker | None = None
+        self._version: str | None = None
+        self._contexts: dict[str, DatabaseContext] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def linker(self) -> Linker:
+        """The newest activated retriever (or the zero-shot one); a model activated by any process is picked up."""
+        from schemakg.retrieval.artifacts import active_version  # torch loads here, not at import
+        from schemakg.retrieval.retriever import ColumnRetriever
+
+        with self._lock:
+            version = active_version(self.settings.data_dir)
+            if self._linker is None or version != self._version:
+                retriever = ColumnRetriever.open(self.settings.data_dir, cache_mb=self.settings.index_cache_mb)
+                picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
+                self._linker = Linker(
+                    retriever,
+                    LinkerSettings(
+                        value_matching=self.settings.value_matching,
+                        primary_keys=self.settings.linking_primary_keys,
+                        table_picker=self.settings.linking_table_picker,
+                    ),
+                    picker,
+                )
+                self._version = version
+            return self._linker
+
+    def start_activation(self, version: str) -> JobInfo:
+        """Activate a trained retriever version and rebuild the column index with it, as a job."""
+        return self.jobs.start(JobKind.ACTIVATE_RETRIEVER, None, {"version": version})
+
+    def run_activation(self, reporter: JobReporter, payload: dict[str, Any]) -> dict[str, Any]:
+        """The ``activate_retriever`` job."""
+        from schemakg.retrieval.artifacts import activate
+
+        try:
+            activate(payload["version"], self.settings.data_dir)
+        except FileNotFoundError as exc:
+            raise TaskFailed(str(exc)) from exc
+        encoded = self.rebuild_index(reporter.progress)
+        return {"version": payload["version"], "databases": len(encoded), "columns_encoded": sum(encoded.values())}
+
+    def rebuild_index(self, progress: Progress) -> dict[str, int]:
+        """Encode every database's columns with the active model (after an activation)."""
+        names = [d.name for d in self.catalog.list_databases(0, 10**6)[0]]
+        encoded = {}
+        for index, name in enumerate(names):
+            context = self.context(name)
+            encoded[name] = self.linker.retriever.sync(name, [c.doc(name) for c in context.columns])
+            progress(index + 1, len(names), f"indexed {name}")
+        return encoded
+
+    def context(self, database: str) -> DatabaseContext:
+        info = self.catalog.require_database(database)
+        token = self.catalog.version(database)
+        cached = self._contexts.get(database)
+        if cached is not None and cached.version == token:
+            return cached  # unchanged catalogue: skip re-reading every column
+        columns, _ = self.catalog.list_columns(database, None, 0, 10**9)
+        tables, _ = self.catalog.list_tables(database, 0, 10**9)
+        context = DatabaseContext(
+            database=database,
+            dialect=info.dialect,
+            version=token,
+            columns=[
+                ContextColumn(
+                    table=c.table,
+                    name=c.name,
+                    data_type=c.data_type,
+                    description=c.description,
+                    value_explanation=c.value_explanation,
+                    examples=c.examples,
+                    match_values=c.match_values,
+                    is_pk=c.is_pk,
+                )
+                for c in columns
+            ],
+            foreign_keys=[
+                ((f.table, f.column), (f.ref_table, f.ref_column)) for f in self.catalog.foreign_keys(database)
+            ],
+            log_joins=[tuple(_ref(side) for side in via.split(" = ", 1)) for via in self.examples.log_joins(database)],
+            table_descriptions={t.name: t.description for t in tables if t.description},
+            dependencies=[
+                Dependency(**{k: v for k, v in d.items() if k != "source"})
+                for d in self.proposals.dependencies(database)
+            ],
+        )
+        self._contexts[database] = context
+        return context
+
+    def link(self, database: str, question: str, evidence: str | None = None, mode: str | None = None) -> LinkResult:
+        if mode is not None and mode not in JOIN_MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(JOIN_MODES)}", {"field": "mode"})
+        return self.linker.link(self.context(database), question, evidence, mode)
+
+    def rank(self, database: str, question: str) -> list[RankedColumn]:
+        context = self.context(database)
+        linker = self.linker
+        linker.prepare(context)
+        ranked = linker.retriever.rank(database, question)
+        selected = {s.key for s in linker.retriever.retrieve(database, question)}
+        return [
+            RankedColumn(column=s.key, score=s.score, normalised=s.normalised, selected=s.key in selected)
+            for s in ranked
+        ]

@@ -1,0 +1,283 @@
+"""Answering a question with SQL (pipeline steps 5-6): link, render the KG-based schema, write
+evidence, generate SQL least-to-most (or in one call), guard it, run it read-only, and feed
+errors back to the LLM a bounded number of times."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import sqlglot
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from sqlglot.errors import SqlglotError
+
+from schemakg.generation.guard import GuardError, QueryResult, execute, repair, validate
+from schemakg.generation.llm.base import ChatMessage, ChatModel, StructuredOutputError
+from schemakg.generation.prompts import load_examples, render_prompt
+from schemakg.generation.schema_render import fit_to_budget, render
+from schemakg.kernel.sources import SourceDatabase
+from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
+from schemakg.kernel.sql.links import SchemaNames
+from schemakg.retrieval.join_paths import JoinMode
+from schemakg.retrieval.linked_schema import LinkedSchema
+
+if TYPE_CHECKING:
+    from schemakg.retrieval.linker import DatabaseContext, LinkResult
+
+FEW_SHOT = load_examples("sql_fewshot.json")
+
+Mode = Literal["auto", "fast", "full"]
+# Words of compositional questions (negation, set operations, comparisons): the ones least-to-most
+# decomposition helps. Plain aggregates and superlatives are left out: both are one query
+# (MAX, or ORDER BY … LIMIT 1), and the small models asked to decompose them split "the average,
+# minimum and maximum" into three queries or wrap "the highest salary" in a needless subquery.
+_COMPLEX = re.compile(
+    r"\b(more than|less than|at least|not|never|both|"
+    r"except|ratio|percentage|proportion|compared|than the|top \d+|rank)\b",
+    re.IGNORECASE,
+)
+
+
+class AskOptions(BaseModel):
+    """Switches for the pipeline's stages (the ablation toggles them; the service uses the defaults)."""
+
+    use_kg_schema: bool = True  # False: the full schema without linking
+    generate_evidence: bool = True
+    log_examples: int = 3
+    max_retries: int = 2
+    schema_token_budget: int = 1800
+    max_tokens: int = 512
+    timeout_s: float = 15.0
+    row_cap: int = 200
+    max_result_bytes: int = 2_000_000
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=2000)
+    evidence: str | None = Field(default=None, max_length=4000)
+    dialect: str | None = Field(
+        default=None,
+        description="Also return the SQL in this dialect, for export; what runs is always the source's dialect.",
+    )
+    execute: bool = True
+    mode: Mode = "auto"
+    join_mode: JoinMode | None = None
+
+    @field_validator("dialect")
+    @classmethod
+    def _known_dialect(cls, value: str | None) -> str | None:
+        if value is not None and sqlglot_dialect(value) is None:
+            raise ValueError(f"unknown dialect {value!r}; known: {', '.join(known_dialects())}")
+        return value
+
+
+class AskResult(BaseModel):
+    sql: str | None
+    refused: str | None = None  # the guard's refusal, when the SQL asked for what the service never does
+    exported_sql: str | None = None  # ``sql`` in the dialect the request asked for; never executed
+    exported_dialect: str | None = None
+    error: str | None = None
+    evidence: str | None = None
+    evidence_source: Literal["user", "generated", "none"] = "none"
+    mode: Literal["fast", "full"] | None = None
+    linked_tables: list[str] = Field(default_factory=list)
+    linked_columns: list[str] = Field(default_factory=list)
+    join_paths: list[list[str]] = Field(default_factory=list)
+    join_conditions: list[str] = Field(default_factory=list)
+    value_hints: list[str] = Field(default_factory=list)
+    columns: list[str] | None = None
+    rows: list[list[object]] | None = None
+    truncated: bool = False
+    timings_s: dict[str, float] = Field(default_factory=dict)
+    model: str
+    retries: int = 0
+    repairs: list[str] = Field(default_factory=list)  # fixes the guard made without the LLM
+
+
+class PastExample(BaseModel):
+    question: str
+    sql: str
+
+
+def _listed(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
+
+
+def _texts(value: Any) -> list[str]:
+    return [item if isinstance(item, str) else json.dumps(item, default=str) for item in _listed(value)]
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item if isinstance(item, dict) else {"text": item} for item in _listed(value)]
+
+
+# What evidence.j2 asks for. The schema (sent to the model, so no docstring) constrains the backends
+# that can; a model that ignores it may send terms as objects, mapping items as strings or a lone
+# value. Only ``evidence`` is read, so the rest is taken in any shape rather than failing the reply;
+# an evidence that is not a string counts as none.
+class EvidenceReply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    terms: Annotated[list[str], BeforeValidator(_texts)] = []
+    mapping: Annotated[list[dict[str, Any]], BeforeValidator(_objects)] = []
+    evidence: Annotated[str, BeforeValidator(lambda value: value if isinstance(value, str) else "")] = ""
+
+
+_EXAMPLE_SQL = {" ".join(e["sql"].split()).lower() for e in FEW_SHOT}
+
+
+def extract_sql(text: str) -> str | None:
+    """The query after the last 'Final SQL:' (in a code block or bare), else the last code block, else a
+    bare SELECT/WITH. A copied few-shot answer or placeholder counts as no SQL, so the fix loop asks again."""
+    final = list(re.finditer(r"final sql:", text, flags=re.IGNORECASE))
+    tail = text[final[-1].end() :] if final else text
+    blocks = re.findall(r"```(?:sql)?\s*(.*?)```", tail, flags=re.DOTALL | re.IGNORECASE)
+    if blocks:
+        sql = blocks[0 if final else -1]
+    else:
+        statement = re.search(r"\b(with|select)\b.*", tail, flags=re.IGNORECASE | re.DOTALL)
+        sql = statement.group(0).split(";")[0] if statement else ""
+    sql = sql.strip().rstrip(";").strip()
+    if not re.match(r"(with|select)\b", sql, flags=re.IGNORECASE) or " ".join(sql.split()).lower() in _EXAMPLE_SQL:
+        return None
+    return sql
+
+
+def choose_mode(question: str) -> Literal["fast", "full"]:
+    """A cheap complexity estimate from the question's words. The linked table count is no guide:
+    linking favours recall and keeps about four tables for a one-table question."""
+    return "full" if _COMPLEX.search(question) else "fast"
+
+
+def transpile(sql: str, read: str, write: str) -> str | None:
+    """``sql`` in another dialect, or None when sqlglot cannot carry it over."""
+    if read == write:
+        return sql
+    try:
+        return sqlglot.transpile(sql, read=read, write=write)[0]
+    except (SqlglotError, RecursionError):
+        return None
+
+
+def render_examples(mode: Literal["fast", "full"], dialect: str, past: list[PastExample]) -> str:
+    """The few-shot block: the worked examples (written for SQLite, carried over to ``dialect``), then ``past``."""
+
+    def carried(sql: str) -> str:
+        return transpile(sql, "sqlite", dialect) or sql
+
+    examples = [
+        {**example, "sql": carried(example["sql"]), "steps": [(q, carried(s)) for q, s in example["steps"]]}
+        for example in FEW_SHOT
+    ]
+    return render_prompt("sql_examples.j2", examples=examples, full=mode == "full", past=past)
+
+
+class Answerer:
+    """One question to SQL (and rows). Stateless apart from its collaborators."""
+
+    def __init__(self, llm: ChatModel, options: AskOptions | None = None) -> None:
+        self.llm = llm
+        self.options = options or AskOptions()
+
+    def _chat(self, prompt: str, max_tokens: int) -> str:
+        result = self.llm.chat([ChatMessage(role="user", content=prompt)], max_tokens=max_tokens, temperature=0.0)
+        return result.text
+
+    def answer(
+        self,
+        request: AskRequest,
+        context: DatabaseContext,
+        link: LinkResult | None,
+        full_schema: LinkedSchema,
+        past: list[PastExample],
+        source: SourceDatabase | None,
+    ) -> AskResult:
+        """``link`` is the linking result (None when the KG schema is switched off: ``full_schema`` is used)."""
+        options = self.options
+        timings: dict[str, float] = {}
+        result = AskResult(sql=None, model=self.llm.model_name)
+        dialect = sqlglot_dialect(context.dialect)  # the source's: the only one its SQL is parsed in
+        if dialect is None:
+            result.error = f"the source's dialect {context.dialect!r} is not supported"
+            return result
+        schema = link.schema_ if (link is not None and options.use_kg_schema) else full_schema
+        schema = fit_to_budget(schema, options.schema_token_budget)
+        if link is not None:
+            timings.update({f"link_{k}": round(v / 1000, 4) for k, v in link.timings_ms.items()})
+        result.linked_tables, result.linked_columns = schema.tables, schema.column_refs()
+        result.join_paths, result.join_conditions = schema.paths, [j.sql() for j in schema.joins]
+        result.value_hints = schema.value_hints
+        schema_text = render(schema)
+
+        started = time.perf_counter()
+        if request.evidence:
+            result.evidence, result.evidence_source = request.evidence, "user"
+        elif options.generate_evidence:
+            result.evidence = self._evidence(schema_text, request.question)
+            result.evidence_source = "generated" if result.evidence else "none"
+        timings["evidence"] = round(time.perf_counter() - started, 3)
+
+        mode = choose_mode(request.question) if request.mode == "auto" else request.mode
+        result.mode = mode
+        prompt = render_prompt(
+            "sql_least_to_most.j2" if mode == "full" else "sql_fast.j2",
+            dialect=dialect,
+            examples=render_examples(mode, dialect, past[: options.log_examples]),
+            schema=schema_text,
+            evidence=result.evidence or "none",
+            question=request.question,
+        )
+        started = time.perf_counter()
+        sql = extract_sql(self._chat(prompt, options.max_tokens))
+        timings["generate"] = round(time.perf_counter() - started, 3)
+
+        names = SchemaNames(context.columns_by_table())
+        started = time.perf_counter()
+        for attempt in range(options.max_retries + 1):
+            result.sql, result.retries = sql, attempt
+            try:
+                if sql is None:
+                    raise GuardError("the model wrote no SQL statement", "parse")
+                repaired = repair(sql, dialect, names, context.foreign_keys)
+                sql, result.sql = repaired.sql, repaired.sql
+                result.repairs += repaired.notes
+                validated = validate(sql, dialect, names)
+                sql, result.sql = validated.sql, validated.sql
+                if request.execute and source is not None:
+                    rows: QueryResult = execute(
+                        source, sql, options.timeout_s, options.row_cap, options.max_result_bytes
+                    )
+                    result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+                result.error = None
+                break
+            except GuardError as exc:
+                result.error = str(exc)
+                if exc.refusal:
+                    result.refused = f"refused: {exc}. This service only reads data."
+                if exc.final or attempt == options.max_retries:
+                    break
+                fix = render_prompt(
+                    "sql_fix.j2",
+                    sql=sql or "",
+                    error=str(exc),
+                    schema=schema_text,
+                    question=request.question,
+                    dialect=dialect,
+                )
+                sql = extract_sql(self._chat(fix, options.max_tokens))
+        timings["guard_execute_retry"] = round(time.perf_counter() - started, 3)
+        if request.dialect and result.sql and result.error is None:
+            result.exported_dialect = sqlglot_dialect(request.dialect)
+            result.exported_sql = transpile(result.sql, dialect, str(result.exported_dialect))
+        result.timings_s = timings
+        return result
+
+    def _evidence(self, schema_text: str, question: str) -> str | None:
+        prompt = render_prompt("evidence.j2", schema=schema_text, question=question)
+        try:
+            reply = self.llm.chat_as([ChatMessage(role="user", content=prompt)], EvidenceReply, max_tokens=320)
+        except StructuredOutputError:
+            return None
+        return reply.evidence.strip() or None

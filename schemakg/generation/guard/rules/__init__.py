@@ -1,0 +1,1 @@
+"""The repair rules, one module each; ``repair.RULES`` applies them in order."""

@@ -1,0 +1,86 @@
+"""The KG-based schema as the LLM reads it: per table its columns (type, description, examples,
+value explanation), then the join conditions, column dependencies and value hints.
+
+Rendered as annotated CREATE TABLE text, which code models read best. Under a token budget the
+least relevant columns are dropped first; join keys and primary keys are never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
+
+TokenCounter = Callable[[str], int]
+
+
+def approx_tokens(text: str) -> int:
+    """About four characters a token for English and SQL identifiers; the budget is a bound, not a count."""
+    return (len(text) + 3) // 4
+
+
+def _column_parts(column: LinkedColumn, references: dict[tuple[str, str], str]) -> tuple[str, str]:
+    """(definition, comment) of one column line."""
+    definition = f"{column.name} {column.data_type or 'TEXT'}".rstrip()
+    if column.is_pk:
+        definition += " PRIMARY KEY"
+    if (column.table, column.name) in references:
+        definition += f" REFERENCES {references[(column.table, column.name)]}"
+    notes = []
+    if column.description:
+        notes.append(column.description.strip())
+    if column.examples:
+        notes.append("e.g. " + ", ".join(_literal(v) for v in column.examples[:3]))
+    if column.value_explanation:
+        notes.append(column.value_explanation.strip())
+    return definition, "; ".join(notes)
+
+
+def _literal(value: str) -> str:
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value.replace("'", "''") + "'"
+
+
+def render(schema: LinkedSchema) -> str:
+    references: dict[tuple[str, str], str] = {}
+    for join in schema.joins:
+        references.setdefault(join.left, f"{join.right[0]}({join.right[1]})")
+    blocks = []
+    for table in schema.tables:
+        header = f"CREATE TABLE {table} ("
+        if schema.table_descriptions.get(table):
+            header += f"  -- {schema.table_descriptions[table]}"
+        parts = [_column_parts(c, references) for c in schema.columns if c.table == table]
+        lines = [header]
+        for index, (definition, note) in enumerate(parts):
+            separator = "," if index < len(parts) - 1 else ""
+            lines.append(f"  {definition}{separator}" + (f"  -- {note}" if note else ""))
+        blocks.append("\n".join(lines) + "\n);")
+    extras = []
+    if schema.joins:
+        extras.append("-- Joins:\n" + "\n".join(f"--   {j.sql()}" for j in schema.joins))
+    if schema.dependencies:
+        extras.append(
+            "-- Column dependencies:\n"
+            + "\n".join(
+                f"--   {d.head} {d.relation} {d.tail}" + (f": {d.text}" if d.text else "") for d in schema.dependencies
+            )
+        )
+    if schema.value_hints:
+        extras.append("-- Values:\n" + "\n".join(f"--   {hint}" for hint in schema.value_hints))
+    return "\n\n".join(blocks + extras)
+
+
+def fit_to_budget(schema: LinkedSchema, max_tokens: int, count: TokenCounter = approx_tokens) -> LinkedSchema:
+    """Drop the lowest-scoring droppable columns until the rendering fits (or nothing droppable is left)."""
+    keep = list(schema.columns)
+    droppable = sorted((c for c in keep if not (c.join_key or c.is_pk)), key=lambda c: (c.score, c.value_match))
+    fitted = schema.model_copy(update={"columns": keep})
+    while count(render(fitted)) > max_tokens and droppable:
+        victim = droppable.pop(0)
+        keep = [c for c in keep if c is not victim]
+        fitted = schema.model_copy(update={"columns": keep})
+    return fitted

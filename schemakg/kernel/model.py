@@ -1,0 +1,268 @@
+"""The catalogue's domain model: what the graph holds, as pydantic models at the boundaries."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum, StrEnum
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, Field
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
+_NAME_RE = re.compile(NAME_PATTERN)
+
+
+class Provenance(str, Enum):
+    """Who last set a curated field; re-ingestion only touches ``ingested`` values."""
+
+    INGESTED = "ingested"
+    LLM = "llm"
+    STEWARD = "steward"
+
+
+class Role(str, Enum):
+    ADMIN = "admin"
+    STEWARD = "steward"
+    ANALYST = "analyst"
+
+    def allows(self, needed: Role) -> bool:
+        order = [Role.ANALYST, Role.STEWARD, Role.ADMIN]
+        return order.index(self) >= order.index(needed)
+
+
+class EntityStatus(str, Enum):
+    CURRENT = "current"
+    REMOVED = "removed"
+
+
+def valid_name(name: str) -> bool:
+    return bool(_NAME_RE.match(name))
+
+
+def table_key(database: str, table: str) -> str:
+    """Stable key: re-ingesting the same table MERGEs onto the same node (identifiers are case-insensitive)."""
+    return f"{database}/{table.lower()}"
+
+
+def column_key(database: str, table: str, column: str) -> str:
+    return f"{database}/{table.lower()}/{column.lower()}"
+
+
+# --- what ingestion produces -------------------------------------------------------------
+
+
+class ValueProfile(BaseModel):
+    """Bounded statistics of one column's values, from a row sample."""
+
+    examples: list[str] = Field(default_factory=list)
+    top_values: list[str] = Field(default_factory=list)
+    top_counts: list[int] = Field(default_factory=list)
+    match_values: list[str] = Field(default_factory=list, description="distinct text values kept for value matching")
+    distinct_estimate: int | None = None
+    null_fraction: float | None = None
+    sampled_rows: int = 0
+    exact: bool = False  # the sample covered the whole table
+
+
+class ColumnSnapshot(BaseModel):
+    name: str
+    data_type: str
+    nullable: bool = True
+    is_pk: bool = False
+    comment: str | None = None
+    ordinal: int = 0
+    profile: ValueProfile | None = None
+
+
+class ForeignKeySnapshot(BaseModel):
+    table: str
+    columns: list[str]
+    ref_table: str
+    ref_columns: list[str]
+
+
+class TableSnapshot(BaseModel):
+    name: str
+    comment: str | None = None
+    row_estimate: int | None = None
+    columns: list[ColumnSnapshot]
+
+
+class SchemaSnapshot(BaseModel):
+    """Everything read from one source database in one ingestion, before any graph write."""
+
+    dialect: str
+    tables: list[TableSnapshot]
+    foreign_keys: list[ForeignKeySnapshot]
+    warnings: list[str] = Field(default_factory=list)
+
+
+class IngestSummary(BaseModel):
+    tables: int
+    columns: int
+    foreign_keys: int
+    removed_tables: int
+    removed_columns: int
+    warnings: list[str] = Field(default_factory=list)
+
+
+# --- what the catalogue serves ------------------------------------------------------------
+
+
+class DatabaseInfo(BaseModel):
+    name: str
+    dialect: str
+    url: str = Field(description="The connection URL with its password masked")
+    description: str | None = None
+    created_at: str
+    last_ingested_at: str | None = None
+    table_count: int = 0
+
+
+class TableInfo(BaseModel):
+    key: str
+    database: str
+    name: str
+    description: str | None = None
+    description_source: Provenance | None = None
+    comment: str | None = None
+    row_estimate: int | None = None
+    status: EntityStatus = EntityStatus.CURRENT
+    revision: int = 1
+    column_count: int = 0
+
+
+class ColumnInfo(BaseModel):
+    key: str
+    database: str
+    table: str
+    name: str
+    data_type: str
+    nullable: bool = True
+    is_pk: bool = False
+    ordinal: int = 0
+    comment: str | None = None
+    description: str | None = None
+    description_source: Provenance | None = None
+    value_explanation: str | None = None
+    value_explanation_source: Provenance | None = None
+    synonyms: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    top_values: list[str] = Field(default_factory=list)
+    match_values: list[str] = Field(default_factory=list, exclude=True)
+    distinct_estimate: int | None = None
+    null_fraction: float | None = None
+    usage_count: int = 0
+    status: EntityStatus = EntityStatus.CURRENT
+    revision: int = 1
+    references: list[str] = Field(default_factory=list, description="table.column this column points to by FK")
+
+
+class ForeignKeyInfo(BaseModel):
+    table: str
+    column: str
+    ref_table: str
+    ref_column: str
+
+
+class Revision(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+    who: str
+    source: Provenance
+    at: str
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing: ``items`` from ``offset``, at most ``limit`` of them, out of ``total``."""
+
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+class SearchHit(BaseModel):
+    kind: str  # "table" | "column"
+    database: str
+    table: str
+    column: str | None = None
+    description: str | None = None
+    score: float
+
+
+class JobState(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    SUCCEEDED_WITH_ERRORS = "succeeded_with_errors"
+    FAILED = "failed"
+
+
+class JobKind(StrEnum):
+    """What a job does; each kind has one handler, a service method."""
+
+    INGEST_SCHEMA = "ingest_schema"
+    INGEST_QUERY_LOG = "ingest_query_log"
+    COMPLETE_KNOWLEDGE = "complete_knowledge"
+    ACTIVATE_RETRIEVER = "activate_retriever"
+
+
+class JobInfo(BaseModel):
+    id: str
+    kind: JobKind
+    database: str | None = None
+    state: JobState
+    done: int = 0
+    total: int = 0
+    message: str | None = None
+    error: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: str
+    updated_at: str
+
+
+class ApiKeyInfo(BaseModel):
+    id: str
+    name: str
+    role: Role
+    created_at: str
+
+
+class ProposalKind(str, Enum):
+    COLUMN_DESCRIPTION = "column_description"
+    DEPENDENCY = "dependency"
+
+
+class ProposalState(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Proposal(BaseModel):
+    """LLM-extracted knowledge awaiting a steward's decision, with where it came from."""
+
+    id: str
+    database: str
+    kind: ProposalKind
+    state: ProposalState = ProposalState.PENDING
+    column: str = Field(description="table.column the knowledge is about (the head of a dependency)")
+    description: str | None = None
+    relation: str | None = None
+    tail: str | None = Field(default=None, description="table.column of a dependency's tail")
+    text: str | None = None
+    previous: str | None = Field(default=None, description="the column's description when proposed")
+    similarity: float | None = Field(default=None, description="embedding similarity to the existing description")
+    example_question: str
+    example_sql: str
+    example_source: str | None = None
+    example_line: int | None = None
+    model: str
+    created_at: str
+    decided_by: str | None = None
+    decided_at: str | None = None

@@ -1,0 +1,103 @@
+"""Service configuration, read from the environment (``SCHEMAKG_*`` plus the conventional names)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SCHEMAKG_", extra="ignore")
+
+    data_dir: Path = Field(default=Path(".schemakg"))
+
+    # Graph store: an external Neo4j when NEO4J_URI is set, else the embedded ArcadeDB server.
+    neo4j_uri: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_URI"))
+    neo4j_user: str = Field(default="neo4j", validation_alias=AliasChoices("NEO4J_USER", "NEO4J_USERNAME"))
+    neo4j_password: SecretStr | None = Field(default=None, validation_alias=AliasChoices("NEO4J_PASSWORD"))
+    neo4j_database: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_DATABASE"))
+    arcadedb_heap: str = "1g"
+    arcadedb_start_timeout_s: float = 60.0
+
+    # Job queue: Celery on Redis when REDIS_URL is set, else jobs run in-process.
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
+    # A task unacknowledged this long (its worker died) is delivered again; keep it above the longest job.
+    celery_visibility_timeout_s: int = 3600
+    job_max_retries: int = 3
+    job_retry_backoff_s: float = 2.0
+
+    # API
+    admin_key: SecretStr | None = None  # bootstrap admin key; generated into the data dir when unset
+    max_request_bytes: int = 1_048_576
+    max_upload_bytes: int = 512 * 1_048_576
+
+    # Knowledge completion: LLM proposals are applied at once when auto-approve is on.
+    knowledge_auto_approve: bool = False
+    knowledge_redundant_similarity: float = 0.85
+
+    # Answering: generated SQL runs read-only with a timeout and a row cap.
+    ask_row_cap: int = 200
+    ask_timeout_s: float = 15.0
+    ask_max_result_bytes: int = 2_000_000
+    # Evidence generation (pipeline step 5). auto: on with an OpenAI-compatible endpoint, off with the
+    # embedded small models, whose accuracy it lowered in the answering ablation (docs/evaluation.md).
+    ask_evidence: Literal["auto", "on", "off"] = "auto"
+
+    # Linking: value matching over sampled values adds matched columns and literal hints.
+    value_matching: bool = True
+    # Every linked table also shows its primary key (off: docs/evaluation.md, linking ablation).
+    linking_primary_keys: bool = False
+    index_cache_mb: int = 768  # column-index blocks kept in memory (10,000 columns ≈ 490 MB)
+    # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.
+    linking_table_picker: Literal["off", "merge", "replace"] = "off"
+
+    # Ingestion and value sampling bounds
+    sample_row_budget: int = 5_000
+    sample_top_values: int = 10
+    sample_examples: int = 5
+    sample_value_max_chars: int = 80
+    sample_match_values: int = 100
+    source_query_timeout_s: float = 10.0
+    source_connect_timeout_s: float = 5.0
+    # Directories SQLite sources may be registered from (JSON list); unset: anywhere readable.
+    sqlite_roots: list[Path] | None = None
+
+    # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set (or llm_backend is "openai"),
+    # else the embedded GGUF model run in-process by llama.cpp.
+    llm_backend: Literal["auto", "openai", "llama"] = "auto"
+    llm_model: str = "qwen2.5-coder-0.5b"  # embedded model: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b
+    llm_model_path: Path | None = None  # a GGUF to run instead of the one built from the packaged parts
+    llm_timeout_s: float = 60.0
+    llm_max_retries: int = Field(default=2, ge=0)
+    llm_threads: int = Field(default=2, ge=1)
+    llm_context: int = Field(default=4096, ge=256)
+    llm_seed: int = 0
+    llm_prompt_cache_mb: int = Field(default=512, ge=0)  # KV states of earlier prompts kept for prefix reuse
+    openai_base_url: str | None = Field(default=None, validation_alias=AliasChoices("OPENAI_BASE_URL"))
+    openai_api_key: SecretStr | None = Field(default=None, validation_alias=AliasChoices("OPENAI_API_KEY"))
+    openai_model: str | None = None  # unset: the first model the endpoint lists
+
+    @property
+    def graph_dir(self) -> Path:
+        return self.data_dir / "graph"
+
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def llm_models_dir(self) -> Path:
+        return self.data_dir / "models" / "llm"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

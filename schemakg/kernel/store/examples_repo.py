@@ -1,0 +1,107 @@
+"""Logged question→SQL examples: QueryExample nodes, the USES edges to what their SQL reads, the usage
+counts those edges give tables and columns, and the joins the log teaches (``RELATED_TO {source: 'log'}``).
+
+Keys are content hashes and every write is a MERGE, so writing a batch twice adds nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemakg.kernel.model import table_key
+from schemakg.kernel.store.base import GraphStore, Row
+
+_WRITE_EXAMPLES = """
+UNWIND $rows AS r
+MERGE (q:QueryExample {key: r.key})
+ON CREATE SET q.created_at = $at
+SET q.database = $db, q.question = r.question, q.sql = r.sql, q.dialect = r.dialect, q.evidence = r.evidence,
+    q.source = r.source, q.line = r.line, q.tables = r.tables, q.columns = r.columns, q.joins = r.joins
+"""
+_WRITE_USES = """
+UNWIND $rows AS r
+MATCH (q:QueryExample {{key: r.key}})
+UNWIND r.targets AS target
+MATCH (n:{label} {{key: target}})
+MERGE (q)-[:USES]->(n)
+"""
+
+
+class QueryExampleRepository:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    def count_existing(self, keys: list[str]) -> int:
+        return int(
+            self.store.read("MATCH (q:QueryExample) WHERE q.key IN $keys RETURN count(q) AS n", keys=keys)[0]["n"]
+        )
+
+    def write_batch(self, database: str, rows: list[dict[str, Any]], at: str) -> None:
+        """One batch in one transaction. Each row carries ``Table`` and ``Column`` lists of the node keys it uses."""
+        with self.store.transaction() as tx:
+            tx.run(_WRITE_EXAMPLES, rows=rows, db=database, at=at)
+            for label in ("Table", "Column"):
+                tx.run(_WRITE_USES.format(label=label), rows=[{"key": r["key"], "targets": r[label]} for r in rows])
+
+    def recompute_usage(self, database: str) -> None:
+        """Usage counts of tables and columns, and the joins the log teaches, from every example of ``database``."""
+        with self.store.transaction() as tx:
+            for label in ("Column", "Table"):
+                tx.run(
+                    f"MATCH (n:{label} {{database: $db}}) OPTIONAL MATCH (q:QueryExample)-[:USES]->(n) "
+                    "WITH n, count(q) AS uses SET n.usage_count = uses",
+                    db=database,
+                )
+            joins = tx.run(
+                "MATCH (q:QueryExample {database: $db}) UNWIND q.joins AS via RETURN via, count(*) AS n", db=database
+            )
+            rows = []
+            for row in joins:
+                left, right = row["via"].split(" = ", 1)
+                rows.append(
+                    {
+                        "a": table_key(database, left.rsplit(".", 1)[0]),
+                        "b": table_key(database, right.rsplit(".", 1)[0]),
+                        "via": row["via"],
+                        "n": row["n"],
+                    }
+                )
+            tx.run(
+                "UNWIND $rows AS r MATCH (a:Table {key: r.a}) MATCH (b:Table {key: r.b}) "
+                "MERGE (a)-[e:RELATED_TO {source: 'log', via: r.via}]->(b) SET e.count = r.n",
+                rows=rows,
+            )
+
+    def log_joins(self, database: str) -> list[str]:
+        """The join conditions (``a.x = b.y``) the log teaches."""
+        rows = self.store.read(
+            "MATCH (a:Table {database: $db})-[e:RELATED_TO {source: 'log'}]->(:Table) RETURN e.via AS via", db=database
+        )
+        return [row["via"] for row in rows]
+
+    def questions(self, database: str) -> list[Row]:
+        """Every logged ``question`` and ``sql`` of ``database``, in a stable order."""
+        return self.store.read(
+            "MATCH (q:QueryExample {database: $db}) RETURN q.question AS question, q.sql AS sql ORDER BY q.key",
+            db=database,
+        )
+
+    def for_knowledge(self, database: str, only_new: bool, limit: int | None) -> list[Row]:
+        """Examples to extract column knowledge from: all, or only those not yet read (``only_new``)."""
+        return self.store.read(
+            "MATCH (q:QueryExample {database: $db}) WHERE NOT $only_new OR q.knowledge_at IS NULL "
+            "RETURN q.key AS key, q.question AS question, q.sql AS sql, q.evidence AS evidence, "
+            "q.columns AS columns, q.source AS source, q.line AS line ORDER BY q.source, q.line "
+            + ("LIMIT $limit" if limit else ""),
+            db=database,
+            only_new=only_new,
+            limit=limit,
+        )
+
+    def mark_knowledge_read(self, key: str, at: str, model: str) -> None:
+        self.store.write(
+            "MATCH (q:QueryExample {key: $key}) SET q.knowledge_at = $at, q.knowledge_model = $model",
+            key=key,
+            at=at,
+            model=model,
+        )

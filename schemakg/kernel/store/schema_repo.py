@@ -1,0 +1,467 @@
+"""Catalogue persistence: databases, tables, columns, foreign keys, curated fields and their history.
+
+Portable Cypher only (Neo4j 5 and ArcadeDB). Property values are primitives or lists of
+them; curated values that may be lists are stored as they are, history values as JSON text.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from schemakg.kernel.errors import NotFound
+from schemakg.kernel.model import (
+    ColumnInfo,
+    DatabaseInfo,
+    ForeignKeyInfo,
+    IngestSummary,
+    Provenance,
+    Revision,
+    SchemaSnapshot,
+    SearchHit,
+    TableInfo,
+    column_key,
+    table_key,
+)
+from schemakg.kernel.store.base import GraphStore, GraphTransaction
+
+BATCH = 500
+
+# Fields a steward (or an approved LLM proposal) may set, per entity kind, with their types.
+CURATED_FIELDS: dict[str, dict[str, type]] = {
+    "table": {"description": str},
+    "column": {"description": str, "value_explanation": str, "synonyms": list},
+}
+_LABEL = {"table": "Table", "column": "Column"}
+
+
+class NotFoundError(LookupError):
+    pass
+
+
+class StaleRevisionError(RuntimeError):
+    def __init__(self, current: int) -> None:
+        super().__init__(f"the entity changed (current revision {current})")
+        self.current = current
+
+
+def _chunks(rows: Sequence[dict[str, Any]], size: int = BATCH) -> Iterable[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+_UPSERT_TABLES = """
+UNWIND $rows AS r
+MERGE (t:Table {key: r.key})
+ON CREATE SET t.revision = 1, t.created_at = $at, t.description_source = 'ingested'
+WITH t, r, coalesce(t.description_source, 'ingested') = 'ingested' AS ingestable, t.description AS old_description
+SET t.name = r.name, t.database = $db, t.comment = r.comment, t.row_estimate = r.row_estimate,
+    t.column_count = r.column_count, t.status = 'current', t.removed_at = null, t.ingested_at = $at,
+    t.description = CASE WHEN ingestable THEN r.comment ELSE old_description END,
+    t.revision = CASE WHEN ingestable AND coalesce(old_description, '') <> coalesce(r.comment, '')
+                      THEN t.revision + 1 ELSE t.revision END
+WITH t
+MATCH (d:Database {key: $db})
+MERGE (d)-[:HAS_TABLE]->(t)
+"""
+
+_UPSERT_COLUMNS = """
+UNWIND $rows AS r
+MERGE (c:Column {key: r.key})
+ON CREATE SET c.revision = 1, c.created_at = $at, c.description_source = 'ingested'
+WITH c, r, coalesce(c.description_source, 'ingested') = 'ingested' AS ingestable, c.description AS old_description
+SET c.name = r.name, c.database = $db, c.table = r.table, c.table_key = r.table_key,
+    c.data_type = r.data_type, c.nullable = r.nullable, c.is_pk = r.is_pk, c.ordinal = r.ordinal,
+    c.comment = r.comment, c.examples = r.examples, c.top_values = r.top_values, c.top_counts = r.top_counts,
+    c.match_values = r.match_values,
+    c.distinct_estimate = r.distinct_estimate, c.null_fraction = r.null_fraction,
+    c.sampled_rows = r.sampled_rows, c.status = 'current', c.removed_at = null, c.ingested_at = $at,
+    c.description = CASE WHEN ingestable THEN r.comment ELSE old_description END,
+    c.revision = CASE WHEN ingestable AND coalesce(old_description, '') <> coalesce(r.comment, '')
+                      THEN c.revision + 1 ELSE c.revision END
+WITH c, r
+MATCH (t:Table {key: r.table_key})
+MERGE (t)-[:HAS_COLUMN]->(c)
+"""
+
+_CREATE_FOREIGN_KEYS = """
+UNWIND $rows AS r
+MATCH (a:Column {key: r.from_key})
+MATCH (b:Column {key: r.to_key})
+MERGE (a)-[:FOREIGN_KEY]->(b)
+WITH r
+MATCH (ta:Table {key: r.from_table})
+MATCH (tb:Table {key: r.to_table})
+MERGE (ta)-[rel:RELATED_TO {source: 'fk', via: r.via}]->(tb)
+"""
+
+
+class SchemaRepository:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    # --- databases -----------------------------------------------------------------------
+
+    def create_database(self, info: DatabaseInfo) -> None:
+        self.store.write(
+            "CREATE (d:Database {key: $name, name: $name, dialect: $dialect, url: $url, "
+            "description: $description, created_at: $created_at})",
+            **info.model_dump(include={"name", "dialect", "url", "description", "created_at"}),
+        )
+
+    def get_database(self, name: str) -> DatabaseInfo | None:
+        rows = self.store.read(
+            "MATCH (d:Database {key: $name}) "
+            "OPTIONAL MATCH (d)-[:HAS_TABLE]->(t:Table {status: 'current'}) "
+            "RETURN d {.*} AS d, count(t) AS tables",
+            name=name,
+        )
+        if not rows or rows[0]["d"] is None:
+            return None
+        return DatabaseInfo(**rows[0]["d"], table_count=rows[0]["tables"])
+
+    def require_database(self, name: str) -> DatabaseInfo:
+        """The registered database ``name``; ``NotFound`` (an HTTP 404) when there is none."""
+        info = self.get_database(name)
+        if info is None:
+            raise NotFound(f"database {name!r} is not registered")
+        return info
+
+    def list_databases(self, offset: int, limit: int) -> tuple[list[DatabaseInfo], int]:
+        total = self.store.read("MATCH (d:Database) RETURN count(d) AS n")[0]["n"]
+        rows = self.store.read(
+            "MATCH (d:Database) WITH d ORDER BY d.name SKIP $offset LIMIT $limit "
+            "OPTIONAL MATCH (d)-[:HAS_TABLE]->(t:Table {status: 'current'}) "
+            "RETURN d {.*} AS d, count(t) AS tables ORDER BY d.name",
+            offset=offset,
+            limit=limit,
+        )
+        return [DatabaseInfo(**row["d"], table_count=row["tables"]) for row in rows], total
+
+    def delete_database(self, name: str) -> None:
+        with self.store.transaction() as tx:
+            tx.run("MATCH (r:Revision) WHERE r.database = $db DETACH DELETE r", db=name)
+            tx.run("MATCH (c:Column {database: $db}) DETACH DELETE c", db=name)
+            tx.run("MATCH (t:Table {database: $db}) DETACH DELETE t", db=name)
+            tx.run("MATCH (d:Database {key: $db}) DETACH DELETE d", db=name)
+
+    # --- ingestion -----------------------------------------------------------------------
+
+    def apply_snapshot(self, database: str, snapshot: SchemaSnapshot, at: str) -> IngestSummary:
+        """Upsert one database's schema in a single transaction: a failure leaves the graph as it was."""
+        tables, columns, fks = _snapshot_rows(database, snapshot)
+        with self.store.transaction() as tx:
+            for chunk in _chunks(tables):
+                tx.run(_UPSERT_TABLES, rows=list(chunk), db=database, at=at)
+            for chunk in _chunks(columns):
+                tx.run(_UPSERT_COLUMNS, rows=list(chunk), db=database, at=at)
+            removed_tables = self._mark_removed(tx, "Table", database, [t["key"] for t in tables], at)
+            removed_columns = self._mark_removed(tx, "Column", database, [c["key"] for c in columns], at)
+            tx.run("MATCH (:Column {database: $db})-[e:FOREIGN_KEY]->() DELETE e", db=database)
+            tx.run("MATCH (:Table {database: $db})-[e:RELATED_TO {source: 'fk'}]->() DELETE e", db=database)
+            for chunk in _chunks(fks):
+                tx.run(_CREATE_FOREIGN_KEYS, rows=list(chunk))
+            tx.run("MATCH (d:Database {key: $db}) SET d.last_ingested_at = $at", db=database, at=at)
+        return IngestSummary(
+            tables=len(tables),
+            columns=len(columns),
+            foreign_keys=len(fks),
+            removed_tables=removed_tables,
+            removed_columns=removed_columns,
+            warnings=snapshot.warnings,
+        )
+
+    @staticmethod
+    def _mark_removed(tx: GraphTransaction, label: str, database: str, keys: list[str], at: str) -> int:
+        rows = tx.run(
+            f"MATCH (n:{label} {{database: $db}}) WHERE n.status = 'current' AND NOT n.key IN $keys "
+            "SET n.status = 'removed', n.removed_at = $at RETURN count(n) AS n",
+            db=database,
+            keys=keys,
+            at=at,
+        )
+        return int(rows[0]["n"]) if rows else 0
+
+    # --- reading the catalogue -----------------------------------------------------------
+
+    def list_tables(
+        self, database: str, offset: int, limit: int, include_removed: bool = False
+    ) -> tuple[list[TableInfo], int]:
+        where = "" if include_removed else "WHERE t.status = 'current'"
+        total = self.store.read(f"MATCH (t:Table {{database: $db}}) {where} RETURN count(t) AS n", db=database)[0]["n"]
+        rows = self.store.read(
+            f"MATCH (t:Table {{database: $db}}) {where} RETURN t {{.*}} AS t ORDER BY t.name SKIP $offset LIMIT $limit",
+            db=database,
+            offset=offset,
+            limit=limit,
+        )
+        return [TableInfo(**row["t"]) for row in rows], total
+
+    def get_table(self, database: str, table: str) -> TableInfo | None:
+        rows = self.store.read("MATCH (t:Table {key: $key}) RETURN t {.*} AS t", key=table_key(database, table))
+        return TableInfo(**rows[0]["t"]) if rows else None
+
+    def list_columns(
+        self, database: str, table: str | None, offset: int, limit: int, include_removed: bool = False
+    ) -> tuple[list[ColumnInfo], int]:
+        match = "MATCH (c:Column {table_key: $tkey})" if table else "MATCH (c:Column {database: $db})"
+        where = "" if include_removed else "WHERE c.status = 'current'"
+        params: dict[str, Any] = {"db": database, "tkey": table_key(database, table) if table else None}
+        total = self.store.read(f"{match} {where} RETURN count(c) AS n", **params)[0]["n"]
+        rows = self.store.read(
+            f"{match} {where} WITH c ORDER BY c.table, c.ordinal, c.name SKIP $offset LIMIT $limit "
+            "OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) "
+            "RETURN c {.*} AS c, collect(r.table + '.' + r.name) AS refs ORDER BY c.table, c.ordinal, c.name",
+            offset=offset,
+            limit=limit,
+            **params,
+        )
+        return [ColumnInfo(**row["c"], references=row["refs"]) for row in rows], total
+
+    def get_column(self, database: str, table: str, column: str) -> ColumnInfo | None:
+        rows = self.store.read(
+            "MATCH (c:Column {key: $key}) OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) "
+            "RETURN c {.*} AS c, collect(r.table + '.' + r.name) AS refs",
+            key=column_key(database, table, column),
+        )
+        if not rows or rows[0]["c"] is None:
+            return None
+        return ColumnInfo(**rows[0]["c"], references=rows[0]["refs"])
+
+    def version(self, database: str) -> str:
+        """Changes whenever what linking reads of ``database`` may have changed: its ingestion time, the count
+        of steward revisions and the count of logged examples."""
+        row = self.store.read(
+            "MATCH (d:Database {key: $db}) OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
+            "OPTIONAL MATCH (q:QueryExample {database: $db}) "
+            "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples",
+            db=database,
+        )[0]
+        return f"{row['ingested']}/{row['revisions']}/{row['examples']}"
+
+    def column_descriptions(self, database: str, names: list[str]) -> dict[str, str | None]:
+        """The description of each ``table.column`` in ``names`` that exists."""
+        rows = self.store.read(
+            "MATCH (c:Column {database: $db}) WHERE c.table + '.' + c.name IN $names "
+            "RETURN c.table + '.' + c.name AS name, c.description AS description",
+            db=database,
+            names=names,
+        )
+        return {row["name"]: row["description"] for row in rows}
+
+    def foreign_keys(self, database: str) -> list[ForeignKeyInfo]:
+        rows = self.store.read(
+            "MATCH (a:Column {database: $db, status: 'current'})-[:FOREIGN_KEY]->(b:Column {status: 'current'}) "
+            "RETURN a.table AS table, a.name AS column, b.table AS ref_table, b.name AS ref_column "
+            "ORDER BY table, column",
+            db=database,
+        )
+        return [ForeignKeyInfo(**row) for row in rows]
+
+    # --- curation ------------------------------------------------------------------------
+
+    def update_curated(
+        self,
+        kind: str,
+        key: str,
+        changes: dict[str, Any],
+        expected_revision: int | None,
+        who: str,
+        source: Provenance,
+        at: str,
+    ) -> int:
+        """Set curated fields and record one revision per changed field; returns the new revision.
+
+        The write only applies at ``expected_revision`` (optimistic concurrency), checked inside
+        the same transaction as the write.
+        """
+        label = _LABEL[kind]
+        with self.store.transaction() as tx:
+            rows = tx.run(f"MATCH (n:{label} {{key: $key}}) RETURN n {{.*}} AS n", key=key)
+            if not rows:
+                raise NotFoundError(key)
+            current = rows[0]["n"]
+            if expected_revision is not None and current.get("revision") != expected_revision:
+                raise StaleRevisionError(current.get("revision", 0))
+            changed = {field: value for field, value in changes.items() if current.get(field) != value}
+            if not changed:
+                return int(current["revision"])
+            assignments = ", ".join(f"n.{field} = $v_{field}, n.{field}_source = $source" for field in changed)
+            updated = tx.run(
+                f"MATCH (n:{label} {{key: $key}}) WHERE n.revision = $rev "
+                f"SET {assignments}, n.revision = n.revision + 1 RETURN n.revision AS revision",
+                key=key,
+                rev=current["revision"],
+                source=source.value,
+                **{f"v_{field}": value for field, value in changed.items()},
+            )
+            if not updated:
+                raise StaleRevisionError(current.get("revision", 0))
+            _create_revisions(
+                tx,
+                label,
+                key,
+                current.get("database"),
+                [(field, current.get(field), value) for field, value in changed.items()],
+                int(current["revision"]),
+                who,
+                source,
+                at,
+            )
+            return int(updated[0]["revision"])
+
+    def record_revision(self, key: str, field: str, old: Any, new: Any, who: str, source: Provenance, at: str) -> None:
+        """History for a change that is not a node property (an approved DEPENDS_ON edge)."""
+        with self.store.transaction() as tx:
+            rows = tx.run("MATCH (n:Column {key: $key}) RETURN n.database AS db, n.revision AS rev", key=key)
+            if not rows:
+                raise NotFoundError(key)
+            _create_revisions(tx, "Column", key, rows[0]["db"], [(field, old, new)], rows[0]["rev"], who, source, at)
+
+    def history(self, key: str, field: str | None = None) -> list[Revision]:
+        rows = self.store.read(
+            "MATCH (r:Revision {entity_key: $key}) WHERE $field IS NULL OR r.field = $field "
+            "RETURN r {.*} AS r ORDER BY r.at, r.seq, r.field",
+            key=key,
+            field=field,
+        )
+        return [
+            Revision(
+                field=row["r"]["field"],
+                old=json.loads(row["r"]["old"]),
+                new=json.loads(row["r"]["new"]),
+                who=row["r"]["who"],
+                source=Provenance(row["r"]["source"]),
+                at=row["r"]["at"],
+            )
+            for row in rows
+        ]
+
+    # --- search --------------------------------------------------------------------------
+
+    def search(self, terms: list[str], database: str | None, kind: str | None, limit: int) -> list[SearchHit]:
+        """Name and description search; every term must match, name matches rank first."""
+        hits: list[SearchHit] = []
+        if kind in (None, "table"):
+            rows = self.store.read(
+                "MATCH (t:Table) WHERE t.status = 'current' AND ($db IS NULL OR t.database = $db) "
+                "WITH t, replace(toLower(t.name), '_', ' ') AS name, "
+                "toLower(t.name + ' ' + coalesce(t.description, '') + ' ' + coalesce(t.comment, '')) AS text "
+                "WHERE all(w IN $terms WHERE text CONTAINS w OR name CONTAINS w) "
+                "RETURN t.database AS database, t.name AS table, t.description AS description, "
+                "size([w IN $terms WHERE name CONTAINS w]) AS name_hits, name = $phrase AS exact "
+                "ORDER BY exact DESC, name_hits DESC, table LIMIT $limit",
+                db=database,
+                terms=terms,
+                phrase=" ".join(terms),
+                limit=limit,
+            )
+            hits += [_hit("table", row, len(terms)) for row in rows]
+        if kind in (None, "column"):
+            rows = self.store.read(
+                "MATCH (c:Column) WHERE c.status = 'current' AND ($db IS NULL OR c.database = $db) "
+                "WITH c, replace(toLower(c.name), '_', ' ') AS name, "
+                "toLower(c.table + ' ' + c.name + ' ' + coalesce(c.description, '') + ' ' + "
+                "coalesce(c.value_explanation, '') + ' ' + coalesce(c.comment, '')) AS text "
+                "WHERE all(w IN $terms WHERE text CONTAINS w OR name CONTAINS w) "
+                "RETURN c.database AS database, c.table AS table, c.name AS column, c.description AS description, "
+                "size([w IN $terms WHERE name CONTAINS w]) AS name_hits, name = $phrase AS exact "
+                "ORDER BY exact DESC, name_hits DESC, table, column LIMIT $limit",
+                db=database,
+                terms=terms,
+                phrase=" ".join(terms),
+                limit=limit,
+            )
+            hits += [_hit("column", row, len(terms)) for row in rows]
+        hits.sort(key=lambda hit: -hit.score)
+        return hits[:limit]
+
+
+def _create_revisions(
+    tx: GraphTransaction,
+    label: str,
+    key: str,
+    database: str | None,
+    changes: list[tuple[str, Any, Any]],
+    seq: int,
+    who: str,
+    source: Provenance,
+    at: str,
+) -> None:
+    tx.run(
+        f"MATCH (n:{label} {{key: $key}}) UNWIND $revisions AS r "
+        "CREATE (n)-[:HAS_REVISION]->(:Revision {entity_key: $key, database: $db, field: r.field, "
+        "old: r.old, new: r.new, who: $who, source: $source, at: $at, seq: $seq})",
+        key=key,
+        db=database,
+        who=who,
+        source=source.value,
+        at=at,
+        seq=seq,
+        revisions=[{"field": f, "old": json.dumps(old), "new": json.dumps(new)} for f, old, new in changes],
+    )
+
+
+def _hit(kind: str, row: dict[str, Any], n_terms: int) -> SearchHit:
+    score = 1.0 if row["exact"] else 0.5 + 0.4 * row["name_hits"] / max(n_terms, 1)
+    return SearchHit(
+        kind=kind,
+        database=row["database"],
+        table=row["table"],
+        column=row.get("column"),
+        description=row["description"],
+        score=round(score, 3),
+    )
+
+
+def _snapshot_rows(
+    database: str, snapshot: SchemaSnapshot
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    tables: list[dict[str, Any]] = []
+    columns: list[dict[str, Any]] = []
+    for table in snapshot.tables:
+        tkey = table_key(database, table.name)
+        tables.append(
+            {
+                "key": tkey,
+                "name": table.name,
+                "comment": table.comment,
+                "row_estimate": table.row_estimate,
+                "column_count": len(table.columns),
+            }
+        )
+        for column in table.columns:
+            profile = column.profile
+            columns.append(
+                {
+                    "key": column_key(database, table.name, column.name),
+                    "table_key": tkey,
+                    "table": table.name,
+                    "name": column.name,
+                    "data_type": column.data_type,
+                    "nullable": column.nullable,
+                    "is_pk": column.is_pk,
+                    "ordinal": column.ordinal,
+                    "comment": column.comment,
+                    "examples": profile.examples if profile else [],
+                    "top_values": profile.top_values if profile else [],
+                    "top_counts": profile.top_counts if profile else [],
+                    "match_values": profile.match_values if profile else [],
+                    "distinct_estimate": profile.distinct_estimate if profile else None,
+                    "null_fraction": profile.null_fraction if profile else None,
+                    "sampled_rows": profile.sampled_rows if profile else 0,
+                }
+            )
+    fks = [
+        {
+            "from_key": column_key(database, fk.table, src),
+            "to_key": column_key(database, fk.ref_table, dst),
+            "from_table": table_key(database, fk.table),
+            "to_table": table_key(database, fk.ref_table),
+            "via": f"{fk.table}.{src} = {fk.ref_table}.{dst}",
+        }
+        for fk in snapshot.foreign_keys
+        for src, dst in zip(fk.columns, fk.ref_columns, strict=True)
+    ]
+    return tables, columns, fks

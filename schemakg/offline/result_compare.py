@@ -1,0 +1,39 @@
+"""Execution accuracy's comparison: result sets equal as multisets; order counts only when the
+gold query orders its top-level result."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import sqlglot
+from sqlglot.errors import SqlglotError
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, float):
+        return round(value, 6) if not value.is_integer() else int(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _row(row: Sequence[object]) -> tuple[object, ...]:
+    return tuple(_cell(v) for v in row)
+
+
+def orders_result(sql: str, dialect: str = "sqlite") -> bool:
+    """True when the outermost query has ORDER BY (a subquery's ORDER BY does not fix the output order)."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect)
+    except SqlglotError:
+        return "order by" in sql.lower()
+    return tree.args.get("order") is not None
+
+
+def results_match(predicted: Sequence[Sequence[object]], gold: Sequence[Sequence[object]], ordered: bool) -> bool:
+    predicted_rows = [_row(r) for r in predicted]
+    gold_rows = [_row(r) for r in gold]
+    if ordered:
+        return predicted_rows == gold_rows
+    return Counter(predicted_rows) == Counter(gold_rows)

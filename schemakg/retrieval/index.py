@@ -1,0 +1,255 @@
+"""Persisted column-tower token vectors per database, searched by late interaction.
+
+Layout: ``<root>/<db folder>/manifest.json`` plus ``block_<n>.safetensors`` files, each a
+padded block of ``block_size`` column slots: ``vectors`` float16 ``[block, token_len, dim]`` and
+``mask`` bool ``[block, token_len]``. Upserts rewrite only the blocks they touch; a delete frees
+its slot for the next insert. Search streams blocks through an LRU cache of float32 blocks with
+a byte budget (default 512 MB), so memory stays bounded however many columns there are:
+10,000 columns x 32 tokens x 384 dims is ~240 MB in float16 on disk and ~490 MB cached; beyond
+the budget, blocks are re-read from disk (slower, not bigger).
+The index belongs to one model version: vectors from another encoder are not comparable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from functools import wraps
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
+
+import torch
+from pydantic import BaseModel
+from safetensors.torch import load_file, save_file
+from torch import Tensor
+
+from schemakg.retrieval.artifacts import save_json
+from schemakg.retrieval.column_docs import ColumnDoc, column_text
+from schemakg.retrieval.encoder import Encoder, TokenVectors
+
+_MASKED = -1.0e4
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _locked(method: Callable[Concatenate[ColumnIndex, P], R]) -> Callable[Concatenate[ColumnIndex, P], R]:
+    """One writer or reader at a time per index: the block cache and manifests are shared state."""
+
+    @wraps(method)
+    def wrapper(self: ColumnIndex, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+class ScoredColumn(BaseModel):
+    """One column's late-interaction score for a question."""
+
+    key: str
+    score: float
+    normalised: float
+
+
+class _Manifest(BaseModel):
+    model_version: str
+    token_len: int
+    dim: int
+    block_size: int
+    slots: list[str | None]  # column key per slot; None marks a free slot
+    hashes: list[str | None]  # hash of the encoded column text, to skip unchanged upserts
+
+
+class ColumnIndex:
+    """Column vectors for many databases, one folder per database, tied to one model version."""
+
+    def __init__(
+        self, root: Path, encoder: Encoder, model_version: str, block_size: int = 512, cache_bytes: int = 512 * 2**20
+    ) -> None:
+        """``block_size`` applies to databases created by this instance; existing ones keep theirs."""
+        self.root = Path(root)
+        self.encoder = encoder
+        self.model_version = model_version
+        self.block_size = block_size
+        self.cache_bytes = cache_bytes
+        self._cache: OrderedDict[Path, tuple[Tensor, Tensor]] = OrderedDict()
+        self._cached = 0
+        self._lock = threading.RLock()  # API requests search while ingestion upserts
+
+    @_locked
+    def keys(self, db_id: str) -> list[str]:
+        manifest = self._manifest(db_id)
+        return [k for k in manifest.slots if k is not None] if manifest else []
+
+    @_locked
+    def upsert(self, db_id: str, docs: Sequence[ColumnDoc]) -> int:
+        """Insert or replace columns by key; returns how many were (re-)encoded."""
+        manifest = self._manifest(db_id) or self._new_manifest()
+        slot_of = {k: i for i, k in enumerate(manifest.slots) if k is not None}
+        max_examples = self.encoder.config.max_examples
+        changed = [(d, _hash(column_text(d, max_examples))) for d in {d.key: d for d in docs}.values()]
+        changed = [(d, h) for d, h in changed if d.key not in slot_of or manifest.hashes[slot_of[d.key]] != h]
+        if not changed:
+            return 0
+        free = [i for i, k in enumerate(manifest.slots) if k is None]
+        step = manifest.block_size  # a block's worth at a time: bounded memory for any upsert size
+        for start in range(0, len(changed), step):
+            chunk = changed[start : start + step]
+            encoded = self.encoder.encode_columns([d for d, _ in chunk])
+            slots = [self._claim(manifest, slot_of, free, d.key) for d, _ in chunk]
+            for slot, (doc, digest) in zip(slots, chunk, strict=True):
+                manifest.slots[slot] = doc.key
+                manifest.hashes[slot] = digest
+            self._write_slots(db_id, manifest, slots, encoded)
+        return len(changed)
+
+    @staticmethod
+    def _claim(manifest: _Manifest, slot_of: dict[str, int], free: list[int], key: str) -> int:
+        """The key's slot, else a freed one, else a new one at the end."""
+        if key in slot_of:
+            return slot_of[key]
+        if free:
+            return free.pop(0)
+        manifest.slots.append(None)
+        manifest.hashes.append(None)
+        return len(manifest.slots) - 1
+
+    @_locked
+    def delete(self, db_id: str, keys: Iterable[str]) -> int:
+        """Free the slots of these keys; returns how many existed."""
+        manifest = self._manifest(db_id)
+        if manifest is None:
+            return 0
+        wanted = set(keys)
+        slots = [i for i, k in enumerate(manifest.slots) if k in wanted]
+        for i in slots:
+            manifest.slots[i] = None
+            manifest.hashes[i] = None
+        empty = TokenVectors(torch.zeros(len(slots), 1, manifest.dim), torch.zeros(len(slots), 1, dtype=torch.bool))
+        self._write_slots(db_id, manifest, slots, empty)
+        return len(slots)
+
+    @_locked
+    def drop(self, db_id: str) -> None:
+        """Remove a whole database."""
+        folder = self._folder(db_id)
+        self._evict(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def search(self, db_id: str, question: str) -> list[ScoredColumn]:
+        """Every column of ``db_id`` scored against ``question``, best first (encodes only the question)."""
+        return self.search_vectors(db_id, self.encoder.encode_questions([question]))
+
+    @_locked
+    @torch.inference_mode()
+    def search_vectors(self, db_id: str, question: TokenVectors) -> list[ScoredColumn]:
+        """As :meth:`search` for an already encoded question (one row of ``question``)."""
+        manifest = self._manifest(db_id)
+        if manifest is None:
+            return []
+        q = question.vectors[0][question.mask[0]].float()  # [m, dim], scoring tokens only
+        m = max(q.shape[0], 1)
+        out: list[ScoredColumn] = []
+        folder = self._folder(db_id)
+        for b in range(self._n_blocks(manifest)):
+            keys = manifest.slots[b * manifest.block_size : (b + 1) * manifest.block_size]
+            if not any(k is not None for k in keys):
+                continue
+            vectors, mask = self._block(folder / f"block_{b:05d}.safetensors")
+            n, length, dim = vectors.shape
+            sim = (vectors.reshape(n * length, dim) @ q.T).reshape(n, length, -1)
+            raw = sim.masked_fill(~mask[:, :, None], _MASKED).max(dim=1).values.sum(dim=1).tolist()
+            # model_construct: these values come from the index itself, and validating 10,000 of them costs more
+            # than the matrix product.
+            out.extend(
+                ScoredColumn.model_construct(key=k, score=raw[i], normalised=raw[i] / m)
+                for i, k in enumerate(keys)
+                if k is not None
+            )
+        out.sort(key=lambda s: s.score, reverse=True)
+        return out
+
+    def _write_slots(self, db_id: str, manifest: _Manifest, slots: list[int], encoded: TokenVectors) -> None:
+        folder = self._folder(db_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        width = min(encoded.vectors.shape[1], manifest.token_len)
+        by_block: dict[int, list[tuple[int, int]]] = {}
+        for row, slot in enumerate(slots):
+            by_block.setdefault(slot // manifest.block_size, []).append((row, slot % manifest.block_size))
+        for b, rows in by_block.items():
+            path = folder / f"block_{b:05d}.safetensors"
+            if path.exists():
+                stored = load_file(path)
+                vectors, mask = stored["vectors"], stored["mask"]
+            else:
+                vectors = torch.zeros(manifest.block_size, manifest.token_len, manifest.dim, dtype=torch.float16)
+                mask = torch.zeros(manifest.block_size, manifest.token_len, dtype=torch.bool)
+            for row, offset in rows:
+                vectors[offset].zero_()
+                mask[offset] = False
+                vectors[offset, :width] = encoded.vectors[row, :width].to(torch.float16)
+                mask[offset, :width] = encoded.mask[row, :width]
+            self._evict(path)
+            tmp = path.with_suffix(".tmp")
+            save_file({"vectors": vectors, "mask": mask}, tmp)
+            tmp.replace(path)
+        save_json(folder / "manifest.json", manifest.model_dump())
+
+    def _block(self, path: Path) -> tuple[Tensor, Tensor]:
+        """A block as float32 (converted once on load: per-search float16 conversion costs more than the matmul)."""
+        if path in self._cache:
+            self._cache.move_to_end(path)
+            return self._cache[path]
+        tensors = load_file(path)
+        block = (tensors["vectors"].float(), tensors["mask"])
+        self._cache[path] = block
+        self._cached += _nbytes(block)
+        while self._cached > self.cache_bytes and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached -= _nbytes(old)
+        return block
+
+    def _evict(self, path: Path) -> None:
+        for cached in [p for p in self._cache if path in (p, p.parent)]:
+            self._cached -= _nbytes(self._cache.pop(cached))
+
+    def _manifest(self, db_id: str) -> _Manifest | None:
+        path = self._folder(db_id) / "manifest.json"
+        if not path.exists():
+            return None
+        manifest = _Manifest.model_validate_json(path.read_text())
+        if manifest.model_version != self.model_version:
+            raise ValueError(
+                f"index for {db_id!r} was built by model {manifest.model_version}, not {self.model_version}; rebuild it"
+            )
+        return manifest
+
+    def _new_manifest(self) -> _Manifest:
+        return _Manifest(
+            model_version=self.model_version,
+            token_len=self.encoder.config.column_max_len,
+            dim=self.encoder.dim,
+            block_size=self.block_size,
+            slots=[],
+            hashes=[],
+        )
+
+    @staticmethod
+    def _n_blocks(manifest: _Manifest) -> int:
+        return -(-len(manifest.slots) // manifest.block_size)
+
+    def _folder(self, db_id: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", db_id)
+        return self.root / (safe if safe == db_id else f"{safe}-{_hash(db_id)[:8]}")
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def _nbytes(block: tuple[Tensor, Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in block)

@@ -1,0 +1,150 @@
+"""Join completion by shortest paths over the foreign-key graph (SchemaGraphSQL).
+
+Tables are nodes, foreign keys undirected edges (plus inter-table relations learned from
+query logs, marked ``log``). Given source tables (filters) and destination tables (outputs),
+the paths between them add the join tables and the join conditions.
+
+Modes (the paper's ablation settings, as implemented here):
+- ``force-union`` (default, highest recall): every (source, destination) pair, *all*
+  shortest paths of each pair, union of everything.
+- ``n-n``: every pair, one shortest path each, union.
+- ``1-1``: the first source and the first destination only, one shortest path.
+- ``1-n`` / ``n-1``: the first source to every destination / every source to the first
+  destination, one shortest path each, union.
+- ``no-union``: every pair considered, but only the single shortest of their paths is kept.
+- ``force-longest``: every pair considered, only the longest of their shortest paths is kept.
+The selected tables themselves are always part of the result, reachable or not.
+
+Sparse schemas (fewer than two FK edges) also get an edge between any two tables that share
+an identically named column whose name contains "id".
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from itertools import islice
+from typing import Literal
+
+import networkx as nx
+from pydantic import BaseModel
+
+ColumnRef = tuple[str, str]
+JoinMode = Literal["force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest"]
+JOIN_MODES: tuple[JoinMode, ...] = ("force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest")
+MAX_PATHS_PER_PAIR = 32
+
+
+class JoinCondition(BaseModel):
+    left: ColumnRef
+    right: ColumnRef
+    source: str  # "fk", "log" or "id-name"
+
+    def sql(self) -> str:
+        return f"{self.left[0]}.{self.left[1]} = {self.right[0]}.{self.right[1]}"
+
+
+class JoinPlan(BaseModel):
+    tables: list[str]
+    paths: list[list[str]]
+    conditions: list[JoinCondition]
+    join_columns: list[ColumnRef]
+    unreachable: list[tuple[str, str]] = []
+
+
+class JoinGraph:
+    """An undirected table graph; edges carry the column equalities that join their two tables."""
+
+    def __init__(
+        self,
+        tables: Iterable[str],
+        foreign_keys: Iterable[tuple[ColumnRef, ColumnRef]],
+        log_joins: Iterable[tuple[ColumnRef, ColumnRef]] = (),
+        columns: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.graph = nx.Graph()
+        self.graph.add_nodes_from(tables)
+        for left, right in foreign_keys:
+            self._add(left, right, "fk")
+        fk_edges = self.graph.number_of_edges()
+        for left, right in log_joins:
+            self._add(left, right, "log")
+        if fk_edges < 2 and columns:
+            self._add_id_edges(columns)
+
+    def _add(self, left: ColumnRef, right: ColumnRef, source: str) -> None:
+        a, b = left[0], right[0]
+        if a == b or a not in self.graph or b not in self.graph:
+            return
+        if not self.graph.has_edge(a, b):
+            self.graph.add_edge(a, b, conditions=[])
+        conditions: list[JoinCondition] = self.graph.edges[a, b]["conditions"]
+        pair = tuple(sorted((left, right)))
+        if all(tuple(sorted((c.left, c.right))) != pair for c in conditions):
+            conditions.append(JoinCondition(left=left, right=right, source=source))
+
+    def _add_id_edges(self, columns: Mapping[str, Sequence[str]]) -> None:
+        by_name: dict[str, list[tuple[str, str]]] = {}
+        for table, names in columns.items():
+            for name in names:
+                if "id" in name.lower():
+                    by_name.setdefault(name.lower(), []).append((table, name))
+        for refs in by_name.values():
+            for i, left in enumerate(refs):
+                for right in refs[i + 1 :]:
+                    self._add(left, right, "id-name")
+
+    def plan(self, sources: Sequence[str], destinations: Sequence[str], mode: JoinMode = "force-union") -> JoinPlan:
+        sources = [t for t in dict.fromkeys(sources) if t in self.graph]
+        destinations = [t for t in dict.fromkeys(destinations) if t in self.graph]
+        if mode in ("1-1", "1-n"):
+            sources = sources[:1]
+        if mode in ("1-1", "n-1"):
+            destinations = destinations[:1]
+        paths: list[list[str]] = []
+        unreachable: list[tuple[str, str]] = []
+        done: set[frozenset[str]] = set()
+        for source in sources:
+            wanted = [d for d in destinations if d != source and frozenset((source, d)) not in done]
+            if not wanted:
+                continue
+            # One breadth-first search per source serves all of its destinations.
+            predecessors = nx.predecessor(self.graph, source)
+            for destination in wanted:
+                done.add(frozenset((source, destination)))
+                if destination not in predecessors:
+                    unreachable.append((source, destination))
+                    continue
+                found = sorted(islice(_walk_back(predecessors, source, destination), MAX_PATHS_PER_PAIR))
+                paths += found if mode == "force-union" else found[:1]
+        if paths and mode == "no-union":
+            paths = [min(paths, key=len)]
+        elif paths and mode == "force-longest":
+            paths = [max(paths, key=len)]
+        return self._plan(list(dict.fromkeys(sources + destinations)), paths, unreachable)
+
+    def _plan(self, selected: list[str], paths: list[list[str]], unreachable: list[tuple[str, str]]) -> JoinPlan:
+        tables = list(dict.fromkeys(selected + [t for path in paths for t in path]))
+        conditions: dict[str, JoinCondition] = {}
+        for path in paths:
+            for a, b in itertools.pairwise(path):
+                for condition in self.graph.edges[a, b]["conditions"]:
+                    conditions.setdefault(condition.sql(), condition)
+        join_columns = list(dict.fromkeys(ref for c in conditions.values() for ref in (c.left, c.right)))
+        return JoinPlan(
+            tables=tables,
+            paths=paths,
+            conditions=list(conditions.values()),
+            join_columns=join_columns,
+            unreachable=unreachable,
+        )
+
+
+def _walk_back(predecessors: dict[str, list[str]], source: str, node: str) -> Iterator[list[str]]:
+    """Every shortest path source → node, from a BFS predecessor map."""
+    if node == source:
+        yield [source]
+        return
+    for previous in predecessors[node]:
+        for path in _walk_back(predecessors, source, previous):
+            yield [*path, node]

@@ -1,0 +1,47 @@
+"""The linked sub-schema a question needs: what linking hands to generation."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from schemakg.retrieval.join_paths import JoinCondition
+
+
+class ColumnFacts(BaseModel):
+    """What the catalogue says about a column, as linking and generation use it."""
+
+    table: str
+    name: str
+    data_type: str = ""
+    description: str | None = None
+    value_explanation: str | None = None
+    examples: list[str] = Field(default_factory=list)
+    is_pk: bool = False
+
+
+class LinkedColumn(ColumnFacts):
+    score: float = 0.0
+    join_key: bool = False
+    value_match: bool = False
+
+
+class Dependency(BaseModel):
+    head: str
+    relation: str
+    tail: str
+    text: str | None = None
+
+
+class LinkedSchema(BaseModel):
+    database: str
+    dialect: str
+    tables: list[str]
+    table_descriptions: dict[str, str] = Field(default_factory=dict)
+    columns: list[LinkedColumn]
+    joins: list[JoinCondition] = Field(default_factory=list)
+    paths: list[list[str]] = Field(default_factory=list)
+    value_hints: list[str] = Field(default_factory=list)
+    dependencies: list[Dependency] = Field(default_factory=list)
+
+    def column_refs(self) -> list[str]:
+        return [f"{c.table}.{c.name}" for c in self.columns]

@@ -1,0 +1,178 @@
+"""Schema linking: retrieved columns + value matches + join paths -> the linked sub-schema.
+
+The retriever cannot tell filter columns from output columns, so every selected table is
+both a source and a destination (the paper's fallback); value-matched tables join the
+sources. Join completion then adds the bridging tables and the join keys. Optionally every
+linked table also shows its primary key: the retriever, reading only the question, ranks keys
+low, yet ``COUNT(t.id)`` and ``GROUP BY t.id`` need them. It raises column recall but did not
+help the small local SQL models, so it is off by default (docs/evaluation.md: linking ablation).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from schemakg.kernel.sql.links import columns_by_table
+from schemakg.retrieval.column_docs import ColumnDoc, question_text
+from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
+from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
+from schemakg.retrieval.value_match import ValueIndex
+
+if TYPE_CHECKING:
+    from schemakg.retrieval.retriever import ColumnRetriever
+
+
+class ContextColumn(ColumnFacts):
+    match_values: list[str] = Field(default_factory=list)
+
+    def doc(self, database: str) -> ColumnDoc:
+        return ColumnDoc(
+            db_id=database,
+            table=self.table,
+            column=self.name,
+            description=self.description or "",
+            examples=tuple(self.examples),
+            value_explanation=self.value_explanation or "",
+            data_type=self.data_type,
+        )
+
+
+class DatabaseContext(BaseModel):
+    """What linking needs to know about one database, read from the catalogue."""
+
+    database: str
+    dialect: str
+    version: str
+    columns: list[ContextColumn]
+    foreign_keys: list[tuple[ColumnRef, ColumnRef]] = Field(default_factory=list)
+    log_joins: list[tuple[ColumnRef, ColumnRef]] = Field(default_factory=list)
+    table_descriptions: dict[str, str] = Field(default_factory=dict)
+    dependencies: list[Dependency] = Field(default_factory=list)
+
+    def columns_by_table(self) -> dict[str, list[str]]:
+        return columns_by_table((c.table, c.name) for c in self.columns)
+
+
+class TablePicker(Protocol):
+    """Names source (filter) and destination (output) tables, e.g. with one LLM call."""
+
+    def pick(self, question: str, columns_by_table: dict[str, list[str]]) -> tuple[list[str], list[str]]: ...
+
+
+class LinkerSettings(BaseModel):
+    mode: JoinMode = "force-union"
+    join_completion: bool = True  # off: the retrieved tables alone (ablation)
+    value_matching: bool = True
+    primary_keys: bool = False  # on: every linked table also shows its primary key
+    max_value_matches: int = 10
+    # The optional LLM source/destination step: off, merged with the retriever's tables, or replacing them.
+    table_picker: Literal["off", "merge", "replace"] = "off"
+
+
+class LinkResult(BaseModel):
+    schema_: LinkedSchema = Field(alias="schema")
+    retrieved: list[str]
+    timings_ms: dict[str, float]
+
+
+class Linker:
+    def __init__(
+        self, retriever: ColumnRetriever, settings: LinkerSettings | None = None, picker: TablePicker | None = None
+    ) -> None:
+        self.retriever = retriever
+        self.settings = settings or LinkerSettings()
+        self.picker = picker
+        self._prepared: dict[str, tuple[str, JoinGraph, ValueIndex]] = {}
+
+    def prepare(self, context: DatabaseContext) -> tuple[JoinGraph, ValueIndex]:
+        """Sync the column index and build the join graph and value index once per catalogue version."""
+        cached = self._prepared.get(context.database)
+        if cached and cached[0] == context.version:
+            return cached[1], cached[2]
+        self.retriever.sync(context.database, [c.doc(context.database) for c in context.columns])
+        by_table = context.columns_by_table()
+        graph = JoinGraph(by_table, context.foreign_keys, context.log_joins, columns=by_table)
+        values = ValueIndex((c.table, c.name, c.match_values) for c in context.columns)
+        self._prepared[context.database] = (context.version, graph, values)
+        return graph, values
+
+    def link(
+        self, context: DatabaseContext, question: str, evidence: str | None = None, mode: JoinMode | None = None
+    ) -> LinkResult:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        graph, values = self.prepare(context)
+        timings["prepare"] = _ms(started)
+        text = question_text(question, evidence)
+
+        started = time.perf_counter()
+        scored = self.retriever.retrieve(context.database, text)
+        timings["retrieve"] = _ms(started)
+
+        started = time.perf_counter()
+        matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []
+        timings["value_match"] = _ms(started)
+
+        by_ref = {(c.table, c.name): c for c in context.columns}
+        chosen: dict[ColumnRef, LinkedColumn] = {}
+        for item in scored:
+            table, name = item.key.split(".", 1)
+            if (table, name) in by_ref:
+                chosen[(table, name)] = _linked(by_ref[(table, name)], score=item.normalised)
+        hints = []
+        for match in matches:
+            ref = (match.table, match.column)
+            if ref in by_ref:
+                column = chosen.setdefault(ref, _linked(by_ref[ref], score=0.0))
+                column.value_match = column.value_match or match.value is not None
+                if match.value is not None:
+                    hints.append(match.hint())
+        selected = list(dict.fromkeys(t for t, _ in chosen))
+        sources = selected + [m.table for m in matches if m.value is not None]
+        destinations = list(sources)
+        if self.picker is not None and self.settings.table_picker != "off":
+            started = time.perf_counter()
+            picked_src, picked_dst = self.picker.pick(question, context.columns_by_table())
+            timings["table_picker"] = _ms(started)
+            if self.settings.table_picker == "replace" and (picked_src or picked_dst):
+                sources, destinations = picked_src or picked_dst, picked_dst or picked_src
+            else:
+                sources, destinations = sources + picked_src, destinations + picked_dst
+
+        started = time.perf_counter()
+        plan = graph.plan(sources, destinations if self.settings.join_completion else [], mode or self.settings.mode)
+        timings["join_paths"] = _ms(started)
+        for ref in plan.join_columns:
+            if ref in by_ref:
+                chosen.setdefault(ref, _linked(by_ref[ref], score=0.0)).join_key = True
+        if self.settings.primary_keys:
+            for ref, candidate in by_ref.items():
+                if candidate.is_pk and candidate.table in plan.tables:
+                    chosen.setdefault(ref, _linked(candidate, score=0.0))
+        order = {t: i for i, t in enumerate(plan.tables)}
+        columns = sorted(chosen.values(), key=lambda c: (order.get(c.table, len(order)), -c.score))
+        schema = LinkedSchema(
+            database=context.database,
+            dialect=context.dialect,
+            tables=plan.tables,
+            table_descriptions={t: d for t, d in context.table_descriptions.items() if t in order},
+            columns=[c for c in columns if c.table in order],
+            joins=plan.conditions,
+            paths=plan.paths,
+            value_hints=list(dict.fromkeys(hints)),
+            dependencies=[
+                d for d in context.dependencies if d.head.split(".", 1)[0] in order or d.tail.split(".", 1)[0] in order
+            ],
+        )
+        return LinkResult(schema=schema, retrieved=[s.key for s in scored], timings_ms=timings)
+
+
+def _linked(column: ContextColumn, score: float) -> LinkedColumn:
+    return LinkedColumn(**column.model_dump(exclude={"match_values"}), score=score)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

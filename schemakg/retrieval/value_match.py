@@ -1,0 +1,207 @@
+"""Schema-linking relations between question n-grams and the catalogue (Graphix-T5's exact,
+partial and value matches).
+
+Values come from the catalogue's sampled distinct text values (bounded per column at
+ingestion). They are indexed by character trigrams, so fuzzy matching costs one lookup per
+trigram of the n-gram, not a scan. Trigrams shared by very many values are skipped, which
+keeps the cost bounded on columns with many distinct values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Literal
+
+from pydantic import BaseModel
+
+MatchKind = Literal["exact_value", "partial_value", "exact_name", "partial_name"]
+_KIND_RANK = {"exact_value": 0, "exact_name": 1, "partial_value": 2, "partial_name": 3}
+_WORD = re.compile(r"[\w'\-\.]+|\"[^\"]+\"", re.UNICODE)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "did",
+        "for",
+        "from",
+        "has",
+        "have",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "many",
+        "much",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "there",
+        "these",
+        "this",
+        "those",
+        "to",
+        "was",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "with",
+        "all",
+        "any",
+        "each",
+        "list",
+        "show",
+        "give",
+        "find",
+        "number",
+        "count",
+        "name",
+        "names",
+    ]
+)
+
+
+class ValueMatch(BaseModel):
+    table: str
+    column: str
+    ngram: str
+    kind: MatchKind
+    score: float
+    value: str | None = None
+
+    def hint(self) -> str:
+        if self.value is None:
+            return f"'{self.ngram}' names {self.table}.{self.column}"
+        return f"'{self.value}' is a value of {self.table}.{self.column}"
+
+
+def _normal(text: str) -> str:
+    return " ".join(re.sub(r"[_\s]+", " ", text.strip().lower()).split())
+
+
+def _trigrams(text: str) -> set[str]:
+    padded = f"  {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+def question_ngrams(question: str, max_n: int = 4) -> list[tuple[int, int, str]]:
+    """(start, end, text) for every word n-gram; quoted strings count as one word."""
+    words = [w.strip("\"'.").lower() for w in _WORD.findall(question)]
+    words = [w for w in words if w]
+    out = []
+    for n in range(1, max_n + 1):
+        for start in range(len(words) - n + 1):
+            gram = words[start : start + n]
+            if gram[0] in _STOPWORDS or gram[-1] in _STOPWORDS:
+                continue
+            out.append((start, start + n, " ".join(gram)))
+    return out
+
+
+class ValueIndex:
+    def __init__(
+        self,
+        columns: Iterable[tuple[str, str, Sequence[str]]],
+        min_similarity: float = 0.72,
+        max_postings: int = 2_000,
+    ) -> None:
+        """``columns``: (table, column, sampled text values)."""
+        self.min_similarity = min_similarity
+        self.max_postings = max_postings
+        self._values: list[tuple[str, str, str, str, set[str]]] = []  # table, column, value, normal, trigrams
+        self._by_normal: dict[str, list[int]] = defaultdict(list)
+        self._postings: dict[str, list[int]] = defaultdict(list)
+        self._names: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for table, column, values in columns:
+            self._names[_normal(column)].append((table, column))
+            for value in dict.fromkeys(values):
+                normal = _normal(value)
+                if len(normal) < 2:
+                    continue
+                grams = _trigrams(normal)
+                index = len(self._values)
+                self._values.append((table, column, value, normal, grams))
+                self._by_normal[normal].append(index)
+                for gram in grams:
+                    self._postings[gram].append(index)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def match(self, question: str, max_matches: int = 20) -> list[ValueMatch]:
+        found: dict[tuple[str, str, str | None], ValueMatch] = {}
+        covered: list[tuple[int, int]] = []
+        grams = sorted(question_ngrams(question), key=lambda g: g[0] - g[1])  # longest first
+        for start, end, text in grams:
+            inside_exact = any(s <= start and end <= e for s, e in covered)
+            matches = self._exact(text)
+            if matches:
+                covered.append((start, end))
+            elif not inside_exact and len(text) >= 4:
+                matches = self._partial(text)
+            for match in matches:
+                key = (match.table, match.column, match.value)
+                if key not in found or match.score > found[key].score:
+                    found[key] = match
+        ranked = sorted(found.values(), key=lambda m: (_KIND_RANK[m.kind], -m.score, -len(m.ngram)))
+        return ranked[:max_matches]
+
+    def _exact(self, text: str) -> list[ValueMatch]:
+        matches = [
+            ValueMatch(table=t, column=c, ngram=text, kind="exact_value", score=1.0, value=v)
+            for t, c, v, _, _ in (self._values[i] for i in self._by_normal.get(text, ()))
+        ]
+        matches += [
+            ValueMatch(table=t, column=c, ngram=text, kind="exact_name", score=1.0)
+            for t, c in self._names.get(text, ())
+        ]
+        return matches
+
+    def _partial(self, text: str) -> list[ValueMatch]:
+        grams = _trigrams(text)
+        shared: dict[int, int] = defaultdict(int)
+        for gram in grams:
+            postings = self._postings.get(gram, ())
+            if len(postings) > self.max_postings:
+                continue  # too common to discriminate; skipping bounds the cost
+            for index in postings:
+                shared[index] += 1
+        matches = []
+        for index, count in shared.items():
+            table, column, value, _, value_grams = self._values[index]
+            similarity = 2 * count / (len(grams) + len(value_grams))  # Dice over trigrams
+            if similarity >= self.min_similarity:
+                matches.append(
+                    ValueMatch(
+                        table=table,
+                        column=column,
+                        ngram=text,
+                        kind="partial_value",
+                        score=round(similarity, 3),
+                        value=value,
+                    )
+                )
+        words = set(text.split())
+        for name, refs in self._names.items():
+            if len(words) > 1 and words <= set(name.split()):
+                matches += [ValueMatch(table=t, column=c, ngram=text, kind="partial_name", score=0.8) for t, c in refs]
+        return matches

@@ -1,0 +1,72 @@
+"""Answering over HTTP with the real local model; destructive requests are refused, nothing runs."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from schemakg.app.container import Container
+from tests.conftest import wait_for_job
+
+
+@pytest.fixture
+def hr_db(client: TestClient, container: Container, admin: dict[str, str], db_name: str, sample_copy: Path) -> str:
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    from schemakg.generation.llm.model_files import ModelFilesError
+
+    try:
+        assert container.llm.model_name
+    except ModelFilesError as exc:
+        pytest.skip(str(exc))
+    assert (
+        client.post("/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin).status_code
+        == 201
+    )
+    job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    return db_name
+
+
+@pytest.mark.slow
+def test_how_many_question_end_to_end(client: TestClient, admin: dict[str, str], hr_db: str) -> None:
+    response = client.post(
+        f"/databases/{hr_db}/ask", json={"question": "How many employees are there?", "mode": "fast"}, headers=admin
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["error"] is None and body["refused"] is None
+    assert "count" in body["sql"].lower() and "employees" in body["sql"].lower()
+    assert body["rows"] == [[107]] and body["repairs"] == []
+    assert body["model"] and body["timings_s"]["generate"] > 0
+    assert "employees" in body["linked_tables"]
+
+
+@pytest.mark.slow
+def test_requests_to_change_data_change_nothing(
+    client: TestClient, admin: dict[str, str], hr_db: str, sample_copy: Path
+) -> None:
+    """The question is not screened for words: whatever SQL the model writes, the guard refuses a
+    write and the source stays as it was."""
+    before = hashlib.sha256(sample_copy.read_bytes()).hexdigest()
+    for question in (
+        "Delete all rows from the employees table",
+        "Drop the jobs table",
+        "update employees set salary to 0 for everyone",
+    ):
+        body = client.post(f"/databases/{hr_db}/ask", json={"question": question}, headers=admin).json()
+        if body["rows"] is not None:
+            assert body["sql"].lstrip().upper().startswith(("SELECT", "WITH")), body
+        elif body["sql"] and not body["sql"].lstrip().upper().startswith(("SELECT", "WITH")):
+            assert body["refused"] and "read" in body["refused"], body
+    assert hashlib.sha256(sample_copy.read_bytes()).hexdigest() == before
+
+
+def test_an_unknown_dialect_is_a_422(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.post(
+        "/databases/anything/ask", json={"question": "How many?", "dialect": "klingon"}, headers=admin
+    )
+    assert response.status_code == 422
+    assert "unknown dialect 'klingon'" in response.text

@@ -1,0 +1,56 @@
+"""Retrieval and linking through the API on a real ingested database (real MiniLM towers)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import wait_for_job
+
+
+def test_retrieve_links_gold_columns_values_and_joins(
+    client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path
+) -> None:
+    assert (
+        client.post("/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin).status_code
+        == 201
+    )
+    job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+
+    question = "What are the first names of employees in the Finance department?"
+    response = client.post(f"/databases/{db_name}/retrieve", json={"question": question}, headers=admin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    ranked = [r["column"] for r in body["ranked"]]
+    assert ranked[:3] and all("." in c for c in ranked)
+    linked = body["linked"]
+    columns = {f"{c['table']}.{c['name']}".lower() for c in linked["columns"]}
+    gold = {
+        "employees.first_name",
+        "departments.department_name",
+        "employees.department_id",
+        "departments.department_id",
+    }
+    assert gold <= columns, columns
+    assert {"employees", "departments"} <= set(linked["tables"])
+    assert "employees.DEPARTMENT_ID = departments.DEPARTMENT_ID" in [
+        f"{j['left'][0]}.{j['left'][1]} = {j['right'][0]}.{j['right'][1]}" for j in linked["joins"]
+    ]
+    assert "'Finance' is a value of departments.DEPARTMENT_NAME" in linked["value_hints"]
+
+    # A steward's description reaches the retriever's index on the next request.
+    client.patch(
+        f"/databases/{db_name}/tables/jobs/columns/MAX_SALARY",
+        json={"description": "the pay ceiling of the job"},
+        headers=admin,
+    )
+    after = client.post(
+        f"/databases/{db_name}/retrieve", json={"question": "what is the pay ceiling of each job?"}, headers=admin
+    ).json()
+    assert "jobs.MAX_SALARY" in after["selected"]
+
+    bad = client.post(f"/databases/{db_name}/retrieve", json={"question": "x", "mode": "sideways"}, headers=admin)
+    assert bad.status_code == 422
+    assert client.post("/databases/nope/retrieve", json={"question": "x"}, headers=admin).status_code == 404

@@ -1,0 +1,159 @@
+"""The repair chain end to end: each repair makes a query the guard refused valid, and the database answers it."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from schemakg.generation.guard import (
+    MAX_NESTING,
+    MAX_SQL_CHARS,
+    GuardError,
+    Repaired,
+    execute,
+    repair,
+    validate,
+)
+from schemakg.generation.guard.repairs import RULES
+from schemakg.generation.guard.rules import join_equated_columns, missing_join, sqlite_keyword_qualifier, wrong_alias
+from schemakg.kernel.sources import SourceDatabase
+from schemakg.kernel.sql.links import SchemaNames
+
+NAMES = SchemaNames(
+    {
+        "employees": ["EMPLOYEE_ID", "FIRST_NAME", "SALARY", "DEPARTMENT_ID"],
+        "departments": ["DEPARTMENT_ID", "DEPARTMENT_NAME"],
+    }
+)
+
+
+def test_the_rules_run_in_a_fixed_order() -> None:
+    assert (wrong_alias.apply, join_equated_columns.apply, missing_join.apply, sqlite_keyword_qualifier.apply) == RULES
+
+
+def test_notes_of_several_rules_add_up_in_rule_order() -> None:
+    sql = (
+        "SELECT T2.first_name, count(department_id) FROM employees AS T1 JOIN departments AS T2 "
+        "ON T1.department_id = T2.department_id GROUP BY T2.first_name"
+    )
+    repaired = repair(sql, "sqlite", NAMES)
+    assert repaired.notes == [
+        "T2.first_name -> T1.first_name (departments has no column first_name)",
+        "T2.first_name -> T1.first_name (departments has no column first_name)",
+        "department_id -> T1.department_id (the join makes every copy equal)",
+    ]
+    validate(repaired.sql, "sqlite", NAMES)
+
+
+def test_repair_moves_a_column_to_the_alias_whose_table_has_it(sample_copy: Path) -> None:
+    sql = (
+        "SELECT T2.first_name FROM employees AS T1 JOIN departments AS T2 ON T1.department_id = T2.department_id "
+        "WHERE T2.department_name = 'Finance'"
+    )
+    with pytest.raises(GuardError):
+        validate(sql, "sqlite", NAMES)
+    repaired = repair(sql, "sqlite", NAMES)
+    assert repaired.notes == ["T2.first_name -> T1.first_name (departments has no column first_name)"]
+    validate(repaired.sql, "sqlite", NAMES)
+    rows = execute(
+        SourceDatabase(f"sqlite:///{sample_copy}"), repaired.sql, timeout_s=5, row_cap=50, max_bytes=100_000
+    ).rows
+    assert len(rows) == 6
+
+
+def test_sql_no_rule_changes_comes_back_as_written() -> None:
+    # sqlglot would render this differently (upper case, the comment moved): no note, no re-rendering.
+    sql = "select first_name  from employees -- who\nwhere salary > 10"
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])
+
+
+_MISPLACED = "SELECT d.first_name FROM employees AS e JOIN departments AS d ON e.department_id = d.department_id WHERE "
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        _MISPLACED + "d.department_name = '" + "x" * MAX_SQL_CHARS + "'",
+        _MISPLACED + "e.salary > " + "(" * (MAX_NESTING + 1) + "1" + ")" * (MAX_NESTING + 1),
+    ],
+)
+def test_sql_over_the_limits_is_not_repaired(sql: str) -> None:
+    # Both parse, and the wrong-alias rule would fix them: only the limits stop it.
+    assert repair(_MISPLACED + "1 = 1", "sqlite", NAMES).notes
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])
+
+
+def test_sql_within_the_limits_but_too_deep_to_parse_comes_back_unchanged() -> None:
+    sql = "SELECT " + "NOT " * 1000 + "1"  # no parentheses, 4,008 characters: sqlglot recurses past the limit
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT e.first_name FROM employees AS e JOIN departments AS d ON e.salary = d.salary",  # always true
+        "SELECT x.first_name FROM departments AS x",  # no table in reach has it
+        "SELECT first_name FROM employees",  # nothing to fix
+        "SELEC first_name FROM employees",  # not SQL: validation reports it
+    ],
+)
+def test_repair_leaves_alone_what_it_cannot_fix_safely(sql: str) -> None:
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])
+
+
+def test_repair_quotes_a_keyword_sqlite_rejects_as_a_qualifier(tmp_path: Path) -> None:
+    path = tmp_path / "movies.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE cast (aid INTEGER, msid INTEGER)")
+        conn.execute("INSERT INTO cast VALUES (1, 7)")
+    names = SchemaNames({"cast": ["aid", "msid"]})
+    sql = "SELECT cast.msid FROM cast WHERE cast.aid = 1"
+    with pytest.raises(GuardError, match="syntax error"):
+        execute(SourceDatabase(f"sqlite:///{path}"), sql, timeout_s=5, row_cap=10, max_bytes=100_000)
+    repaired = repair(sql, "sqlite", names)
+    assert repaired.notes and all("cast" in note for note in repaired.notes)
+    assert execute(
+        SourceDatabase(f"sqlite:///{path}"), repaired.sql, timeout_s=5, row_cap=10, max_bytes=100_000
+    ).rows == [[7]]
+
+
+FOREIGN_KEYS = [(("employees", "DEPARTMENT_ID"), ("departments", "DEPARTMENT_ID"))]
+
+
+def test_repair_joins_the_one_table_a_foreign_key_links_for_a_column(sample_copy: Path) -> None:
+    sql = "SELECT count(*) FROM employees AS e WHERE department_name = 'Finance'"
+    with pytest.raises(GuardError, match="department_name is in none of the tables the query reads there"):
+        validate(sql, "sqlite", NAMES)
+    repaired = repair(sql, "sqlite", NAMES, FOREIGN_KEYS)
+    assert repaired.notes == [
+        "joined departments on employees.DEPARTMENT_ID = departments.DEPARTMENT_ID for department_name"
+    ]
+    validate(repaired.sql, "sqlite", NAMES)
+    assert execute(
+        SourceDatabase(f"sqlite:///{sample_copy}"), repaired.sql, timeout_s=5, row_cap=5, max_bytes=100_000
+    ).rows == [[6]]
+
+
+def test_repair_adds_no_join_without_exactly_one_foreign_key_path() -> None:
+    sql = "SELECT count(*) FROM employees WHERE department_name = 'Finance'"
+    assert repair(sql, "sqlite", NAMES) == Repaired(sql=sql, notes=[])  # no foreign keys known
+    two_paths = [*FOREIGN_KEYS, (("employees", "EMPLOYEE_ID"), ("departments", "DEPARTMENT_ID"))]
+    assert repair(sql, "sqlite", NAMES, two_paths) == Repaired(sql=sql, notes=[])
+
+
+def test_repair_qualifies_a_column_the_join_makes_equal(sample_copy: Path) -> None:
+    sql = (
+        "SELECT count(department_id) FROM employees JOIN departments "
+        "ON employees.department_id = departments.department_id WHERE department_name = 'Finance'"
+    )
+    with pytest.raises(GuardError, match="department_id is ambiguous: employees and departments both have it"):
+        validate(sql, "sqlite", NAMES)
+    repaired = repair(sql, "sqlite", NAMES)
+    assert repaired.notes == ["department_id -> employees.department_id (the join makes every copy equal)"]
+    assert execute(
+        SourceDatabase(f"sqlite:///{sample_copy}"), repaired.sql, timeout_s=5, row_cap=5, max_bytes=100_000
+    ).rows == [[6]]
+    unrelated = "SELECT department_id FROM employees JOIN departments ON employees.salary = departments.department_id"
+    assert repair(unrelated, "sqlite", NAMES) == Repaired(sql=unrelated, notes=[])

@@ -1,0 +1,15 @@
+from schemakg.offline.result_compare import orders_result, results_match
+
+
+def test_multiset_equality_without_order_by() -> None:
+    assert results_match([(1, "a"), (2, "b")], [(2, "b"), (1, "a")], ordered=False)
+    assert not results_match([(1, "a")], [(1, "a"), (1, "a")], ordered=False)  # multiplicity counts
+    assert results_match([(2.0,)], [(2,)], ordered=False)
+    assert results_match([(0.1 + 0.2,)], [(0.3,)], ordered=False)
+
+
+def test_order_counts_only_when_gold_orders() -> None:
+    assert not results_match([(1,), (2,)], [(2,), (1,)], ordered=True)
+    assert orders_result("SELECT name FROM t ORDER BY age DESC")
+    assert not orders_result("SELECT name FROM (SELECT name FROM t ORDER BY age) AS s")
+    assert not orders_result("SELECT count(*) FROM t")
