@@ -43,7 +43,6 @@ class Container:
         self.secrets = SecretStore(settings.secrets_dir)
         self.runner = self._make_runner()
         self.jobs = JobService(self.jobs_repo, self.runner)
-        self.databases = DatabaseService(settings, self.catalog, self.secrets, self.jobs)
         self.query_logs = QueryLogService(settings, self.catalog, self.examples, self.jobs)
         self.browser = CatalogBrowser(self.catalog)
         self.curation = CurationService(self.catalog, self.browser)
@@ -59,6 +58,7 @@ class Container:
         self.linking = LinkingService(
             settings, self.catalog, self.proposals_repo, self.examples, self.jobs, lambda: self.llm
         )
+        self.databases = DatabaseService(settings, self.catalog, self.secrets, self.jobs, self.linking.forget)
         self.executor = JobExecutor(
             self.jobs_repo,
             {

@@ -158,6 +158,8 @@ class QueryLogIngestor:
                 resolved = sql_links(sql, self.names, dialect)
             except SqlParseError as exc:
                 links: SqlLinks | str = f"SQL does not parse as {dialect}: {exc}"
+            except RecursionError:  # one pathological line is that line's error, never the job's
+                links = "the SQL nests too deeply to parse"
             else:
                 if resolved.unresolved:
                     links = f"not in the catalogue: {', '.join(resolved.unresolved)}"

@@ -13,7 +13,6 @@ The index belongs to one model version: vectors from another encoder are not com
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import threading
 from collections import OrderedDict
@@ -30,6 +29,7 @@ from torch import Tensor
 from schemakg.retrieval.artifacts import save_json
 from schemakg.retrieval.column_docs import ColumnDoc, column_text
 from schemakg.retrieval.encoder import Encoder, TokenVectors
+from schemakg.retrieval.paths import database_folder
 
 _MASKED = -1.0e4
 P = ParamSpec("P")
@@ -243,8 +243,7 @@ class ColumnIndex:
         return -(-len(manifest.slots) // manifest.block_size)
 
     def _folder(self, db_id: str) -> Path:
-        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", db_id)
-        return self.root / (safe if safe == db_id else f"{safe}-{_hash(db_id)[:8]}")
+        return database_folder(self.root, db_id)
 
 
 def _hash(text: str) -> str:

@@ -122,3 +122,20 @@ def test_reader_streams_records(tmp_path: Path) -> None:
     items = list(read_log(path, "jsonl"))
     assert isinstance(items[0], LogRecord) and items[0].sql == "SELECT 1"
     assert isinstance(items[1], LineError) and items[1].line == 3
+
+
+def test_a_line_that_nests_too_deeply_is_that_lines_error(
+    client: TestClient, container: Container, admin: dict[str, str], hr_db: str
+) -> None:
+    deep = "SELECT count(*) FROM employees WHERE salary > " + "(" * 400 + "1" + ")" * 400
+    lines = [json.dumps({"question": "deep", "sql": deep}), json.dumps(GOOD[0])]
+    response = client.post(
+        f"/databases/{hr_db}/query-logs",
+        content=("\n".join(lines) + "\n").encode(),
+        headers={**admin, "Content-Type": "application/x-ndjson"},
+    )
+    job = wait_for_job(client, admin, response.json()["id"])
+    assert job["state"] == "succeeded_with_errors", job
+    assert (job["result"]["ingested"], job["result"]["error_count"]) == (1, 1)
+    assert job["result"]["errors"][0]["line"] == 1
+    assert count_nodes(container, "QueryExample", hr_db) == 1

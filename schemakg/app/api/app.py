@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from schemakg.app.api.errors import BodySizeLimit, install_error_handlers
+from schemakg.app.api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
 from schemakg.app.api.routers import ask, databases, health, jobs, keys, knowledge, linking, search, tables
 from schemakg.app.container import Container
 from schemakg.kernel.settings import Settings
@@ -43,12 +43,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.include_router(health.router)
-    app.include_router(databases.router)
-    app.include_router(tables.router)
-    app.include_router(search.router)
-    app.include_router(jobs.router)
-    app.include_router(keys.router)
-    app.include_router(knowledge.router)
-    app.include_router(linking.router)
-    app.include_router(ask.router)
+    for module in (databases, tables, search, jobs, keys, knowledge, linking, ask):
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

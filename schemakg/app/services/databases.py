@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from schemakg.app.job_runner import JobReporter, TaskFailed, TransientTaskError
@@ -24,11 +25,13 @@ class DatabaseService:
         catalog: SchemaRepository,
         secrets: SecretStore,
         jobs: JobService,
+        forget_index: Callable[[str], None],
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.secrets = secrets
         self.jobs = jobs
+        self.forget_index = forget_index
 
     def register(self, name: str, url: str, description: str | None = None) -> DatabaseInfo:
         if not valid_name(name):
@@ -64,8 +67,10 @@ class DatabaseService:
         return Page(items=items, total=total, offset=offset, limit=limit)
 
     def delete(self, name: str) -> None:
+        """Remove the database and everything it owns: its graph, examples, proposals, secret and column index."""
         self.get(name)
         self.catalog.delete_database(name)
+        self.forget_index(name)
         self.secrets.delete(name)
 
     def start_ingestion(self, name: str) -> JobInfo:

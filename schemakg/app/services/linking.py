@@ -81,6 +81,16 @@ class LinkingService:
                 self._version = version
             return self._linker
 
+    def forget(self, database: str) -> None:
+        """Drop everything linking keeps for a deleted database: its cached context and its column vectors."""
+        from schemakg.retrieval.paths import drop_database
+
+        with self._lock:
+            self._contexts.pop(database, None)
+            if self._linker is not None:
+                self._linker.retriever.index.drop(database)
+        drop_database(database, self.settings.data_dir)
+
     def start_activation(self, version: str) -> JobInfo:
         """Activate a trained retriever version and rebuild the column index with it, as a job."""
         return self.jobs.start(JobKind.ACTIVATE_RETRIEVER, None, {"version": version})

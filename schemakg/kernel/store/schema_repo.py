@@ -142,6 +142,8 @@ class SchemaRepository:
     def delete_database(self, name: str) -> None:
         with self.store.transaction() as tx:
             tx.run("MATCH (r:Revision) WHERE r.database = $db DETACH DELETE r", db=name)
+            tx.run("MATCH (q:QueryExample {database: $db}) DETACH DELETE q", db=name)
+            tx.run("MATCH (p:Proposal {database: $db}) DETACH DELETE p", db=name)
             tx.run("MATCH (c:Column {database: $db}) DETACH DELETE c", db=name)
             tx.run("MATCH (t:Table {database: $db}) DETACH DELETE t", db=name)
             tx.run("MATCH (d:Database {key: $db}) DETACH DELETE d", db=name)

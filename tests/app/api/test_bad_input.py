@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,39 @@ def test_an_offset_past_the_engines_range_is_a_422(client: TestClient, admin: di
     response = client.get(f"{path}?offset=2147483648", headers=admin)
     assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_input"
     assert client.get(f"{path}?offset=2147483647", headers=admin).status_code == 200
+
+
+def test_a_chunked_body_over_the_limit_is_a_413(
+    client: TestClient, container: Container, admin: dict[str, str]
+) -> None:
+    before = _graph_size(container)
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the body arrives in chunks
+        yield b'{"name": "chunked", "url": "'
+        for _ in range(40):
+            yield b"a" * 50_000
+        yield b'"}'
+
+    huge = client.post("/databases", content=chunks(), headers={**admin, "Content-Type": "application/json"})
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "payload_too_large"
+    small = client.post(
+        "/databases", content=iter([b'{"name": 1', b"23}"]), headers={**admin, "Content-Type": "application/json"}
+    )
+    assert small.status_code == 422  # a small chunked body still reaches validation whole
+    assert _graph_size(container) == before
+
+
+def test_a_405_says_which_methods_are_allowed(client: TestClient, admin: dict[str, str]) -> None:
+    response = client.put("/databases", headers=admin)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+def test_openapi_declares_every_error_a_route_can_send(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    patch = spec["paths"]["/databases/{database}/tables/{table}/columns/{column}"]["patch"]["responses"]
+    assert {"400", "401", "403", "404", "409", "412", "413", "422"} <= set(patch)
+    assert patch["412"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert patch["422"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorResponse"}
+    assert set(spec["components"]["securitySchemes"]) == {"HTTPBearer", "APIKeyHeader"}
