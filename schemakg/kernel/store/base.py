@@ -7,11 +7,11 @@ they differ only in how they start and in their DDL (``ddl.py``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 class GraphTransaction(ABC):
@@ -29,9 +29,13 @@ class GraphStore(ABC):
     def write(self, query: str, **params: Any) -> list[Row]: ...
 
     @abstractmethod
-    @contextmanager
-    def transaction(self) -> Iterator[GraphTransaction]:
-        """All statements inside commit together or not at all."""
+    def write_transaction(self, work: Callable[[GraphTransaction], T]) -> T:
+        """Run ``work`` in one write transaction: its statements commit together or not at all.
+
+        A transient failure (a deadlock or a conflicting concurrent write) reruns ``work`` from the
+        start, in a fresh transaction, so it reads again what another writer committed; ``work``
+        must therefore be a function of what it reads. Its own exceptions end the transaction.
+        """
 
     def ping(self) -> None:
         """Raises when the engine does not answer."""

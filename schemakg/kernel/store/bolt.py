@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-from neo4j import Driver, GraphDatabase, ManagedTransaction, Transaction
+from neo4j import Driver, GraphDatabase, ManagedTransaction
 
 from schemakg.kernel.store.base import GraphStore, GraphTransaction, Row
 from schemakg.kernel.store.ddl import schema_statements
 
+T = TypeVar("T")
+
 
 class _BoltTransaction(GraphTransaction):
-    def __init__(self, tx: Transaction | ManagedTransaction) -> None:
+    def __init__(self, tx: ManagedTransaction) -> None:
         self._tx = tx
 
     def run(self, query: str, **params: Any) -> list[Row]:
@@ -34,11 +35,10 @@ class BoltGraphStore(GraphStore):
         with self._driver.session(database=self._database) as session:
             return session.execute_write(lambda tx: _BoltTransaction(tx).run(query, **params))
 
-    @contextmanager
-    def transaction(self) -> Iterator[GraphTransaction]:
-        with self._driver.session(database=self._database) as session, session.begin_transaction() as tx:
-            yield _BoltTransaction(tx)
-            tx.commit()
+    def write_transaction(self, work: Callable[[GraphTransaction], T]) -> T:
+        # The driver's managed transaction retries transient errors (DeadlockDetected, conflicts) with backoff.
+        with self._driver.session(database=self._database) as session:
+            return session.execute_write(lambda tx: work(_BoltTransaction(tx)))
 
     def ensure_schema(self) -> None:
         for statement in schema_statements(self.engine):

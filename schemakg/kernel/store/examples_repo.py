@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from schemakg.kernel.model import table_key
-from schemakg.kernel.store.base import GraphStore, Row
+from schemakg.kernel.store.base import GraphStore, GraphTransaction, Row
 
 _WRITE_EXAMPLES = """
 UNWIND $rows AS r
@@ -38,14 +38,18 @@ class QueryExampleRepository:
 
     def write_batch(self, database: str, rows: list[dict[str, Any]], at: str) -> None:
         """One batch in one transaction. Each row carries ``Table`` and ``Column`` lists of the node keys it uses."""
-        with self.store.transaction() as tx:
+
+        def write(tx: GraphTransaction) -> None:
             tx.run(_WRITE_EXAMPLES, rows=rows, db=database, at=at)
             for label in ("Table", "Column"):
                 tx.run(_WRITE_USES.format(label=label), rows=[{"key": r["key"], "targets": r[label]} for r in rows])
 
+        self.store.write_transaction(write)
+
     def recompute_usage(self, database: str) -> None:
         """Usage counts of tables and columns, and the joins the log teaches, from every example of ``database``."""
-        with self.store.transaction() as tx:
+
+        def recompute(tx: GraphTransaction) -> None:
             for label in ("Column", "Table"):
                 tx.run(
                     f"MATCH (n:{label} {{database: $db}}) OPTIONAL MATCH (q:QueryExample)-[:USES]->(n) "
@@ -71,6 +75,8 @@ class QueryExampleRepository:
                 "MERGE (a)-[e:RELATED_TO {source: 'log', via: r.via}]->(b) SET e.count = r.n",
                 rows=rows,
             )
+
+        self.store.write_transaction(recompute)
 
     def log_joins(self, database: str) -> list[str]:
         """The join conditions (``a.x = b.y``) the log teaches."""

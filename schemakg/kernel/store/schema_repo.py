@@ -140,7 +140,7 @@ class SchemaRepository:
         return [DatabaseInfo(**row["d"], table_count=row["tables"]) for row in rows], total
 
     def delete_database(self, name: str) -> None:
-        with self.store.transaction() as tx:
+        def delete(tx: GraphTransaction) -> None:
             tx.run("MATCH (r:Revision) WHERE r.database = $db DETACH DELETE r", db=name)
             tx.run("MATCH (q:QueryExample {database: $db}) DETACH DELETE q", db=name)
             tx.run("MATCH (p:Proposal {database: $db}) DETACH DELETE p", db=name)
@@ -148,12 +148,15 @@ class SchemaRepository:
             tx.run("MATCH (t:Table {database: $db}) DETACH DELETE t", db=name)
             tx.run("MATCH (d:Database {key: $db}) DETACH DELETE d", db=name)
 
+        self.store.write_transaction(delete)
+
     # --- ingestion -----------------------------------------------------------------------
 
     def apply_snapshot(self, database: str, snapshot: SchemaSnapshot, at: str) -> IngestSummary:
         """Upsert one database's schema in a single transaction: a failure leaves the graph as it was."""
         tables, columns, fks = _snapshot_rows(database, snapshot)
-        with self.store.transaction() as tx:
+
+        def write(tx: GraphTransaction) -> tuple[int, int]:
             for chunk in _chunks(tables):
                 tx.run(_UPSERT_TABLES, rows=list(chunk), db=database, at=at)
             for chunk in _chunks(columns):
@@ -165,6 +168,9 @@ class SchemaRepository:
             for chunk in _chunks(fks):
                 tx.run(_CREATE_FOREIGN_KEYS, rows=list(chunk))
             tx.run("MATCH (d:Database {key: $db}) SET d.last_ingested_at = $at", db=database, at=at)
+            return removed_tables, removed_columns
+
+        removed_tables, removed_columns = self.store.write_transaction(write)
         return IngestSummary(
             tables=len(tables),
             columns=len(columns),
@@ -279,7 +285,8 @@ class SchemaRepository:
         the same transaction as the write.
         """
         label = _LABEL[kind]
-        with self.store.transaction() as tx:
+
+        def update(tx: GraphTransaction) -> int:
             rows = tx.run(f"MATCH (n:{label} {{key: $key}}) RETURN n {{.*}} AS n", key=key)
             if not rows:
                 raise NotFoundError(key)
@@ -313,13 +320,18 @@ class SchemaRepository:
             )
             return int(updated[0]["revision"])
 
+        return self.store.write_transaction(update)
+
     def record_revision(self, key: str, field: str, old: Any, new: Any, who: str, source: Provenance, at: str) -> None:
         """History for a change that is not a node property (an approved DEPENDS_ON edge)."""
-        with self.store.transaction() as tx:
+
+        def record(tx: GraphTransaction) -> None:
             rows = tx.run("MATCH (n:Column {key: $key}) RETURN n.database AS db, n.revision AS rev", key=key)
             if not rows:
                 raise NotFoundError(key)
             _create_revisions(tx, "Column", key, rows[0]["db"], [(field, old, new)], rows[0]["rev"], who, source, at)
+
+        self.store.write_transaction(record)
 
     def history(self, key: str, field: str | None = None) -> list[Revision]:
         rows = self.store.read(
