@@ -42,7 +42,8 @@ class Container:
         self.proposals_repo = ProposalRepository(self.store)
         self.secrets = SecretStore(settings.secrets_dir)
         self.runner = self._make_runner()
-        self.jobs = JobService(self.jobs_repo, self.runner)
+        self.jobs = JobService(self.jobs_repo, self.runner, settings.job_lease_s)
+        self.jobs.settle_all()  # what a killed predecessor left queued or running
         self.query_logs = QueryLogService(settings, self.catalog, self.examples, self.jobs)
         self.browser = CatalogBrowser(self.catalog)
         self.curation = CurationService(self.catalog, self.browser)
@@ -69,6 +70,7 @@ class Container:
             },
             max_retries=settings.job_max_retries,
             backoff_s=settings.job_retry_backoff_s,
+            lease_s=settings.job_lease_s,
         )
         self._llm: ChatModel | None = None
         self._embedder: SentenceEmbedder | None = None

@@ -9,6 +9,7 @@ sees the same record.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -33,6 +34,9 @@ class TaskFailed(RuntimeError):
 
 
 class JobRunner(ABC):
+    name: str  # recorded on each job: 'in-process' or 'celery'
+    owner: str | None = None  # in-process: host:pid of the process whose threads run its jobs
+
     @abstractmethod
     def submit(self, job_id: str, kind: JobKind, payload: dict[str, Any]) -> None: ...
 
@@ -82,12 +86,18 @@ class JobExecutor:
     """
 
     def __init__(
-        self, jobs: JobRepository, handlers: Mapping[JobKind, JobHandler], max_retries: int, backoff_s: float
+        self,
+        jobs: JobRepository,
+        handlers: Mapping[JobKind, JobHandler],
+        max_retries: int,
+        backoff_s: float,
+        lease_s: float = 60.0,
     ) -> None:
         self.jobs = jobs
         self.handlers = handlers
         self.max_retries = max_retries
         self.backoff_s = backoff_s
+        self.lease_s = lease_s
 
     def run(self, kind: JobKind, job_id: str, payload: dict[str, Any]) -> None:
         job = self.jobs.get(job_id)
@@ -108,10 +118,11 @@ class JobExecutor:
             reraise=True,
         )
         try:
-            for attempt in retrying:
-                with attempt:
-                    reporter.start()
-                    result = self.handlers[kind](reporter, payload)
+            with _Heartbeat(self.jobs, job_id, self.lease_s / 4):
+                for attempt in retrying:
+                    with attempt:
+                        reporter.start()
+                        result = self.handlers[kind](reporter, payload)
         except TransientTaskError as exc:
             reporter.fail(f"{exc} (gave up after {self.max_retries + 1} attempts)")
             return
@@ -123,3 +134,30 @@ class JobExecutor:
             reporter.fail(f"{type(exc).__name__}: internal error while running {kind}; see the service log")
             return
         reporter.finish(result, errors=int(result.get("error_count", 0)))
+
+
+class _Heartbeat:
+    """Writes ``heartbeat_at`` every ``interval_s`` while a job runs, so readers can tell a job whose process died."""
+
+    def __init__(self, jobs: JobRepository, job_id: str, interval_s: float) -> None:
+        self.jobs = jobs
+        self.job_id = job_id
+        self.interval_s = interval_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+
+    def _beat(self) -> None:
+        while True:
+            try:
+                self.jobs.update(self.job_id, heartbeat_at=now_iso())
+            except Exception:
+                log.warning("heartbeat of job %s not written", self.job_id, exc_info=True)
+            if self._stop.wait(self.interval_s):
+                return
+
+    def __enter__(self) -> None:
+        self._thread.start()
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)

@@ -224,6 +224,9 @@ class JobInfo(BaseModel):
     result: dict[str, Any] | None = None
     created_at: str
     updated_at: str
+    runner: str | None = Field(default=None, description="'in-process' or 'celery'")
+    owner: str | None = Field(default=None, description="host:pid of the process that runs an in-process job")
+    heartbeat_at: str | None = Field(default=None, description="last sign of life of a running job")
 
 
 class ApiKeyInfo(BaseModel):

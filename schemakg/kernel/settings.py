@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     celery_visibility_timeout_s: int = 3600
     job_max_retries: int = 3
     job_retry_backoff_s: float = 2.0
+    # A running job writes a heartbeat every lease/4; one silent for a whole lease is no longer running.
+    job_lease_s: float = Field(default=60.0, gt=0)
 
     # API
     admin_key: SecretStr | None = None  # bootstrap admin key; generated into the data dir when unset

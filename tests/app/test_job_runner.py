@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from typing import Any
 
 import pytest
@@ -9,6 +12,7 @@ import pytest
 from schemakg.app.container import Container
 from schemakg.app.job_runner import JobExecutor, JobReporter, JobRunner, TaskFailed, TransientTaskError
 from schemakg.app.services.jobs import JobService
+from schemakg.kernel.clock import iso_ago
 from schemakg.kernel.errors import NotFound
 from schemakg.kernel.model import JobKind, JobState
 
@@ -32,6 +36,8 @@ class Recorder:
 
 class HeldRunner(JobRunner):
     """Takes jobs and runs none: the test runs them through the executor itself."""
+
+    name = "held"
 
     def submit(self, job_id: str, kind: JobKind, payload: dict[str, Any]) -> None:
         pass
@@ -87,3 +93,48 @@ def test_a_finished_job_delivered_again_is_not_run_again(container: Container) -
     job_id, executor = _run(container, handler)
     executor.run(JobKind.INGEST_SCHEMA, job_id, {"value": 7})
     assert handler.calls == 1
+
+
+def test_a_running_job_writes_heartbeats(container: Container) -> None:
+    seen: list[str | None] = []
+
+    def handler(reporter: JobReporter, payload: dict[str, Any]) -> dict[str, Any]:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and not container.jobs_repo.get(reporter.job_id).heartbeat_at:
+            time.sleep(0.02)
+        seen.append(container.jobs_repo.get(reporter.job_id).heartbeat_at)
+        return {}
+
+    executor = JobExecutor(container.jobs_repo, {JobKind.INGEST_SCHEMA: handler}, 0, 0.01, lease_s=0.2)
+    job = JobService(container.jobs_repo, HeldRunner()).start(JobKind.INGEST_SCHEMA, None, {})
+    executor.run(JobKind.INGEST_SCHEMA, job.id, {})
+    assert seen and seen[0] is not None
+
+
+def _running(container: Container, runner: str, owner: str | None, heartbeat_at: str) -> str:
+    job = JobService(container.jobs_repo, HeldRunner()).start(JobKind.INGEST_SCHEMA, None, {})
+    container.jobs_repo.update(
+        job.id, state=JobState.RUNNING, runner=runner, owner=owner, heartbeat_at=heartbeat_at, updated_at=heartbeat_at
+    )
+    return job.id
+
+
+@pytest.mark.parametrize(
+    ("runner", "owner", "silent_s", "state", "says"),
+    [
+        ("in-process", f"{socket.gethostname()}:{os.getpid()}", 0, JobState.RUNNING, None),
+        ("in-process", f"{socket.gethostname()}:{os.getpid()}", 120, JobState.FAILED, "no sign of life for 60s"),
+        ("in-process", f"{socket.gethostname()}:999999999", 0, JobState.FAILED, "stopped before this job finished"),
+        ("in-process", "another-host:1", 0, JobState.RUNNING, None),
+        ("celery", None, 120, JobState.QUEUED, "Celery delivers it again"),
+        ("celery", None, 0, JobState.RUNNING, None),
+    ],
+)
+def test_a_job_record_never_claims_a_dead_process_runs_it(
+    container: Container, runner: str, owner: str | None, silent_s: float, state: JobState, says: str | None
+) -> None:
+    job_id = _running(container, runner, owner, iso_ago(silent_s))
+    job = JobService(container.jobs_repo, HeldRunner(), lease_s=60).get(job_id)
+    assert job.state == state
+    if says is not None:
+        assert says in (job.error or job.message or "")

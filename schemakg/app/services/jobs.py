@@ -1,27 +1,55 @@
-"""Starting jobs and reading their records."""
+"""Starting jobs and reading their records, which never claim a job runs when its process died."""
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from typing import Any
 
 from schemakg.app.job_runner import JobRunner
-from schemakg.kernel.clock import now_iso
+from schemakg.kernel.clock import iso_ago, now_iso
 from schemakg.kernel.errors import NotFound
 from schemakg.kernel.model import JobInfo, JobKind, JobState, Page
 from schemakg.kernel.store.jobs_repo import JobRepository
 
+_HOST = socket.gethostname()
+
+
+def _pid_dead(owner: str | None) -> bool:
+    """Whether ``owner`` (host:pid) names a process on this host that no longer exists."""
+    if owner is None or ":" not in owner:
+        return False
+    host, _, pid = owner.rpartition(":")
+    if host != _HOST or not pid.isdigit():
+        return False  # another machine's process: only its lease can tell
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
 
 class JobService:
-    def __init__(self, jobs: JobRepository, runner: JobRunner) -> None:
+    def __init__(self, jobs: JobRepository, runner: JobRunner, lease_s: float = 60.0) -> None:
         self.jobs = jobs
         self.runner = runner
+        self.lease_s = lease_s
 
     def start(self, kind: JobKind, database: str | None, payload: dict[str, Any]) -> JobInfo:
         """A queued record first, then the runner: a job is never running without one."""
         at = now_iso()
         job = JobInfo(
-            id=uuid.uuid4().hex, kind=kind, database=database, state=JobState.QUEUED, created_at=at, updated_at=at
+            id=uuid.uuid4().hex,
+            kind=kind,
+            database=database,
+            state=JobState.QUEUED,
+            created_at=at,
+            updated_at=at,
+            runner=self.runner.name,
+            owner=self.runner.owner,
         )
         self.jobs.create(job)
         self.runner.submit(job.id, kind, payload)
@@ -31,8 +59,50 @@ class JobService:
         job = self.jobs.get(job_id)
         if job is None:
             raise NotFound(f"job {job_id!r} not found")
-        return job
+        return self._settled(job)
 
     def list(self, database: str | None, offset: int, limit: int) -> Page[JobInfo]:
         items, total = self.jobs.list(database, offset, limit)
-        return Page[JobInfo](items=items, total=total, offset=offset, limit=limit)
+        return Page[JobInfo](items=[self._settled(job) for job in items], total=total, offset=offset, limit=limit)
+
+    def settle_all(self) -> int:
+        """At start-up: settle every job a dead process left queued or running; returns how many changed."""
+        return sum(self._settled(job) is not job for job in self.jobs.unfinished())
+
+    def _settled(self, job: JobInfo) -> JobInfo:
+        """The job as it really is. An in-process job whose process died failed. A running job silent for a
+        whole lease failed too, unless Celery will deliver it again: then it is queued once more."""
+        if job.state not in (JobState.QUEUED, JobState.RUNNING):
+            return job
+        at = now_iso()
+        silent_since = iso_ago(self.lease_s)
+        changed = False
+        if job.runner == "in-process" and _pid_dead(job.owner):
+            step = "ran" if job.state == JobState.QUEUED else "finished"
+            changed = self.jobs.settle(
+                job.id,
+                job.state,
+                None,
+                state=JobState.FAILED,
+                updated_at=at,
+                error=f"the service process stopped before this job {step}; start it again",
+            )
+        elif job.state == JobState.RUNNING and job.runner == "celery":
+            changed = self.jobs.settle(
+                job.id,
+                job.state,
+                silent_since,
+                state=JobState.QUEUED,
+                updated_at=at,
+                message=f"its worker fell silent for {self.lease_s:.0f}s; Celery delivers it again",
+            )
+        elif job.state == JobState.RUNNING:
+            changed = self.jobs.settle(
+                job.id,
+                job.state,
+                silent_since,
+                state=JobState.FAILED,
+                updated_at=at,
+                error=f"no sign of life for {self.lease_s:.0f}s: the process running it stopped; start it again",
+            )
+        return (self.jobs.get(job.id) or job) if changed else job

@@ -11,6 +11,8 @@ from schemakg.kernel.settings import Settings
 
 
 class CeleryJobRunner(JobRunner):
+    name = "celery"
+
     def __init__(self, settings: Settings) -> None:
         self._app = make_celery(settings)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -13,7 +15,10 @@ Execute = Callable[[JobKind, str, dict[str, Any]], None]
 
 
 class InProcessJobRunner(JobRunner):
+    name = "in-process"
+
     def __init__(self, execute: Execute, workers: int = 2) -> None:
+        self.owner = f"{socket.gethostname()}:{os.getpid()}"
         self._execute = execute
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schemakg-job")
 

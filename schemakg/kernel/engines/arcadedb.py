@@ -2,8 +2,10 @@
 
 The server runs as a child Java process with the wheel's bundled JRE, bound to 127.0.0.1,
 its data under ``<data_dir>/graph``. Processes that share a data directory share one
-server: the first one starts it and records its ports in ``server.json``; the others
-reuse it. The root password is generated once into a 0600 file and handed to Java via a
+server: the first one starts it and records its ports and its own pid (the owner) in
+``server.json``; the others reuse it. The owner stops it on exit. A server whose owner died
+(killed, say) is adopted by the next process, which then stops it on exit as if it had
+started it. The root password is generated once into a 0600 file and handed to Java via a
 0600 argument file, so it never shows in a process listing or a log line.
 """
 
@@ -85,6 +87,7 @@ class EmbeddedArcadeDB:
         self.heap = heap
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
+        self._adopted_pid: int | None = None
 
     @property
     def _state_file(self) -> Path:
@@ -106,9 +109,16 @@ class EmbeddedArcadeDB:
             state = json.loads(self._state_file.read_text())
         except (OSError, ValueError):
             return None
-        if _pid_alive(int(state["pid"])) and _port_open(int(state["bolt_port"])):
-            return {k: int(v) for k, v in state.items()}
-        return None
+        if not (_pid_alive(int(state["pid"])) and _port_open(int(state["bolt_port"]))):
+            return None
+        state = {k: int(v) for k, v in state.items()}
+        if not _pid_alive(state.get("owner", state["pid"])):  # its owner died: this process adopts it
+            state["owner"] = os.getpid()
+            _write_private(self._state_file, json.dumps(state))
+            self._adopted_pid = state["pid"]
+            atexit.register(self.stop)
+            log.info("adopted the embedded ArcadeDB (pid %s) left by a process that died", state["pid"])
+        return state
 
     def ensure_running(self) -> BoltEndpoint:
         self.graph_dir.mkdir(parents=True, exist_ok=True)
@@ -155,7 +165,7 @@ class EmbeddedArcadeDB:
             )
         atexit.register(self.stop)
         self._wait_until_ready(bolt_port, log_path)
-        state = {"pid": self._process.pid, "bolt_port": bolt_port, "http_port": http_port}
+        state = {"pid": self._process.pid, "bolt_port": bolt_port, "http_port": http_port, "owner": os.getpid()}
         _write_private(self._state_file, json.dumps(state))
         log.info("embedded ArcadeDB started on 127.0.0.1:%s (pid %s)", bolt_port, self._process.pid)
         return state
@@ -183,7 +193,10 @@ class EmbeddedArcadeDB:
         raise EngineStartError(f"ArcadeDB did not answer within {self.start_timeout_s:.0f}s; see {log_path}")
 
     def stop(self) -> None:
-        """Stop the server if this process started it; a reused server is left running."""
+        """Stop the server if this process started or adopted it; one another live process owns is left running."""
+        adopted, self._adopted_pid = self._adopted_pid, None
+        if adopted is not None:
+            self._stop_pid(adopted)
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
@@ -193,4 +206,17 @@ class EmbeddedArcadeDB:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
+        self._state_file.unlink(missing_ok=True)
+
+    def _stop_pid(self, pid: int) -> None:
+        """Stop an adopted server (not this process's child, so it is polled rather than waited for)."""
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 20
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _pid_alive(pid):
+            os.kill(pid, signal.SIGKILL)
         self._state_file.unlink(missing_ok=True)

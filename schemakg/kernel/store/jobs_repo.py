@@ -31,6 +31,26 @@ class JobRepository:
             fields["state"] = fields["state"].value
         self.store.write("MATCH (j:Job {id: $id}) SET j += $fields", id=job_id, fields=fields)
 
+    def settle(self, job_id: str, expected: JobState, silent_since: str | None, **fields: Any) -> bool:
+        """Set ``fields`` only if the job is still ``expected`` and (with ``silent_since``) its heartbeat is older
+        than that; False when another process moved it on first."""
+        if isinstance(fields.get("state"), JobState):
+            fields["state"] = fields["state"].value
+        rows = self.store.write(
+            "MATCH (j:Job {id: $id}) WHERE j.state = $expected "
+            "AND ($since IS NULL OR coalesce(j.heartbeat_at, j.updated_at) < $since) "
+            "SET j += $fields RETURN j.id AS id",
+            id=job_id,
+            expected=expected.value,
+            since=silent_since,
+            fields=fields,
+        )
+        return bool(rows)
+
+    def unfinished(self) -> list[JobInfo]:
+        rows = self.store.read("MATCH (j:Job) WHERE j.state IN ['queued', 'running'] RETURN j {.*} AS j")
+        return [_job(row["j"]) for row in rows]
+
     def get(self, job_id: str) -> JobInfo | None:
         rows = self.store.read("MATCH (j:Job {id: $id}) RETURN j {.*} AS j", id=job_id)
         return _job(rows[0]["j"]) if rows else None
