@@ -74,35 +74,19 @@ class JobService:
         whole lease failed too, unless Celery will deliver it again: then it is queued once more."""
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
             return job
-        at = now_iso()
-        silent_since = iso_ago(self.lease_s)
-        changed = False
+        lease = f"{self.lease_s:.0f}s"
         if job.runner == "in-process" and _pid_dead(job.owner):
             step = "ran" if job.state == JobState.QUEUED else "finished"
-            changed = self.jobs.settle(
-                job.id,
-                job.state,
-                None,
-                state=JobState.FAILED,
-                updated_at=at,
-                error=f"the service process stopped before this job {step}; start it again",
-            )
+            since, state = None, JobState.FAILED
+            note = f"the service process stopped before this job {step}; start it again"
         elif job.state == JobState.RUNNING and job.runner == "celery":
-            changed = self.jobs.settle(
-                job.id,
-                job.state,
-                silent_since,
-                state=JobState.QUEUED,
-                updated_at=at,
-                message=f"its worker fell silent for {self.lease_s:.0f}s; Celery delivers it again",
-            )
+            since, state = iso_ago(self.lease_s), JobState.QUEUED
+            note = f"its worker fell silent for {lease}; Celery delivers it again"
         elif job.state == JobState.RUNNING:
-            changed = self.jobs.settle(
-                job.id,
-                job.state,
-                silent_since,
-                state=JobState.FAILED,
-                updated_at=at,
-                error=f"no sign of life for {self.lease_s:.0f}s: the process running it stopped; start it again",
-            )
+            since, state = iso_ago(self.lease_s), JobState.FAILED
+            note = f"no sign of life for {lease}: the process running it stopped; start it again"
+        else:
+            return job
+        said = {"error": note} if state == JobState.FAILED else {"message": note}
+        changed = self.jobs.settle(job.id, job.state, since, state=state, updated_at=now_iso(), **said)
         return (self.jobs.get(job.id) or job) if changed else job
