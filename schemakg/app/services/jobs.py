@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
 import uuid
 from typing import Any
 
@@ -11,25 +9,8 @@ from schemakg.app.job_runner import JobRunner
 from schemakg.kernel.clock import iso_ago, now_iso
 from schemakg.kernel.errors import NotFound
 from schemakg.kernel.model import JobInfo, JobKind, JobState, Page
+from schemakg.kernel.processes import owner_gone
 from schemakg.kernel.store.jobs_repo import JobRepository
-
-_HOST = socket.gethostname()
-
-
-def _pid_dead(owner: str | None) -> bool:
-    """Whether ``owner`` (host:pid) names a process on this host that no longer exists."""
-    if owner is None or ":" not in owner:
-        return False
-    host, _, pid = owner.rpartition(":")
-    if host != _HOST or not pid.isdigit():
-        return False  # another machine's process: only its lease can tell
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
 
 
 class JobService:
@@ -75,7 +56,7 @@ class JobService:
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
             return job
         lease = f"{self.lease_s:.0f}s"
-        if job.runner == "in-process" and _pid_dead(job.owner):
+        if job.runner == "in-process" and owner_gone(job.owner):
             step = "ran" if job.state == JobState.QUEUED else "finished"
             since, state = None, JobState.FAILED
             note = f"the service process stopped before this job {step}; start it again"

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from schemakg.app.job_runner import JobRunner
 from schemakg.kernel.model import JobKind
+from schemakg.kernel.processes import this_process
 
 Execute = Callable[[JobKind, str, dict[str, Any]], None]
 
@@ -18,7 +17,7 @@ class InProcessJobRunner(JobRunner):
     name = "in-process"
 
     def __init__(self, execute: Execute, workers: int = 2) -> None:
-        self.owner = f"{socket.gethostname()}:{os.getpid()}"
+        self.owner = this_process()
         self._execute = execute
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="schemakg-job")
 

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from neo4j import GraphDatabase
 
+from schemakg.kernel.processes import pid_alive
+
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "schemakg"
@@ -54,16 +56,6 @@ def _port_open(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_private(path: Path, text: str) -> None:
@@ -109,10 +101,10 @@ class EmbeddedArcadeDB:
             state = json.loads(self._state_file.read_text())
         except (OSError, ValueError):
             return None
-        if not (_pid_alive(int(state["pid"])) and _port_open(int(state["bolt_port"]))):
+        if not (pid_alive(int(state["pid"])) and _port_open(int(state["bolt_port"]))):
             return None
         state = {k: int(v) for k, v in state.items()}
-        if not _pid_alive(state.get("owner", state["pid"])):  # its owner died: this process adopts it
+        if not pid_alive(state.get("owner", state["pid"])):  # its owner died: this process adopts it
             state["owner"] = os.getpid()
             _write_private(self._state_file, json.dumps(state))
             self._adopted_pid = state["pid"]
@@ -215,8 +207,8 @@ class EmbeddedArcadeDB:
         except ProcessLookupError:
             return
         deadline = time.monotonic() + 20
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _pid_alive(pid):
+        if pid_alive(pid):
             os.kill(pid, signal.SIGKILL)
         self._state_file.unlink(missing_ok=True)
