@@ -13,8 +13,10 @@ from schemakg.app.services.keys import KeyService
 from schemakg.app.services.linking import LinkingService
 from schemakg.app.services.proposals import ProposalService
 from schemakg.app.services.query_logs import QueryLogService
+from schemakg.app.services.search import CatalogSearch
 from schemakg.generation.knowledge import KnowledgeCompleter
 from schemakg.kernel.model import JobKind
+from schemakg.kernel.search.sqlite_fts import SqliteFtsIndex
 from schemakg.kernel.secrets import SecretStore
 from schemakg.kernel.settings import Settings
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
@@ -37,6 +39,7 @@ class Container:
         self._opened = open_graph_store(settings)
         self.store = self._opened.store
         self.catalog = SchemaRepository(self.store)
+        self.catalog.upgrade_keys()  # catalogues written by an older release keep their curation
         self.examples = QueryExampleRepository(self.store)
         self.jobs_repo = JobRepository(self.store)
         self.proposals_repo = ProposalRepository(self.store)
@@ -45,9 +48,11 @@ class Container:
         self.jobs = JobService(self.jobs_repo, self.runner, settings.job_lease_s)
         self.jobs.settle_all()  # what a killed predecessor left queued or running
         self.query_logs = QueryLogService(settings, self.catalog, self.examples, self.jobs)
-        self.browser = CatalogBrowser(self.catalog)
-        self.curation = CurationService(self.catalog, self.browser)
-        self.keys = KeyService(ApiKeyRepository(self.store))
+        self.search = CatalogSearch(self.catalog, SqliteFtsIndex(settings.data_dir / "search.sqlite"))
+        self.search.catalog_changed()  # builds the index, or catches up with what changed while it was down
+        self.browser = CatalogBrowser(self.catalog, self.search)
+        self.curation = CurationService(self.catalog, self.browser, on_change=self.search.catalog_changed)
+        self.keys = KeyService(ApiKeyRepository(self.store), cache_s=settings.api_key_cache_s)
         self.proposals = ProposalService(
             self.proposals_repo,
             self.catalog,
@@ -59,7 +64,9 @@ class Container:
         self.linking = LinkingService(
             settings, self.catalog, self.proposals_repo, self.examples, self.jobs, lambda: self.llm
         )
-        self.databases = DatabaseService(settings, self.catalog, self.secrets, self.jobs, self.linking.forget)
+        self.databases = DatabaseService(
+            settings, self.catalog, self.secrets, self.jobs, self.linking.forget, on_change=self.search.catalog_changed
+        )
         self.executor = JobExecutor(
             self.jobs_repo,
             {
@@ -128,6 +135,8 @@ class Container:
 
     def close(self) -> None:
         self.runner.shutdown()
+        self.linking.close()
         if self._llm is not None:
             self._llm.close()
+        self.search.close()
         self._opened.close()

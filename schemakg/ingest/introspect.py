@@ -25,9 +25,16 @@ def _table_comment(inspector: Inspector, table: str) -> str | None:
         return None
 
 
+def _resolve(name: str, names: dict[str, str], by_lower: dict[str, str]) -> str | None:
+    """The spelling ``name`` refers to: exact first (``Users`` and ``users`` may both exist), then
+    ignoring case (SQLite keeps a foreign key's target as the DDL wrote it)."""
+    return names.get(name) or by_lower.get(name.lower())
+
+
 def introspect(source: SourceDatabase, progress: Progress | None = None) -> SchemaSnapshot:
     inspector = inspect(source.engine)
     names = sorted(inspector.get_table_names())
+    table_names = {name: name for name in names}
     by_lower = {name.lower(): name for name in names}
     tables: list[TableSnapshot] = []
     foreign_keys: list[ForeignKeySnapshot] = []
@@ -52,15 +59,17 @@ def introspect(source: SourceDatabase, progress: Progress | None = None) -> Sche
         raw_fks += [(name, fk) for fk in inspector.get_foreign_keys(name)]
         if progress:
             progress(index + 1, len(names), f"read schema of {name}")
-    columns_of = {t.name: {c.name.lower(): c.name for c in t.columns} for t in tables}
+    columns_of = {
+        t.name: ({c.name: c.name for c in t.columns}, {c.name.lower(): c.name for c in t.columns}) for t in tables
+    }
     for table, fk in raw_fks:
-        ref_table = by_lower.get(str(fk.get("referred_table", "")).lower())
+        ref_table = _resolve(str(fk.get("referred_table", "")), table_names, by_lower)
         if ref_table is None:
             warnings.append(f"{table}: foreign key to unknown table {fk.get('referred_table')!r} skipped")
             continue
         ref_columns = fk.get("referred_columns") or pk_columns.get(ref_table, [])
-        src = [columns_of[table].get(c.lower()) for c in fk["constrained_columns"]]
-        dst = [columns_of[ref_table].get(c.lower()) for c in ref_columns]
+        src = [_resolve(c, *columns_of[table]) for c in fk["constrained_columns"]]
+        dst = [_resolve(c, *columns_of[ref_table]) for c in ref_columns]
         if len(src) != len(dst) or None in src or None in dst:
             warnings.append(f"{table}: foreign key {fk['constrained_columns']} -> {ref_table}{ref_columns} skipped")
             continue

@@ -39,13 +39,20 @@ def valid_name(name: str) -> bool:
     return bool(_NAME_RE.match(name))
 
 
+def entity_key(*parts: str) -> str:
+    """An injective node key: the parts joined by ``/``, each with ``\\`` and ``/`` escaped, so that
+    ``a."b/c"`` and ``"a/b".c`` never share a key. Names keep their case: engines that tell ``Users`` from
+    ``users`` (PostgreSQL, or SQLite for non-ASCII letters) get two nodes."""
+    return "/".join(part.replace("\\", "\\\\").replace("/", "\\/") for part in parts)
+
+
 def table_key(database: str, table: str) -> str:
-    """Stable key: re-ingesting the same table MERGEs onto the same node (identifiers are case-insensitive)."""
-    return f"{database}/{table.lower()}"
+    """Stable key: re-ingesting the same table MERGEs onto the same node."""
+    return entity_key(database, table)
 
 
 def column_key(database: str, table: str, column: str) -> str:
-    return f"{database}/{table.lower()}/{column.lower()}"
+    return entity_key(database, table, column)
 
 
 # --- what ingestion produces -------------------------------------------------------------

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     neo4j_database: str | None = Field(default=None, validation_alias=AliasChoices("NEO4J_DATABASE"))
     arcadedb_heap: str = "1g"
     arcadedb_start_timeout_s: float = 60.0
+    # CPUs the engine's JVM sizes its thread pools and GC for (-XX:ActiveProcessorCount); 0: all it sees.
+    arcadedb_cpus: int = Field(default=2, ge=0)
 
     # Job queue: Celery on Redis when REDIS_URL is set, else jobs run in-process.
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("REDIS_URL"))
@@ -34,6 +36,12 @@ class Settings(BaseSettings):
 
     # API
     admin_key: SecretStr | None = None  # bootstrap admin key; generated into the data dir when unset
+    # A verified API key is trusted this long before the graph is asked again; a deleted key stops working
+    # at once in the process that deleted it, and within this time in any other.
+    api_key_cache_s: float = Field(default=1.0, ge=0)
+    # Torch intra-op threads in the API process (question encoding and column scoring), set at start-up. One
+    # leaves the other core to the request threads and the graph engine; two spin against them under load.
+    torch_threads: int = Field(default=1, ge=1)
     max_request_bytes: int = 1_048_576
     max_upload_bytes: int = 512 * 1_048_576
 
@@ -54,6 +62,10 @@ class Settings(BaseSettings):
     # Every linked table also shows its primary key (off: docs/evaluation.md, linking ablation).
     linking_primary_keys: bool = False
     index_cache_mb: int = 768  # column-index blocks kept in memory (10,000 columns ≈ 490 MB)
+    # Concurrent questions are encoded and scored together: one worker serves, in one batch, every question
+    # that queued while it was busy (up to the size), after waiting this long for more (0: no wait).
+    retrieval_batch_wait_ms: float = Field(default=0.0, ge=0)
+    retrieval_max_batch: int = Field(default=16, ge=1)
     # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.
     linking_table_picker: Literal["off", "merge", "replace"] = "off"
 

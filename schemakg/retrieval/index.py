@@ -5,8 +5,11 @@ padded block of ``block_size`` column slots: ``vectors`` float16 ``[block, token
 ``mask`` bool ``[block, token_len]``. Upserts rewrite only the blocks they touch; a delete frees
 its slot for the next insert. Search streams blocks through an LRU cache of float32 blocks with
 a byte budget (default 512 MB), so memory stays bounded however many columns there are:
-10,000 columns x 32 tokens x 384 dims is ~240 MB in float16 on disk and ~490 MB cached; beyond
-the budget, blocks are re-read from disk (slower, not bigger).
+10,000 columns x 32 tokens x 384 dims is ~240 MB in float16 on disk and at most ~490 MB cached (a
+cached block keeps only as many token positions as its longest column uses); beyond the budget,
+blocks are re-read from disk (slower, not bigger).
+A search scores a batch of questions in one pass over the blocks: one matrix product per block
+for all their tokens, which is far cheaper per question than one pass each.
 The index belongs to one model version: vectors from another encoder are not comparable.
 """
 
@@ -17,6 +20,7 @@ import shutil
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar
@@ -32,6 +36,7 @@ from schemakg.retrieval.encoder import Encoder, TokenVectors
 from schemakg.retrieval.paths import database_folder
 
 _MASKED = -1.0e4
+_QUESTION_MAJOR_TOKENS = 32  # up to this many question tokens in one product, question-major is faster
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -55,6 +60,46 @@ class ScoredColumn(BaseModel):
     normalised: float
 
 
+@dataclass(frozen=True)
+class ColumnScores:
+    """Every column of one database scored against one question, in index (slot) order."""
+
+    keys: list[str]
+    raw: Tensor  # [n] late-interaction scores
+    tokens: int  # the question's scoring-token count (at least 1): normalised = raw / tokens
+
+    def normalised(self) -> list[float]:
+        return [score / self.tokens for score in self.raw.tolist()]
+
+    def order(self) -> list[int]:
+        """Positions best first; equal scores keep index order."""
+        return torch.sort(self.raw, descending=True, stable=True).indices.tolist()
+
+    def ranked(self, top: int | None = None) -> list[ScoredColumn]:
+        """The best ``top`` columns (all when None), best first."""
+        return self.pick(self.order()[:top])
+
+    def pick(self, positions: Iterable[int]) -> list[ScoredColumn]:
+        raw = self.raw.tolist()
+        # model_construct: these values come from the index itself, and validating 10,000 of them costs more
+        # than the matrix product.
+        return [
+            ScoredColumn.model_construct(key=self.keys[i], score=raw[i], normalised=raw[i] / self.tokens)
+            for i in positions
+        ]
+
+
+@dataclass(frozen=True)
+class _Block:
+    """A cached block: ``tokens`` ``[dim + 1, n * length]`` float32 (one column per token slot), where a
+    token that does not score is zero with -1e4 in the extra last dimension, so a question row ``[q, 1]``
+    gets -1e4 from it straight out of the matrix product (no masking pass)."""
+
+    tokens: Tensor
+    n: int
+    length: int
+
+
 class _Manifest(BaseModel):
     model_version: str
     token_len: int
@@ -76,8 +121,9 @@ class ColumnIndex:
         self.model_version = model_version
         self.block_size = block_size
         self.cache_bytes = cache_bytes
-        self._cache: OrderedDict[Path, tuple[Tensor, Tensor]] = OrderedDict()
+        self._cache: OrderedDict[Path, _Block] = OrderedDict()
         self._cached = 0
+        self._manifests: dict[Path, tuple[tuple[int, int], _Manifest]] = {}  # parsed, with the file's stamp
         self._lock = threading.RLock()  # API requests search while ingestion upserts
 
     @_locked
@@ -88,7 +134,7 @@ class ColumnIndex:
     @_locked
     def upsert(self, db_id: str, docs: Sequence[ColumnDoc]) -> int:
         """Insert or replace columns by key; returns how many were (re-)encoded."""
-        manifest = self._manifest(db_id) or self._new_manifest()
+        manifest = self._manifest(db_id, for_write=True) or self._new_manifest()
         slot_of = {k: i for i, k in enumerate(manifest.slots) if k is not None}
         max_examples = self.encoder.config.max_examples
         changed = [(d, _hash(column_text(d, max_examples))) for d in {d.key: d for d in docs}.values()]
@@ -121,11 +167,13 @@ class ColumnIndex:
     @_locked
     def delete(self, db_id: str, keys: Iterable[str]) -> int:
         """Free the slots of these keys; returns how many existed."""
-        manifest = self._manifest(db_id)
+        manifest = self._manifest(db_id, for_write=True)
         if manifest is None:
             return 0
         wanted = set(keys)
         slots = [i for i, k in enumerate(manifest.slots) if k in wanted]
+        if not slots:
+            return 0
         for i in slots:
             manifest.slots[i] = None
             manifest.hashes[i] = None
@@ -138,40 +186,65 @@ class ColumnIndex:
         """Remove a whole database."""
         folder = self._folder(db_id)
         self._evict(folder)
+        self._manifests.pop(folder / "manifest.json", None)
         shutil.rmtree(folder, ignore_errors=True)
 
     def search(self, db_id: str, question: str) -> list[ScoredColumn]:
         """Every column of ``db_id`` scored against ``question``, best first (encodes only the question)."""
         return self.search_vectors(db_id, self.encoder.encode_questions([question]))
 
-    @_locked
-    @torch.inference_mode()
     def search_vectors(self, db_id: str, question: TokenVectors) -> list[ScoredColumn]:
         """As :meth:`search` for an already encoded question (one row of ``question``)."""
+        return self.score(db_id, question)[0].ranked()
+
+    @_locked
+    @torch.inference_mode()
+    def score(self, db_id: str, questions: TokenVectors) -> list[ColumnScores]:
+        """Every column of ``db_id`` against each encoded question, in one pass over the blocks."""
+        counts = questions.mask.sum(dim=1)
         manifest = self._manifest(db_id)
         if manifest is None:
-            return []
-        q = question.vectors[0][question.mask[0]].float()  # [m, dim], scoring tokens only
-        m = max(q.shape[0], 1)
-        out: list[ScoredColumn] = []
+            return [ColumnScores([], torch.zeros(0), max(int(c), 1)) for c in counts]
+        rows = questions.vectors[questions.mask].float()  # [m, dim]: every question's scoring tokens, in order
+        m = rows.shape[0]
+        q = torch.cat([rows, torch.ones(m, 1)], dim=1)  # [m, dim + 1]
+        owner = torch.repeat_interleave(torch.arange(len(counts)), counts)
+        pool = torch.zeros(len(counts), m)  # [questions, m]: sums each question's own token rows
+        pool[owner, torch.arange(m)] = 1.0
+        # Few question tokens: question-major ([m, dim] @ [dim, tokens]) is the faster product on CPU;
+        # from about three questions on, token-major is.
+        question_major = m <= _QUESTION_MAJOR_TOKENS
+        q_t, pool_t = q.T.contiguous(), pool.T.contiguous()
+        keys: list[str] = []
+        parts: list[Tensor] = []
         folder = self._folder(db_id)
         for b in range(self._n_blocks(manifest)):
-            keys = manifest.slots[b * manifest.block_size : (b + 1) * manifest.block_size]
-            if not any(k is not None for k in keys):
+            block_keys = manifest.slots[b * manifest.block_size : (b + 1) * manifest.block_size]
+            live = [i for i, k in enumerate(block_keys) if k is not None]
+            if not live:
                 continue
-            vectors, mask = self._block(folder / f"block_{b:05d}.safetensors")
-            n, length, dim = vectors.shape
-            sim = (vectors.reshape(n * length, dim) @ q.T).reshape(n, length, -1)
-            raw = sim.masked_fill(~mask[:, :, None], _MASKED).max(dim=1).values.sum(dim=1).tolist()
-            # model_construct: these values come from the index itself, and validating 10,000 of them costs more
-            # than the matrix product.
-            out.extend(
-                ScoredColumn.model_construct(key=k, score=raw[i], normalised=raw[i] / m)
-                for i, k in enumerate(keys)
-                if k is not None
-            )
-        out.sort(key=lambda s: s.score, reverse=True)
-        return out
+            block = self._block(folder / f"block_{b:05d}.safetensors")
+            if question_major:  # best column token per question token: [m, n]
+                scores = pool @ (q @ block.tokens).view(m, block.n, block.length).amax(dim=2)
+            else:
+                scores = ((block.tokens.T @ q_t).view(block.n, block.length, m).amax(dim=1) @ pool_t).T
+            keys.extend(k for k in block_keys if k is not None)
+            parts.append(scores if len(live) == block.n else scores[:, live])
+        raw = torch.cat(parts, dim=1) if parts else torch.zeros(len(counts), 0)
+        return [ColumnScores(keys, raw[i].contiguous(), max(int(c), 1)) for i, c in enumerate(counts)]
+
+    @_locked
+    def warm(self, db_id: str) -> int:
+        """Load ``db_id``'s blocks into the cache while they fit; returns how many are cached."""
+        manifest = self._manifest(db_id)
+        if manifest is None:
+            return 0
+        folder = self._folder(db_id)
+        paths = [folder / f"block_{b:05d}.safetensors" for b in range(self._n_blocks(manifest))]
+        for path in paths:
+            if path.exists():
+                self._block(path)
+        return sum(path in self._cache for path in paths)
 
     def _write_slots(self, db_id: str, manifest: _Manifest, slots: list[int], encoded: TokenVectors) -> None:
         folder = self._folder(db_id)
@@ -198,14 +271,22 @@ class ColumnIndex:
             save_file({"vectors": vectors, "mask": mask}, tmp)
             tmp.replace(path)
         save_json(folder / "manifest.json", manifest.model_dump())
+        self._manifests.pop(folder / "manifest.json", None)
 
-    def _block(self, path: Path) -> tuple[Tensor, Tensor]:
-        """A block as float32 (converted once on load: per-search float16 conversion costs more than the matmul)."""
+    def _block(self, path: Path) -> _Block:
+        """A block in scoring form (converted once on load: per-search conversion costs more than the matmul)."""
         if path in self._cache:
             self._cache.move_to_end(path)
             return self._cache[path]
         tensors = load_file(path)
-        block = (tensors["vectors"].float(), tensors["mask"])
+        vectors, mask = tensors["vectors"], tensors["mask"]
+        used = mask.any(dim=0).nonzero()
+        length = int(used.max()) + 1 if len(used) else 1  # positions past the longest column never score
+        vectors, mask = vectors[:, :length].float(), mask[:, :length]
+        n, dim = vectors.shape[0], vectors.shape[2]
+        padding = (~mask).unsqueeze(-1).float() * _MASKED
+        tokens = torch.cat([vectors * mask.unsqueeze(-1), padding], dim=2).reshape(n * length, dim + 1).T.contiguous()
+        block = _Block(tokens, n, length)
         self._cache[path] = block
         self._cached += _nbytes(block)
         while self._cached > self.cache_bytes and len(self._cache) > 1:
@@ -217,15 +298,26 @@ class ColumnIndex:
         for cached in [p for p in self._cache if path in (p, p.parent)]:
             self._cached -= _nbytes(self._cache.pop(cached))
 
-    def _manifest(self, db_id: str) -> _Manifest | None:
+    def _manifest(self, db_id: str, for_write: bool = False) -> _Manifest | None:
+        """The database's manifest; readers share one parsed copy while the file is unchanged (a search
+        would otherwise parse every slot's key each time), writers get their own."""
         path = self._folder(db_id) / "manifest.json"
-        if not path.exists():
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            self._manifests.pop(path, None)
             return None
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = self._manifests.get(path)
+        if cached is not None and cached[0] == stamp and not for_write:
+            return cached[1]
         manifest = _Manifest.model_validate_json(path.read_text())
         if manifest.model_version != self.model_version:
             raise ValueError(
                 f"index for {db_id!r} was built by model {manifest.model_version}, not {self.model_version}; rebuild it"
             )
+        if not for_write:
+            self._manifests[path] = (stamp, manifest)
         return manifest
 
     def _new_manifest(self) -> _Manifest:
@@ -250,5 +342,5 @@ def _hash(text: str) -> str:
     return hashlib.sha1(text.encode()).hexdigest()
 
 
-def _nbytes(block: tuple[Tensor, Tensor]) -> int:
-    return sum(t.numel() * t.element_size() for t in block)
+def _nbytes(block: _Block) -> int:
+    return block.tokens.numel() * block.tokens.element_size()

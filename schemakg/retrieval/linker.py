@@ -22,6 +22,7 @@ from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColu
 from schemakg.retrieval.value_match import ValueIndex
 
 if TYPE_CHECKING:
+    from schemakg.retrieval.index import ScoredColumn
     from schemakg.retrieval.retriever import ColumnRetriever
 
 
@@ -100,17 +101,24 @@ class Linker:
         return graph, values
 
     def link(
-        self, context: DatabaseContext, question: str, evidence: str | None = None, mode: JoinMode | None = None
+        self,
+        context: DatabaseContext,
+        question: str,
+        evidence: str | None = None,
+        mode: JoinMode | None = None,
+        scored: list[ScoredColumn] | None = None,
     ) -> LinkResult:
+        """``scored``: the retriever's selection for this question, when the caller already has it."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         graph, values = self.prepare(context)
         timings["prepare"] = _ms(started)
         text = question_text(question, evidence)
 
-        started = time.perf_counter()
-        scored = self.retriever.retrieve(context.database, text)
-        timings["retrieve"] = _ms(started)
+        if scored is None:
+            started = time.perf_counter()
+            scored = self.retriever.retrieve(context.database, text)
+            timings["retrieve"] = _ms(started)
 
         started = time.perf_counter()
         matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []

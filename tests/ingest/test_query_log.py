@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from schemakg.app.container import Container
 from schemakg.ingest.query_log import LineError, LogRecord, read_log
+from schemakg.kernel.model import column_key
 from tests.conftest import count_nodes, wait_for_job
 
 JOIN_SQL = (
@@ -78,7 +79,8 @@ def test_log_with_bad_lines(client: TestClient, container: Container, admin: dic
     by_column = {row["name"].lower(): row["n"] for row in uses}
     assert by_column["department_name"] == 2 and by_column["salary"] == 1
     usage = container.store.read(
-        "MATCH (c:Column {key: $key}) RETURN c.usage_count AS n", key=f"{hr_db}/departments/department_name"
+        "MATCH (c:Column {key: $key}) RETURN c.usage_count AS n",
+        key=column_key(hr_db, "departments", "DEPARTMENT_NAME"),
     )[0]["n"]
     assert usage == 2
     related = container.store.read(

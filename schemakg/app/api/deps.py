@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from schemakg.app.container import Container
+from schemakg.app.services.keys import KeyService
 from schemakg.kernel.errors import PreconditionFailed
 from schemakg.kernel.model import ApiKeyInfo, Role
 
@@ -17,7 +19,8 @@ MAX_OFFSET = 2**31 - 1
 Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]
 
 
-def container(request: Request) -> Container:
+async def container(request: Request) -> Container:
+    # async: a plain function would cost every request a hop to the thread pool
     return request.app.state.container
 
 
@@ -26,17 +29,20 @@ _bearer = HTTPBearer(auto_error=False, description="an API key, as 'Authorizatio
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="an API key")
 
 
-def _principal(
+async def _principal(
     bearer: HTTPAuthorizationCredentials | None = Security(_bearer),
     api_key: str | None = Security(_api_key_header),
     app: Container = Depends(container),
 ) -> ApiKeyInfo:
-    return app.keys.authenticate(bearer.credentials if bearer else api_key)
+    key = bearer.credentials if bearer else api_key
+    # A key verified within the last SCHEMAKG_API_KEY_CACHE_S needs no graph round trip (nor a thread).
+    cached = app.keys.cached(key)
+    return cached if cached is not None else await run_in_threadpool(app.keys.authenticate, key)
 
 
-def require(role: Role) -> Callable[..., ApiKeyInfo]:
-    def dependency(principal: ApiKeyInfo = Depends(_principal), app: Container = Depends(container)) -> ApiKeyInfo:
-        app.keys.authorize(principal, role)
+def require(role: Role) -> Callable[..., Awaitable[ApiKeyInfo]]:
+    async def dependency(principal: ApiKeyInfo = Depends(_principal)) -> ApiKeyInfo:
+        KeyService.authorize(principal, role)
         return principal
 
     return dependency

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from schemakg.generation.llm.base import LLMError, TransientLLMError
 from schemakg.kernel.errors import ServiceError
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _declared("a parameter or the body is invalid; details name each problem"),
 }
 
+# Declared on the routes that call the LLM while the client waits.
+LLM_UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: _declared("the LLM cannot be reached or loaded; transient failures carry Retry-After"),
+}
+
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
     # The offending input is left out on purpose: it may be a connection URL with a password.
@@ -77,6 +83,12 @@ def install_error_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:  # RFC 9110: every method the path takes, not only its first route's
             headers["Allow"] = ", ".join(allowed_methods(request))
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(LLMError)
+    async def _llm(_: Request, exc: LLMError) -> JSONResponse:
+        # The backends' messages are already redacted (no keys, no credentials in URLs).
+        headers = {"Retry-After": "30"} if isinstance(exc, TransientLLMError) else None
+        return JSONResponse(error_body("llm_unavailable", str(exc)), status_code=503, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import re
 
+from schemakg.app.services.search import CatalogSearch
 from schemakg.kernel.errors import InvalidInput, NotFound
 from schemakg.kernel.model import ColumnInfo, ForeignKeyInfo, Page, SearchHit, TableInfo
 from schemakg.kernel.store.schema_repo import SchemaRepository
 
 _TERM = re.compile(r"[\w\-]+", re.UNICODE)
+_ALNUM = re.compile(r"[^\W_]")
 
 
 class CatalogBrowser:
-    def __init__(self, catalog: SchemaRepository) -> None:
+    def __init__(self, catalog: SchemaRepository, finder: CatalogSearch) -> None:
         self.catalog = catalog
+        self.finder = finder
 
     def tables(self, database: str, offset: int, limit: int, include_removed: bool = False) -> Page[TableInfo]:
-        self.catalog.require_database(database)
-        items, total = self.catalog.list_tables(database, offset, limit, include_removed)
+        page = self.catalog.table_page(database, offset, limit, include_removed)  # one round trip, 404 included
+        if page is None:
+            raise NotFound(f"database {database!r} is not registered")
+        items, total = page
         return Page(items=items, total=total, offset=offset, limit=limit)
 
     def table(self, database: str, table: str) -> TableInfo:
@@ -33,12 +38,12 @@ class CatalogBrowser:
         if table is None:
             self.catalog.require_database(database)
         else:
-            self.table(database, table)
+            table = self.table(database, table).name
         items, total = self.catalog.list_columns(database, table, offset, limit, include_removed)
         return Page(items=items, total=total, offset=offset, limit=limit)
 
     def column(self, database: str, table: str, column: str) -> ColumnInfo:
-        self.table(database, table)
+        table = self.table(database, table).name
         info = self.catalog.get_column(database, table, column)
         if info is None:
             raise NotFound(f"column {column!r} not found in table {table!r}")
@@ -49,11 +54,11 @@ class CatalogBrowser:
         return self.catalog.foreign_keys(database)
 
     def search(self, query: str, database: str | None, kind: str | None, limit: int) -> list[SearchHit]:
-        terms = [t.lower().replace("_", " ") for t in _TERM.findall(query)]
+        terms = [t for t in _TERM.findall(query) if _ALNUM.search(t)]
         if not terms:
             raise InvalidInput("the search query needs at least one word", {"field": "q"})
         if kind not in (None, "table", "column"):
             raise InvalidInput("kind must be 'table' or 'column'", {"field": "kind"})
-        if database is not None:
+        if database is not None and not self.finder.knows(database):
             self.catalog.require_database(database)
-        return self.catalog.search(terms[:8], database, kind, limit)
+        return self.finder.search(terms[:8], database, kind, limit)

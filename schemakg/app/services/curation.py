@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from schemakg.app.services.browse import CatalogBrowser
@@ -12,9 +13,12 @@ from schemakg.kernel.store.schema_repo import CURATED_FIELDS, NotFoundError, Sch
 
 
 class CurationService:
-    def __init__(self, catalog: SchemaRepository, browser: CatalogBrowser) -> None:
+    def __init__(
+        self, catalog: SchemaRepository, browser: CatalogBrowser, on_change: Callable[[], None] | None = None
+    ) -> None:
         self.catalog = catalog
         self.browser = browser
+        self.on_change = on_change  # told after each applied edit (the search index)
 
     def _apply(
         self, kind: str, key: str, changes: dict[str, Any], expected_revision: int | None, who: str, source: Provenance
@@ -34,6 +38,8 @@ class CurationService:
             ) from exc
         except NotFoundError as exc:
             raise NotFound(f"{kind} not found") from exc
+        if self.on_change is not None:
+            self.on_change()
 
     def edit_table(
         self,
@@ -44,7 +50,7 @@ class CurationService:
         who: str,
         source: Provenance = Provenance.STEWARD,
     ) -> TableInfo:
-        self.browser.table(database, table)
+        table = self.browser.table(database, table).name
         self._apply("table", table_key(database, table), changes, expected_revision, who, source)
         return self.browser.table(database, table)
 
@@ -58,14 +64,15 @@ class CurationService:
         who: str,
         source: Provenance = Provenance.STEWARD,
     ) -> ColumnInfo:
-        self.browser.column(database, table, column)
+        found = self.browser.column(database, table, column)
+        table, column = found.table, found.name
         self._apply("column", column_key(database, table, column), changes, expected_revision, who, source)
         return self.browser.column(database, table, column)
 
     def table_history(self, database: str, table: str, field: str | None = None) -> list[Revision]:
-        self.browser.table(database, table)
+        table = self.browser.table(database, table).name
         return self.catalog.history(table_key(database, table), field)
 
     def column_history(self, database: str, table: str, column: str, field: str | None = None) -> list[Revision]:
-        self.browser.column(database, table, column)
-        return self.catalog.history(column_key(database, table, column), field)
+        found = self.browser.column(database, table, column)
+        return self.catalog.history(column_key(database, found.table, found.name), field)

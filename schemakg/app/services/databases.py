@@ -26,12 +26,14 @@ class DatabaseService:
         secrets: SecretStore,
         jobs: JobService,
         forget_index: Callable[[str], None],
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
         self.secrets = secrets
         self.jobs = jobs
         self.forget_index = forget_index
+        self.on_change = on_change  # told after a deletion or an ingestion (the search index)
 
     def register(self, name: str, url: str, description: str | None = None) -> DatabaseInfo:
         if not valid_name(name):
@@ -71,6 +73,8 @@ class DatabaseService:
         self.get(name)
         self.catalog.delete_database(name)
         self.forget_index(name)
+        if self.on_change is not None:
+            self.on_change()
         self.secrets.delete(name)
 
     def start_ingestion(self, name: str) -> JobInfo:
@@ -97,4 +101,6 @@ class DatabaseService:
             )
         finally:
             source.dispose()
+        if self.on_change is not None:
+            self.on_change()
         return summary.model_dump()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from schemakg.kernel.model import ApiKeyInfo, Role
 from schemakg.kernel.store.keys_repo import ApiKeyRepository
 
 KEY_PREFIX = "skg_"
+_CACHE_MAX = 10_000  # verified keys remembered at most (the cache is cleared when full)
 
 
 def hash_key(key: str) -> str:
@@ -20,8 +23,13 @@ def hash_key(key: str) -> str:
 
 
 class KeyService:
-    def __init__(self, keys: ApiKeyRepository) -> None:
+    def __init__(self, keys: ApiKeyRepository, cache_s: float = 0.0) -> None:
+        """``cache_s``: a verified key is trusted this long without asking the graph again. A key deleted
+        here stops working at once; one deleted by another process, within ``cache_s``."""
         self.keys = keys
+        self.cache_s = cache_s
+        self._verified: dict[str, tuple[ApiKeyInfo, float]] = {}  # key hash -> principal, trusted until
+        self._cache_lock = threading.Lock()
 
     def create(self, name: str, role: Role, key: str | None = None) -> tuple[ApiKeyInfo, str]:
         secret = key or KEY_PREFIX + secrets.token_urlsafe(32)
@@ -32,10 +40,33 @@ class KeyService:
     def authenticate(self, key: str | None) -> ApiKeyInfo:
         if not key:
             raise Unauthorized("missing API key: send it as 'Authorization: Bearer <key>' or 'X-API-Key'")
-        info = self.keys.find_by_hash(hash_key(key))
+        digest = hash_key(key)
+        info = self._trusted(digest)
+        if info is not None:
+            return info
+        info = self.keys.find_by_hash(digest)
         if info is None:
             raise Unauthorized("invalid API key")
+        if self.cache_s > 0:
+            with self._cache_lock:
+                if len(self._verified) >= _CACHE_MAX:
+                    self._verified.clear()
+                self._verified[digest] = (info, time.monotonic() + self.cache_s)
         return info
+
+    def cached(self, key: str | None) -> ApiKeyInfo | None:
+        """The principal of ``key`` when it was verified less than ``cache_s`` ago, without a graph round trip."""
+        return self._trusted(hash_key(key)) if key else None
+
+    def _trusted(self, digest: str) -> ApiKeyInfo | None:
+        with self._cache_lock:
+            entry = self._verified.get(digest)
+            if entry is None:
+                return None
+            if entry[1] <= time.monotonic():
+                del self._verified[digest]
+                return None
+            return entry[0]
 
     @staticmethod
     def authorize(principal: ApiKeyInfo, needed: Role) -> None:
@@ -46,7 +77,11 @@ class KeyService:
         return self.keys.list()
 
     def delete(self, key_id: str) -> None:
-        if not self.keys.delete(key_id):
+        deleted = self.keys.delete(key_id)
+        with self._cache_lock:
+            for digest in [d for d, (info, _) in self._verified.items() if info.id == key_id]:
+                del self._verified[digest]
+        if not deleted:
             raise NotFound(f"API key {key_id!r} not found")
 
     def bootstrap_admin(self, configured: str | None, key_file: Path) -> str | None:

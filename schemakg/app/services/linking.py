@@ -4,8 +4,10 @@ keeps the retriever's column index in step with the catalogue, and serves retrie
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -20,9 +22,13 @@ from schemakg.kernel.settings import Settings
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
+from schemakg.retrieval.column_docs import question_text
 from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
 from schemakg.retrieval.linked_schema import Dependency
 from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
+
+if TYPE_CHECKING:
+    from schemakg.retrieval.index import ScoredColumn
 
 
 class RankedColumn(BaseModel):
@@ -30,6 +36,15 @@ class RankedColumn(BaseModel):
     score: float
     normalised: float
     selected: bool
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """One question's ranked columns (the best ``top``), the selected ones and the linked sub-schema."""
+
+    ranked: list[RankedColumn]
+    selected: list[str]
+    link: LinkResult
 
 
 def _ref(text: str) -> ColumnRef:
@@ -67,7 +82,14 @@ class LinkingService:
         with self._lock:
             version = active_version(self.settings.data_dir)
             if self._linker is None or version != self._version:
-                retriever = ColumnRetriever.open(self.settings.data_dir, cache_mb=self.settings.index_cache_mb)
+                if self._linker is not None:
+                    self._linker.retriever.close()
+                retriever = ColumnRetriever.open(
+                    self.settings.data_dir,
+                    cache_mb=self.settings.index_cache_mb,
+                    max_batch=self.settings.retrieval_max_batch,
+                    batch_wait_ms=self.settings.retrieval_batch_wait_ms,
+                )
                 picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
                 self._linker = Linker(
                     retriever,
@@ -80,6 +102,23 @@ class LinkingService:
                 )
                 self._version = version
             return self._linker
+
+    def close(self) -> None:
+        """Stop the retriever's batching worker."""
+        with self._lock:
+            if self._linker is not None:
+                self._linker.retriever.close()
+
+    def warm(self, database: str) -> int:
+        """Bring one database's linking state up to date and into memory: its context, its column index
+        (encoding what changed), join graph and value index, its cached index blocks; then link one
+        question end to end, so the first real one pays for nothing. Returns the number of columns."""
+        context = self.context(database)
+        linker = self.linker
+        linker.prepare(context)
+        linker.retriever.index.warm(database)
+        self.retrieve(database, "Which rows have the largest value, and what are their names?")
+        return len(context.columns)
 
     def forget(self, database: str) -> None:
         """Drop everything linking keeps for a deleted database: its cached context and its column vectors."""
@@ -117,11 +156,11 @@ class LinkingService:
         return encoded
 
     def context(self, database: str) -> DatabaseContext:
-        info = self.catalog.require_database(database)
-        token = self.catalog.version(database)
+        token = self.catalog.version(database)  # NotFound for an unregistered database
         cached = self._contexts.get(database)
         if cached is not None and cached.version == token:
             return cached  # unchanged catalogue: skip re-reading every column
+        info = self.catalog.require_database(database)
         columns, _ = self.catalog.list_columns(database, None, 0, 10**9)
         tables, _ = self.catalog.list_tables(database, 0, 10**9)
         context = DatabaseContext(
@@ -159,13 +198,31 @@ class LinkingService:
             raise InvalidInput(f"mode must be one of {', '.join(JOIN_MODES)}", {"field": "mode"})
         return self.linker.link(self.context(database), question, evidence, mode)
 
-    def rank(self, database: str, question: str) -> list[RankedColumn]:
+    def rank(self, database: str, question: str, top: int | None = None) -> list[RankedColumn]:
         context = self.context(database)
         linker = self.linker
         linker.prepare(context)
-        ranked = linker.retriever.rank(database, question)
-        selected = {s.key for s in linker.retriever.retrieve(database, question)}
-        return [
-            RankedColumn(column=s.key, score=s.score, normalised=s.normalised, selected=s.key in selected)
-            for s in ranked
-        ]
+        scores = linker.retriever.scores(database, question)
+        return _ranked(scores.ranked(top), linker.retriever.select(scores))
+
+    def retrieve(
+        self, database: str, question: str, evidence: str | None = None, mode: str | None = None, top: int = 30
+    ) -> Retrieval:
+        """Ranking, selection and linking of one question, from one encoding and one pass over the index."""
+        if mode is not None and mode not in JOIN_MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(JOIN_MODES)}", {"field": "mode"})
+        context = self.context(database)
+        linker = self.linker
+        linker.prepare(context)
+        started = time.perf_counter()
+        scores = linker.retriever.scores(database, question_text(question, evidence))
+        selected = linker.retriever.select(scores)
+        retrieve_ms = round((time.perf_counter() - started) * 1000, 2)
+        result = linker.link(context, question, evidence, mode, scored=selected)
+        result.timings_ms = {"prepare": result.timings_ms.pop("prepare"), "retrieve": retrieve_ms, **result.timings_ms}
+        return Retrieval(ranked=_ranked(scores.ranked(top), selected), selected=[s.key for s in selected], link=result)
+
+
+def _ranked(ranked: list[ScoredColumn], selected: list[ScoredColumn]) -> list[RankedColumn]:
+    keys = {s.key for s in selected}
+    return [RankedColumn(column=s.key, score=s.score, normalised=s.normalised, selected=s.key in keys) for s in ranked]

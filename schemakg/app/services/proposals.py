@@ -88,10 +88,12 @@ class ProposalService:
         else:
             assert proposal.tail is not None and proposal.relation is not None
             tail_table, tail_column = proposal.tail.split(".", 1)
-            head_key = column_key(proposal.database, table, column)
+            head = self.curation.browser.column(proposal.database, table, column)
+            tail = self.curation.browser.column(proposal.database, tail_table, tail_column)
+            head_key = column_key(proposal.database, head.table, head.name)
             self.proposals.add_dependency(
                 head_key,
-                column_key(proposal.database, tail_table, tail_column),
+                column_key(proposal.database, tail.table, tail.name),
                 proposal.relation,
                 proposal.text,
                 Provenance.LLM.value,

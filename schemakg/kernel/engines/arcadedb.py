@@ -74,9 +74,11 @@ def _wheel_dir() -> Path:
 class EmbeddedArcadeDB:
     """Starts (or reuses) the ArcadeDB server for one data directory."""
 
-    def __init__(self, graph_dir: Path, heap: str = "1g", start_timeout_s: float = 60.0) -> None:
+    def __init__(self, graph_dir: Path, heap: str = "1g", start_timeout_s: float = 60.0, cpus: int = 0) -> None:
+        """``cpus``: how many processors the JVM sizes its thread pools and GC for (0: all it sees)."""
         self.graph_dir = graph_dir.resolve()
         self.heap = heap
+        self.cpus = cpus
         self.start_timeout_s = start_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
         self._adopted_pid: int | None = None
@@ -141,7 +143,8 @@ class EmbeddedArcadeDB:
             "arcadedb.bolt.port": str(bolt_port),
             "arcadedb.server.defaultDatabases": f"{DATABASE_NAME}[{ROOT_USER}]",
         }
-        lines = [f"-Xmx{self.heap}", "-cp", f'"{wheel / "jars"}/*"']
+        lines = [f"-Xmx{self.heap}"] + ([f"-XX:ActiveProcessorCount={self.cpus}"] if self.cpus else [])
+        lines += ["-cp", f'"{wheel / "jars"}/*"']
         lines += [f'"-D{key}={value}"' for key, value in options.items()]
         argfile = self.graph_dir / "server.args"
         _write_private(argfile, "\n".join(lines) + "\n")

@@ -16,6 +16,9 @@ _INDEXES = [
     ("column_table_key", "Column", "table_key"),
     ("apikey_hash", "ApiKey", "hash"),
     ("revision_entity", "Revision", "entity_key"),
+    ("revision_database", "Revision", "database"),
+    ("query_example_database", "QueryExample", "database"),
+    ("proposal_database", "Proposal", "database"),
 ]
 
 

@@ -29,7 +29,9 @@ def open_graph_store(settings: Settings) -> OpenedStore:
         )
         engine = None
     else:
-        engine = EmbeddedArcadeDB(settings.graph_dir, settings.arcadedb_heap, settings.arcadedb_start_timeout_s)
+        engine = EmbeddedArcadeDB(
+            settings.graph_dir, settings.arcadedb_heap, settings.arcadedb_start_timeout_s, settings.arcadedb_cpus
+        )
         endpoint = engine.ensure_running()
         store = BoltGraphStore(endpoint.uri, endpoint.user, endpoint.password, endpoint.database, engine="arcadedb")
     store.ensure_schema()

@@ -6,6 +6,7 @@ them; curated values that may be lists are stored as they are, history values as
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -19,14 +20,16 @@ from schemakg.kernel.model import (
     Provenance,
     Revision,
     SchemaSnapshot,
-    SearchHit,
     TableInfo,
     column_key,
     table_key,
 )
+from schemakg.kernel.search.base import CatalogVersion, SearchDoc
 from schemakg.kernel.store.base import GraphStore, GraphTransaction
 
 BATCH = 500
+KEY_FORMAT = 2  # 1: "db/table/column" lower-cased; 2: model.entity_key (exact case, "/" and "\\" escaped)
+_ESCAPED = "replace(replace({name}, $bs, $bs2), $sl, $sl2)"
 
 # Fields a steward (or an approved LLM proposal) may set, per entity kind, with their types.
 CURATED_FIELDS: dict[str, dict[str, type]] = {
@@ -106,9 +109,46 @@ class SchemaRepository:
     def create_database(self, info: DatabaseInfo) -> None:
         self.store.write(
             "CREATE (d:Database {key: $name, name: $name, dialect: $dialect, url: $url, "
-            "description: $description, created_at: $created_at})",
+            "description: $description, created_at: $created_at, key_format: $key_format})",
+            key_format=KEY_FORMAT,
             **info.model_dump(include={"name", "dialect", "url", "description", "created_at"}),
         )
+
+    def upgrade_keys(self) -> list[str]:
+        """Re-key the tables and columns of databases written under the first key format (lower-cased,
+        unescaped) to today's injective one, so that an upgrade keeps their curation; returns their names."""
+        old = [
+            row["name"]
+            for row in self.store.read(
+                "MATCH (d:Database) WHERE coalesce(d.key_format, 1) < $format RETURN d.name AS name", format=KEY_FORMAT
+            )
+        ]
+        escape = {"bs": "\\", "bs2": "\\\\", "sl": "/", "sl2": "\\/"}
+
+        def upgrade(tx: GraphTransaction, database: str) -> None:
+            tx.run(
+                f"MATCH (t:Table {{database: $db}}) WITH t, $db + '/' + {_ESCAPED.format(name='t.name')} AS key "
+                "WHERE t.key <> key SET t.key = key",
+                db=database,
+                **escape,
+            )
+            tx.run(
+                f"MATCH (c:Column {{database: $db}}) WITH c, $db + '/' + {_ESCAPED.format(name='c.table')} AS tkey "
+                f"WITH c, tkey, tkey + '/' + {_ESCAPED.format(name='c.name')} AS key "
+                "WHERE c.key <> key OR c.table_key <> tkey SET c.key = key, c.table_key = tkey",
+                db=database,
+                **escape,
+            )
+            tx.run(
+                "MATCH (n)-[:HAS_REVISION]->(r:Revision {database: $db}) WHERE r.entity_key <> n.key "
+                "SET r.entity_key = n.key",
+                db=database,
+            )
+            tx.run("MATCH (d:Database {key: $db}) SET d.key_format = $format", db=database, format=KEY_FORMAT)
+
+        for database in old:
+            self.store.write_transaction(functools.partial(upgrade, database=database))
+        return old
 
     def get_database(self, name: str) -> DatabaseInfo | None:
         rows = self.store.read(
@@ -193,6 +233,24 @@ class SchemaRepository:
 
     # --- reading the catalogue -----------------------------------------------------------
 
+    def table_page(
+        self, database: str, offset: int, limit: int, include_removed: bool = False
+    ) -> tuple[list[TableInfo], int] | None:
+        """One page of ``database``'s tables by name, and how many there are, in one round trip (the API's
+        table listing); ``None`` when the database is not registered."""
+        where = "" if include_removed else "WHERE t.status = 'current'"
+        rows = self.store.read(
+            f"MATCH (d:Database {{key: $db}}) OPTIONAL MATCH (d)-[:HAS_TABLE]->(t:Table) {where} "
+            "WITH d, t ORDER BY t.name WITH d, collect(t) AS tables "
+            "RETURN size(tables) AS n, [t IN tables[$offset..$end] | t {.*}] AS page",
+            db=database,
+            offset=offset,
+            end=min(offset + limit, 2**31 - 1),  # the engines take 32-bit list indexes
+        )
+        if not rows:
+            return None
+        return [TableInfo(**t) for t in rows[0]["page"]], int(rows[0]["n"])
+
     def list_tables(
         self, database: str, offset: int, limit: int, include_removed: bool = False
     ) -> tuple[list[TableInfo], int]:
@@ -207,8 +265,15 @@ class SchemaRepository:
         return [TableInfo(**row["t"]) for row in rows], total
 
     def get_table(self, database: str, table: str) -> TableInfo | None:
+        """The table spelled ``table``; failing that, the one table whose name equals it ignoring case."""
         rows = self.store.read("MATCH (t:Table {key: $key}) RETURN t {.*} AS t", key=table_key(database, table))
-        return TableInfo(**rows[0]["t"]) if rows else None
+        if not rows:
+            rows = self.store.read(
+                "MATCH (t:Table {database: $db}) WHERE toLower(t.name) = toLower($name) RETURN t {.*} AS t",
+                db=database,
+                name=table,
+            )
+        return TableInfo(**rows[0]["t"]) if len(rows) == 1 else None
 
     def list_columns(
         self, database: str, table: str | None, offset: int, limit: int, include_removed: bool = False
@@ -228,24 +293,34 @@ class SchemaRepository:
         return [ColumnInfo(**row["c"], references=row["refs"]) for row in rows], total
 
     def get_column(self, database: str, table: str, column: str) -> ColumnInfo | None:
-        rows = self.store.read(
-            "MATCH (c:Column {key: $key}) OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) "
-            "RETURN c {.*} AS c, collect(r.table + '.' + r.name) AS refs",
-            key=column_key(database, table, column),
+        """The column spelled ``column`` of the table spelled ``table``; failing that, the one column whose
+        name equals it ignoring case."""
+        returned = (
+            "OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) RETURN c {.*} AS c, collect(r.table + '.' + r.name) AS refs"
         )
+        rows = self.store.read(f"MATCH (c:Column {{key: $key}}) {returned}", key=column_key(database, table, column))
         if not rows or rows[0]["c"] is None:
+            rows = self.store.read(
+                f"MATCH (c:Column {{table_key: $tkey}}) WHERE toLower(c.name) = toLower($name) {returned}",
+                tkey=table_key(database, table),
+                name=column,
+            )
+        if len(rows) != 1 or rows[0]["c"] is None:
             return None
         return ColumnInfo(**rows[0]["c"], references=rows[0]["refs"])
 
     def version(self, database: str) -> str:
         """Changes whenever what linking reads of ``database`` may have changed: its ingestion time, the count
         of steward revisions and the count of logged examples."""
-        row = self.store.read(
+        rows = self.store.read(
             "MATCH (d:Database {key: $db}) OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
             "OPTIONAL MATCH (q:QueryExample {database: $db}) "
             "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples",
             db=database,
-        )[0]
+        )
+        if not rows:
+            raise NotFound(f"database {database!r} is not registered")
+        row = rows[0]
         return f"{row['ingested']}/{row['revisions']}/{row['examples']}"
 
     def column_descriptions(self, database: str, names: list[str]) -> dict[str, str | None]:
@@ -354,42 +429,51 @@ class SchemaRepository:
 
     # --- search --------------------------------------------------------------------------
 
-    def search(self, terms: list[str], database: str | None, kind: str | None, limit: int) -> list[SearchHit]:
-        """Name and description search; every term must match, name matches rank first."""
-        hits: list[SearchHit] = []
-        if kind in (None, "table"):
-            rows = self.store.read(
-                "MATCH (t:Table) WHERE t.status = 'current' AND ($db IS NULL OR t.database = $db) "
-                "WITH t, replace(toLower(t.name), '_', ' ') AS name, "
-                "toLower(t.name + ' ' + coalesce(t.description, '') + ' ' + coalesce(t.comment, '')) AS text "
-                "WHERE all(w IN $terms WHERE text CONTAINS w OR name CONTAINS w) "
-                "RETURN t.database AS database, t.name AS table, t.description AS description, "
-                "size([w IN $terms WHERE name CONTAINS w]) AS name_hits, name = $phrase AS exact "
-                "ORDER BY exact DESC, name_hits DESC, table LIMIT $limit",
-                db=database,
-                terms=terms,
-                phrase=" ".join(terms),
-                limit=limit,
+    def search_versions(self) -> dict[str, CatalogVersion]:
+        """Every database's :class:`CatalogVersion`, in one query: what the search index compares."""
+        rows = self.store.read(
+            "MATCH (d:Database) OPTIONAL MATCH (r:Revision {database: d.key}) "
+            "RETURN d.key AS database, d.last_ingested_at AS ingested, count(r) AS revisions, max(r.at) AS revised_at"
+        )
+        return {
+            row["database"]: CatalogVersion(row["ingested"], int(row["revisions"]), row["revised_at"]) for row in rows
+        }
+
+    def searchable_rows(self, database: str, revised_since: str | None = None) -> list[SearchDoc]:
+        """The searchable text of the database's current tables and columns; with ``revised_since``, only of
+        those with a revision at or after that time."""
+        if revised_since is None:
+            tables = "MATCH (t:Table {database: $db}) WHERE t.status = 'current' "
+            columns = "MATCH (c:Column {database: $db}) WHERE c.status = 'current' "
+        else:
+            revised = "MATCH (r:Revision {database: $db}) WHERE r.at >= $since "
+            tables = f"{revised}MATCH (t:Table)-[:HAS_REVISION]->(r) WHERE t.status = 'current' WITH DISTINCT t "
+            columns = f"{revised}MATCH (c:Column)-[:HAS_REVISION]->(r) WHERE c.status = 'current' WITH DISTINCT c "
+        table_rows = self.store.read(
+            f"{tables}RETURN t.name AS table, t.description AS description, t.comment AS comment",
+            db=database,
+            since=revised_since,
+        )
+        column_rows = self.store.read(
+            f"{columns}RETURN c.table AS table, c.name AS column, c.description AS description, c.comment AS comment, "
+            "c.value_explanation AS value_explanation, c.synonyms AS synonyms",
+            db=database,
+            since=revised_since,
+        )
+        docs = [SearchDoc(database, row["table"], None, row["description"], row["comment"]) for row in table_rows]
+        docs += [
+            SearchDoc(
+                database,
+                row["table"],
+                row["column"],
+                row["description"],
+                row["comment"],
+                row["value_explanation"],
+                tuple(str(s) for s in row["synonyms"] or ()),
             )
-            hits += [_hit("table", row, len(terms)) for row in rows]
-        if kind in (None, "column"):
-            rows = self.store.read(
-                "MATCH (c:Column) WHERE c.status = 'current' AND ($db IS NULL OR c.database = $db) "
-                "WITH c, replace(toLower(c.name), '_', ' ') AS name, "
-                "toLower(c.table + ' ' + c.name + ' ' + coalesce(c.description, '') + ' ' + "
-                "coalesce(c.value_explanation, '') + ' ' + coalesce(c.comment, '')) AS text "
-                "WHERE all(w IN $terms WHERE text CONTAINS w OR name CONTAINS w) "
-                "RETURN c.database AS database, c.table AS table, c.name AS column, c.description AS description, "
-                "size([w IN $terms WHERE name CONTAINS w]) AS name_hits, name = $phrase AS exact "
-                "ORDER BY exact DESC, name_hits DESC, table, column LIMIT $limit",
-                db=database,
-                terms=terms,
-                phrase=" ".join(terms),
-                limit=limit,
-            )
-            hits += [_hit("column", row, len(terms)) for row in rows]
-        hits.sort(key=lambda hit: -hit.score)
-        return hits[:limit]
+            for row in column_rows
+        ]
+        return docs
 
 
 def _create_revisions(
@@ -414,18 +498,6 @@ def _create_revisions(
         at=at,
         seq=seq,
         revisions=[{"field": f, "old": json.dumps(old), "new": json.dumps(new)} for f, old, new in changes],
-    )
-
-
-def _hit(kind: str, row: dict[str, Any], n_terms: int) -> SearchHit:
-    score = 1.0 if row["exact"] else 0.5 + 0.4 * row["name_hits"] / max(n_terms, 1)
-    return SearchHit(
-        kind=kind,
-        database=row["database"],
-        table=row["table"],
-        column=row.get("column"),
-        description=row["description"],
-        score=round(score, 3),
     )
 
 

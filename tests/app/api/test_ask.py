@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import socket
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,30 @@ def test_an_unknown_dialect_is_a_422(client: TestClient, admin: dict[str, str]) 
     )
     assert response.status_code == 422
     assert "unknown dialect 'klingon'" in response.text
+
+
+def test_an_unreachable_llm_is_a_503_with_retry_after(
+    client: TestClient, container: Container, admin: dict[str, str], db_name: str, sample_copy: Path
+) -> None:
+    """A real OpenAI client pointed at a port nobody listens on: the answer is a declared 503, not a 500."""
+    from schemakg.generation.llm.openai_backend import OpenAIChatModel
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    assert client.post("/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin)
+    job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    unreachable = OpenAIChatModel(
+        base_url=f"http://127.0.0.1:{closed_port}/v1", api_key="sk-secret-value", model="m", timeout_s=2, max_retries=0
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(container, "_llm", unreachable)
+        patch.setattr(container, "_answering", None)
+        response = client.post(
+            f"/databases/{db_name}/ask", json={"question": "How many employees are there?"}, headers=admin
+        )
+    assert response.status_code == 503, response.text
+    assert response.json()["error"]["code"] == "llm_unavailable"
+    assert response.headers["Retry-After"] == "30"
+    assert "sk-secret-value" not in response.text

@@ -7,7 +7,15 @@ from neo4j.exceptions import Neo4jError
 
 from schemakg.app.container import Container
 from schemakg.kernel.clock import now_iso
-from schemakg.kernel.model import ColumnSnapshot, DatabaseInfo, ForeignKeySnapshot, SchemaSnapshot, TableSnapshot
+from schemakg.kernel.model import (
+    ColumnSnapshot,
+    DatabaseInfo,
+    ForeignKeySnapshot,
+    SchemaSnapshot,
+    TableSnapshot,
+    column_key,
+    table_key,
+)
 from schemakg.kernel.store import schema_repo
 from tests.conftest import count_nodes
 
@@ -64,3 +72,25 @@ def test_failed_write_leaves_no_half_written_graph(
     assert count_nodes(container, "Column", db_name) == 3
     assert container.catalog.get_column(db_name, "orders", "note") is None
     assert len(container.catalog.foreign_keys(db_name)) == 1
+
+
+def test_first_format_keys_are_upgraded_with_their_history(container: Container, db_name: str) -> None:
+    """A catalogue written with lower-cased, unescaped keys: re-keyed once, curation and history kept."""
+    container.store.write(
+        "CREATE (d:Database {key: $db, name: $db, dialect: 'sqlite', url: 'sqlite://', created_at: $at}) "
+        "CREATE (t:Table {key: $db + '/a/b', name: 'A/B', database: $db, status: 'current', revision: 1}) "
+        "CREATE (c:Column {key: $db + '/a/b/name', table_key: $db + '/a/b', name: 'Name', table: 'A/B', "
+        "database: $db, status: 'current', revision: 2, description: 'kept', data_type: 'TEXT'}) "
+        "CREATE (d)-[:HAS_TABLE]->(t)-[:HAS_COLUMN]->(c) "
+        "CREATE (c)-[:HAS_REVISION]->(:Revision {entity_key: $db + '/a/b/name', database: $db, field: 'description', "
+        "old: 'null', new: '\"kept\"', who: 'steward', source: 'steward', at: $at, seq: 1})",
+        db=db_name,
+        at=now_iso(),
+    )
+    assert db_name in container.catalog.upgrade_keys()
+    assert container.catalog.upgrade_keys() == []  # once
+    column = container.catalog.get_column(db_name, "A/B", "Name")
+    assert column is not None and column.key == column_key(db_name, "A/B", "Name") and column.description == "kept"
+    assert [r.new for r in container.catalog.history(column.key)] == ["kept"]
+    table = container.catalog.get_table(db_name, "A/B")
+    assert table is not None and table.key == table_key(db_name, "A/B")

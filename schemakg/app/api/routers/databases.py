@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from schemakg.app.api import links
 from schemakg.app.api.deps import Offset, container, require
 from schemakg.app.api.schemas import DatabaseCreate
 from schemakg.app.container import Container
@@ -17,40 +18,50 @@ def register_database(body: DatabaseCreate, app: Container = Depends(container))
     return app.databases.register(body.name, body.url, body.description)
 
 
-@router.get("", response_model=Page[DatabaseInfo], dependencies=[Depends(require(Role.ANALYST))])
+@router.get(
+    "",
+    response_model=Page[DatabaseInfo],
+    dependencies=[Depends(require(Role.ANALYST))],
+    openapi_extra=links.DATABASE_LIST,
+)
 def list_databases(
     offset: Offset = 0, limit: int = Query(50, ge=1, le=500), app: Container = Depends(container)
 ) -> Page[DatabaseInfo]:
     return app.databases.list(offset, limit)
 
 
-@router.get("/{database}", response_model=DatabaseInfo, dependencies=[Depends(require(Role.ANALYST))])
+@router.get(
+    "/{database:name}",
+    response_model=DatabaseInfo,
+    dependencies=[Depends(require(Role.ANALYST))],
+    openapi_extra=links.DATABASE_READ,
+)
 def get_database(database: str, app: Container = Depends(container)) -> DatabaseInfo:
     return app.databases.get(database)
 
 
-@router.delete("/{database}", status_code=204, dependencies=[Depends(require(Role.ADMIN))])
+@router.delete("/{database:name}", status_code=204, dependencies=[Depends(require(Role.ADMIN))])
 def delete_database(database: str, app: Container = Depends(container)) -> Response:
     app.databases.delete(database)
     return Response(status_code=204)
 
 
 @router.post(
-    "/{database}/ingest", status_code=202, response_model=JobInfo, dependencies=[Depends(require(Role.STEWARD))]
+    "/{database:name}/ingest", status_code=202, response_model=JobInfo, dependencies=[Depends(require(Role.STEWARD))]
 )
 def ingest_database(database: str, app: Container = Depends(container)) -> JobInfo:
     return app.databases.start_ingestion(database)
 
 
 @router.get(
-    "/{database}/foreign-keys", response_model=list[ForeignKeyInfo], dependencies=[Depends(require(Role.ANALYST))]
+    "/{database:name}/foreign-keys", response_model=list[ForeignKeyInfo], dependencies=[Depends(require(Role.ANALYST))]
 )
 def foreign_keys(database: str, app: Container = Depends(container)) -> list[ForeignKeyInfo]:
     return app.browser.foreign_keys(database)
 
 
 @router.post(
-    "/{database}/query-logs",
+    "/{database:name}/query-logs",
     status_code=202,
     response_model=JobInfo,
     dependencies=[Depends(require(Role.STEWARD))],

@@ -21,6 +21,6 @@ def list_jobs(
     return app.jobs.list(database, offset, limit)
 
 
-@router.get("/{job_id}", response_model=JobInfo)
+@router.get("/{job_id:name}", response_model=JobInfo)
 def get_job(job_id: str, app: Container = Depends(container)) -> JobInfo:
     return app.jobs.get(job_id)

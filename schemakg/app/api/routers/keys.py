@@ -23,7 +23,7 @@ def list_keys(app: Container = Depends(container)) -> list[ApiKeyInfo]:
     return app.keys.list()
 
 
-@router.delete("/{key_id}", status_code=204)
+@router.delete("/{key_id:name}", status_code=204)
 def delete_key(key_id: str, app: Container = Depends(container)) -> Response:
     app.keys.delete(key_id)
     return Response(status_code=204)

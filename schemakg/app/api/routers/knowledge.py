@@ -19,7 +19,7 @@ class CompletionRequest(BaseModel):
 
 
 @router.post(
-    "/databases/{database}/knowledge-completion",
+    "/databases/{database:name}/knowledge-completion",
     status_code=202,
     response_model=JobInfo,
     dependencies=[Depends(require(Role.STEWARD))],
@@ -29,7 +29,7 @@ def start_completion(database: str, body: CompletionRequest, app: Container = De
 
 
 @router.get(
-    "/databases/{database}/proposals", response_model=Page[Proposal], dependencies=[Depends(require(Role.STEWARD))]
+    "/databases/{database:name}/proposals", response_model=Page[Proposal], dependencies=[Depends(require(Role.STEWARD))]
 )
 def list_proposals(
     database: str,
@@ -41,25 +41,25 @@ def list_proposals(
     return app.proposals.list_for(database, state, offset, limit)
 
 
-@router.get("/proposals/{proposal_id}", response_model=Proposal, dependencies=[Depends(require(Role.STEWARD))])
+@router.get("/proposals/{proposal_id:name}", response_model=Proposal, dependencies=[Depends(require(Role.STEWARD))])
 def get_proposal(proposal_id: str, app: Container = Depends(container)) -> Proposal:
     return app.proposals.get(proposal_id)
 
 
-@router.post("/proposals/{proposal_id}/approve", response_model=Proposal)
+@router.post("/proposals/{proposal_id:name}/approve", response_model=Proposal)
 def approve(
     proposal_id: str, principal: ApiKeyInfo = Depends(require(Role.STEWARD)), app: Container = Depends(container)
 ) -> Proposal:
     return app.proposals.approve(proposal_id, principal.name)
 
 
-@router.post("/proposals/{proposal_id}/reject", response_model=Proposal)
+@router.post("/proposals/{proposal_id:name}/reject", response_model=Proposal)
 def reject(
     proposal_id: str, principal: ApiKeyInfo = Depends(require(Role.STEWARD)), app: Container = Depends(container)
 ) -> Proposal:
     return app.proposals.reject(proposal_id, principal.name)
 
 
-@router.get("/databases/{database}/dependencies", dependencies=[Depends(require(Role.ANALYST))])
+@router.get("/databases/{database:name}/dependencies", dependencies=[Depends(require(Role.ANALYST))])
 def dependencies(database: str, app: Container = Depends(container)) -> list[dict[str, str | None]]:
     return app.proposals.dependencies(database)

@@ -32,17 +32,17 @@ class RetrieveResponse(BaseModel):
 
 
 @router.post(
-    "/databases/{database}/retrieve", response_model=RetrieveResponse, dependencies=[Depends(require(Role.ANALYST))]
+    "/databases/{database:name}/retrieve",
+    response_model=RetrieveResponse,
+    dependencies=[Depends(require(Role.ANALYST))],
 )
 def retrieve(database: str, body: RetrieveRequest, app: Container = Depends(container)) -> RetrieveResponse:
-    question = f"{body.question} {body.evidence}" if body.evidence else body.question
-    ranked = app.linking.rank(database, question)
-    result = app.linking.link(database, body.question, body.evidence, body.mode)
+    result = app.linking.retrieve(database, body.question, body.evidence, body.mode, body.top)
     return RetrieveResponse(
-        ranked=ranked[: body.top],
-        selected=[r.column for r in ranked if r.selected],
-        linked=result.schema_,
-        timings_ms=result.timings_ms,
+        ranked=result.ranked,
+        selected=result.selected,
+        linked=result.link.schema_,
+        timings_ms=result.link.timings_ms,
     )
 
 

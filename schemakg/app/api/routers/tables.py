@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from schemakg.app.api import links
 from schemakg.app.api.deps import Offset, container, etag, expected_revision, require
 from schemakg.app.api.schemas import ColumnEdit, TableEdit
 from schemakg.app.container import Container
 from schemakg.kernel.model import ApiKeyInfo, ColumnInfo, Page, Revision, Role, TableInfo
 
-router = APIRouter(prefix="/databases/{database}/tables", tags=["catalog"])
+router = APIRouter(prefix="/databases/{database:name}/tables", tags=["catalog"])
 _reader = [Depends(require(Role.ANALYST))]
 
 
-@router.get("", response_model=Page[TableInfo], dependencies=_reader)
+@router.get("", response_model=Page[TableInfo], dependencies=_reader, openapi_extra=links.TABLE_LIST)
 def list_tables(
     database: str,
     offset: Offset = 0,
@@ -24,14 +25,14 @@ def list_tables(
     return app.browser.tables(database, offset, limit, include_removed)
 
 
-@router.get("/{table}", response_model=TableInfo, dependencies=_reader)
+@router.get("/{table:name}", response_model=TableInfo, dependencies=_reader, openapi_extra=links.TABLE_READ)
 def get_table(database: str, table: str, response: Response, app: Container = Depends(container)) -> TableInfo:
     info = app.browser.table(database, table)
     response.headers["ETag"] = etag(info.revision)
     return info
 
 
-@router.patch("/{table}", response_model=TableInfo)
+@router.patch("/{table:name}", response_model=TableInfo, openapi_extra=links.TABLE_EDIT)
 def edit_table(
     database: str,
     table: str,
@@ -48,14 +49,16 @@ def edit_table(
     return info
 
 
-@router.get("/{table}/history", response_model=list[Revision], dependencies=_reader)
+@router.get("/{table:name}/history", response_model=list[Revision], dependencies=_reader)
 def table_history(
     database: str, table: str, field: str | None = None, app: Container = Depends(container)
 ) -> list[Revision]:
     return app.curation.table_history(database, table, field)
 
 
-@router.get("/{table}/columns", response_model=Page[ColumnInfo], dependencies=_reader)
+@router.get(
+    "/{table:name}/columns", response_model=Page[ColumnInfo], dependencies=_reader, openapi_extra=links.COLUMN_LIST
+)
 def list_columns(
     database: str,
     table: str,
@@ -67,7 +70,12 @@ def list_columns(
     return app.browser.columns(database, table, offset, limit, include_removed)
 
 
-@router.get("/{table}/columns/{column}", response_model=ColumnInfo, dependencies=_reader)
+@router.get(
+    "/{table:name}/columns/{column:name}",
+    response_model=ColumnInfo,
+    dependencies=_reader,
+    openapi_extra=links.COLUMN_READ,
+)
 def get_column(
     database: str, table: str, column: str, response: Response, app: Container = Depends(container)
 ) -> ColumnInfo:
@@ -76,7 +84,7 @@ def get_column(
     return info
 
 
-@router.patch("/{table}/columns/{column}", response_model=ColumnInfo)
+@router.patch("/{table:name}/columns/{column:name}", response_model=ColumnInfo, openapi_extra=links.COLUMN_EDIT)
 def edit_column(
     database: str,
     table: str,
@@ -94,7 +102,7 @@ def edit_column(
     return info
 
 
-@router.get("/{table}/columns/{column}/history", response_model=list[Revision], dependencies=_reader)
+@router.get("/{table:name}/columns/{column:name}/history", response_model=list[Revision], dependencies=_reader)
 def column_history(
     database: str, table: str, column: str, field: str | None = None, app: Container = Depends(container)
 ) -> list[Revision]:

@@ -1,0 +1,144 @@
+"""Start-up warm-up and readiness: the service is ready once what serving needs is loaded.
+
+A background thread, started with the API, sets the process's torch threads, loads the retriever
+(the encoder's weights) and then, for every registered database, its linking context, its column
+index (built or brought up to date), its join graph, value index and cached index blocks. Until
+it has finished, ``/health/ready`` answers 503 and names what is still loading; a step that fails
+is reported there, and the thread goes on with the next one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from functools import partial
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from schemakg.app.services.linking import LinkingService
+from schemakg.kernel.errors import NotFound
+from schemakg.kernel.settings import Settings
+from schemakg.kernel.store.schema_repo import SchemaRepository
+
+log = logging.getLogger(__name__)
+
+RETRIEVER = "retriever"
+DATABASES = "databases"  # the list of registered databases, before each one is known
+
+
+class Readiness(BaseModel):
+    """What ``/health/ready`` reports."""
+
+    status: Literal["loading", "ready", "failed"] = Field(
+        description="ready: everything is loaded; loading: the warm-up is still running; failed: a step failed"
+    )
+    loading: list[str] = Field(description="what is still loading: 'retriever', 'databases', or 'database:<name>'")
+    loaded: list[str] = Field(description="what is loaded")
+    failed: dict[str, str] = Field(default_factory=dict, description="what failed to load, with the error")
+    elapsed_s: float = Field(description="seconds since the warm-up started (until it finished, once it has)")
+
+
+def apply_thread_settings(settings: Settings) -> None:
+    """Torch intra-op threads for this process (threads that start torch work later inherit them)."""
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)
+
+
+class WarmUp:
+    def __init__(self, settings: Settings, linking: LinkingService, catalog: SchemaRepository) -> None:
+        self.settings = settings
+        self.linking = linking
+        self.catalog = catalog
+        self._lock = threading.Lock()
+        self._loading: list[str] = [RETRIEVER, DATABASES]
+        self._loaded: list[str] = []
+        self._failed: dict[str, str] = {}
+        self._started = time.monotonic()
+        self._finished: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Run the warm-up in a daemon thread; readiness can be read at once."""
+        self._started = time.monotonic()
+        self._thread = threading.Thread(target=self.run, name="warm-up", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Ask the warm-up to stop after its current step, and wait for it a while."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def status(self) -> Readiness:
+        with self._lock:
+            if self._failed:
+                state: Literal["loading", "ready", "failed"] = "failed"
+            else:
+                state = "loading" if self._loading or self._finished is None else "ready"
+            end = self._finished if self._finished is not None else time.monotonic()
+            return Readiness(
+                status=state,
+                loading=list(self._loading),
+                loaded=list(self._loaded),
+                failed=dict(self._failed),
+                elapsed_s=round(end - self._started, 3),
+            )
+
+    def run(self) -> None:
+        try:
+            if self._step(RETRIEVER, self._load_retriever):
+                names = self._list_databases()
+                for name in names or []:
+                    if self._stop.is_set():
+                        return
+                    self._step(f"database:{name}", partial(self.linking.warm, name))
+            else:
+                self._fail(DATABASES, "not loaded: the retriever failed to load")
+        finally:
+            with self._lock:
+                self._finished = time.monotonic()
+            log.info("warm-up finished in %.1f s: %s", self._finished - self._started, self.status().status)
+
+    def _load_retriever(self) -> None:
+        apply_thread_settings(self.settings)
+        linker = self.linking.linker  # loads the model (the encoder's weights)
+        linker.retriever.index.encoder.encode_questions(["which rows match"])  # first-call kernel set-up
+
+    def _list_databases(self) -> list[str] | None:
+        try:
+            names = [d.name for d in self.catalog.list_databases(0, 10**6)[0]]
+        except Exception as exc:  # noqa: BLE001 - reported by /health/ready
+            self._fail(DATABASES, f"{type(exc).__name__}: {exc}")
+            return None
+        with self._lock:
+            self._loading = [f"database:{name}" for name in names] + [x for x in self._loading if x != DATABASES]
+        return names
+
+    def _step(self, item: str, work: Callable[[], object]) -> bool:
+        started = time.monotonic()
+        try:
+            work()
+        except NotFound:  # a database deleted meanwhile: nothing to load
+            with self._lock:
+                self._loading.remove(item)
+            return True
+        except Exception as exc:
+            log.exception("warm-up: %s failed", item)
+            self._fail(item, f"{type(exc).__name__}: {exc}")
+            return False
+        with self._lock:
+            self._loading.remove(item)
+            self._loaded.append(item)
+        log.info("warm-up: %s loaded in %.1f s", item, time.monotonic() - started)
+        return True
+
+    def _fail(self, item: str, error: str) -> None:
+        with self._lock:
+            if item in self._loading:
+                self._loading.remove(item)
+            self._failed[item] = error
