@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     # that queued while it was busy (up to the size), after waiting this long for more (0: no wait).
     retrieval_batch_wait_ms: float = Field(default=0.0, ge=0)
     retrieval_max_batch: int = Field(default=16, ge=1)
+    # Threads scoring different databases' indexes for one batch at once (each with one torch thread).
+    retrieval_scoring_threads: int = Field(default=2, ge=1, le=64)
     # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.
     linking_table_picker: Literal["off", "merge", "replace"] = "off"
 

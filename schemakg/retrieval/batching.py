@@ -3,7 +3,8 @@
 Request threads hand their question to one worker thread and wait for its scores. The worker takes
 every question that is waiting when it becomes free (up to ``max_batch``, after waiting at most
 ``wait_ms`` for company), encodes them in one batch and scores each database's columns against all
-of its questions in one pass over the index. Under load, a request waits for at most one batch
+of its questions in one pass over the index; passes over different databases run in ``scoring_threads``
+threads (torch releases the interpreter lock while it multiplies). Under load, a request waits for at most one batch
 ahead of it instead of for every request that came before; with a single request in flight there
 is no extra wait when ``wait_ms`` is 0. The towers run in one thread, with torch's intra-op threads,
 never in many request threads at once.
@@ -14,7 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from schemakg.retrieval.encoder import TokenVectors
@@ -31,10 +32,11 @@ class _Request:
 class QuestionBatcher:
     """Serves :meth:`ColumnIndex.score` for single questions, batching those that arrive together."""
 
-    def __init__(self, index: ColumnIndex, max_batch: int = 16, wait_ms: float = 0.0) -> None:
-        if max_batch < 1:
-            raise ValueError("max_batch must be at least 1")
+    def __init__(self, index: ColumnIndex, max_batch: int = 16, wait_ms: float = 0.0, scoring_threads: int = 1) -> None:
+        if max_batch < 1 or scoring_threads < 1:
+            raise ValueError("max_batch and scoring_threads must be at least 1")
         self.index = index
+        self._scorers = ThreadPoolExecutor(scoring_threads, "index-scoring") if scoring_threads > 1 else None
         self.max_batch = max_batch
         self.wait_s = wait_ms / 1000
         self.batches = 0  # how many batches were served (for tests and metrics)
@@ -65,6 +67,8 @@ class QuestionBatcher:
             self._queue.put(None)
         if worker is not None and worker is not threading.current_thread():
             worker.join(timeout=60)
+        if self._scorers is not None:
+            self._scorers.shutdown(wait=False)
 
     def _run(self) -> None:
         stopping = False
@@ -97,12 +101,20 @@ class QuestionBatcher:
         by_database: dict[str, list[int]] = {}
         for row, request in enumerate(batch):
             by_database.setdefault(request.db_id, []).append(row)
-        for db_id, rows in by_database.items():
-            try:
-                scored = self.index.score(db_id, TokenVectors(encoded.vectors[rows], encoded.mask[rows]))
-            except Exception as exc:  # noqa: BLE001
-                for row in rows:
-                    batch[row].result.set_exception(exc)
-                continue
-            for row, scores in zip(rows, scored, strict=True):
-                batch[row].result.set_result(scores)
+        groups = list(by_database.items())
+        if self._scorers is not None and len(groups) > 1:
+            list(self._scorers.map(lambda group: self._score(batch, encoded, *group), groups))
+        else:
+            for db_id, rows in groups:
+                self._score(batch, encoded, db_id, rows)
+
+    def _score(self, batch: list[_Request], encoded: TokenVectors, db_id: str, rows: list[int]) -> None:
+        """One pass over ``db_id``'s index for its questions in the batch; each gets its scores or the error."""
+        try:
+            scored = self.index.score(db_id, TokenVectors(encoded.vectors[rows], encoded.mask[rows]))
+        except Exception as exc:  # noqa: BLE001
+            for row in rows:
+                batch[row].result.set_exception(exc)
+            return
+        for row, scores in zip(rows, scored, strict=True):
+            batch[row].result.set_result(scores)

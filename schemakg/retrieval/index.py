@@ -197,13 +197,14 @@ class ColumnIndex:
         """As :meth:`search` for an already encoded question (one row of ``question``)."""
         return self.score(db_id, question)[0].ranked()
 
-    @_locked
     @torch.inference_mode()
     def score(self, db_id: str, questions: TokenVectors) -> list[ColumnScores]:
-        """Every column of ``db_id`` against each encoded question, in one pass over the blocks."""
+        """Every column of ``db_id`` against each encoded question, in one pass over the blocks. The lock is
+        held only to look the blocks up (cached blocks are never changed in place, only replaced), so passes
+        over different databases can run in parallel threads."""
         counts = questions.mask.sum(dim=1)
-        manifest = self._manifest(db_id)
-        if manifest is None:
+        blocks = self._live_blocks(db_id)
+        if blocks is None:
             return [ColumnScores([], torch.zeros(0), max(int(c), 1)) for c in counts]
         rows = questions.vectors[questions.mask].float()  # [m, dim]: every question's scoring tokens, in order
         m = rows.shape[0]
@@ -217,21 +218,31 @@ class ColumnIndex:
         q_t, pool_t = q.T.contiguous(), pool.T.contiguous()
         keys: list[str] = []
         parts: list[Tensor] = []
-        folder = self._folder(db_id)
-        for b in range(self._n_blocks(manifest)):
-            block_keys = manifest.slots[b * manifest.block_size : (b + 1) * manifest.block_size]
-            live = [i for i, k in enumerate(block_keys) if k is not None]
-            if not live:
-                continue
-            block = self._block(folder / f"block_{b:05d}.safetensors")
+        for block_keys, live, block in blocks:
             if question_major:  # best column token per question token: [m, n]
                 scores = pool @ (q @ block.tokens).view(m, block.n, block.length).amax(dim=2)
             else:
                 scores = ((block.tokens.T @ q_t).view(block.n, block.length, m).amax(dim=1) @ pool_t).T
-            keys.extend(k for k in block_keys if k is not None)
+            keys.extend(block_keys)
             parts.append(scores if len(live) == block.n else scores[:, live])
         raw = torch.cat(parts, dim=1) if parts else torch.zeros(len(counts), 0)
         return [ColumnScores(keys, raw[i].contiguous(), max(int(c), 1)) for i, c in enumerate(counts)]
+
+    @_locked
+    def _live_blocks(self, db_id: str) -> list[tuple[list[str], list[int], _Block]] | None:
+        """Each block that holds columns: their keys, their slots in the block, and the block in scoring form."""
+        manifest = self._manifest(db_id)
+        if manifest is None:
+            return None
+        folder = self._folder(db_id)
+        blocks = []
+        for b in range(self._n_blocks(manifest)):
+            block_keys = manifest.slots[b * manifest.block_size : (b + 1) * manifest.block_size]
+            live = [i for i, k in enumerate(block_keys) if k is not None]
+            if live:
+                block = self._block(folder / f"block_{b:05d}.safetensors")
+                blocks.append(([k for k in block_keys if k is not None], live, block))
+        return blocks
 
     @_locked
     def warm(self, db_id: str) -> int:

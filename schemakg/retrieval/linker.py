@@ -87,6 +87,7 @@ class Linker:
         self.settings = settings or LinkerSettings()
         self.picker = picker
         self._prepared: dict[str, tuple[str, JoinGraph, ValueIndex]] = {}
+        self._by_ref: dict[str, tuple[str, dict[ColumnRef, ContextColumn]]] = {}
 
     def prepare(self, context: DatabaseContext) -> tuple[JoinGraph, ValueIndex]:
         """Sync the column index and build the join graph and value index once per catalogue version."""
@@ -124,7 +125,7 @@ class Linker:
         matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []
         timings["value_match"] = _ms(started)
 
-        by_ref = {(c.table, c.name): c for c in context.columns}
+        by_ref = self._columns_by_ref(context)
         chosen: dict[ColumnRef, LinkedColumn] = {}
         for item in scored:
             table, name = item.key.split(".", 1)
@@ -176,6 +177,14 @@ class Linker:
             ],
         )
         return LinkResult(schema=schema, retrieved=[s.key for s in scored], timings_ms=timings)
+
+    def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
+        """The context's columns by (table, name), built once per catalogue version, not per question."""
+        cached = self._by_ref.get(context.database)
+        if cached is None or cached[0] != context.version:
+            cached = (context.version, {(c.table, c.name): c for c in context.columns})
+            self._by_ref[context.database] = cached
+        return cached[1]
 
 
 def _linked(column: ContextColumn, score: float) -> LinkedColumn:

@@ -34,6 +34,7 @@ class ColumnRetriever:
         cache_mb: int = 768,
         max_batch: int | None = None,
         batch_wait_ms: float = 0.0,
+        scoring_threads: int = 1,
     ) -> ColumnRetriever:
         """Newest activated model (or zero-shot) with its index under the data dir.
 
@@ -42,7 +43,7 @@ class ColumnRetriever:
         """
         model = load_model(version, root)
         index = ColumnIndex(index_dir(root) / model.version, model.encoder, model.version, cache_bytes=cache_mb * 2**20)
-        batcher = QuestionBatcher(index, max_batch, batch_wait_ms) if max_batch else None
+        batcher = QuestionBatcher(index, max_batch, batch_wait_ms, scoring_threads) if max_batch else None
         return cls(model, index, batcher)
 
     def close(self) -> None:

@@ -10,8 +10,9 @@ keeps the cost bounded on columns with many distinct values.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Literal
 
 from pydantic import BaseModel
@@ -131,8 +132,12 @@ class ValueIndex:
         self._by_normal: dict[str, list[int]] = defaultdict(list)
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._names: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        self._names_with_word: dict[str, set[str]] = defaultdict(set)
         for table, column, values in columns:
-            self._names[_normal(column)].append((table, column))
+            name = _normal(column)
+            self._names[name].append((table, column))
+            for word in name.split():
+                self._names_with_word[word].add(name)
             for value in dict.fromkeys(values):
                 normal = _normal(value)
                 if len(normal) < 2:
@@ -143,6 +148,7 @@ class ValueIndex:
                 self._by_normal[normal].append(index)
                 for gram in grams:
                     self._postings[gram].append(index)
+        self._name_rank = {name: rank for rank, name in enumerate(self._names)}
 
     def __len__(self) -> int:
         return len(self._values)
@@ -177,18 +183,24 @@ class ValueIndex:
         return matches
 
     def _partial(self, text: str) -> list[ValueMatch]:
+        """Values sharing enough trigrams with ``text`` (Dice), and column names holding all its words.
+        Runs for every n-gram of every question, so the counting is left to C (``Counter``)."""
         grams = _trigrams(text)
-        shared: dict[int, int] = defaultdict(int)
-        for gram in grams:
-            postings = self._postings.get(gram, ())
-            if len(postings) > self.max_postings:
-                continue  # too common to discriminate; skipping bounds the cost
-            for index in postings:
-                shared[index] += 1
+        shared = Counter(
+            chain.from_iterable(
+                postings
+                for postings in (self._postings.get(gram, ()) for gram in grams)
+                if len(postings) <= self.max_postings  # a gram too common to discriminate; skipping bounds the cost
+            )
+        )
+        # Dice = 2c / (|grams| + |value grams|) >= min_similarity needs c >= min_similarity * |grams| / 2.
+        fewest = self.min_similarity * len(grams) / 2
         matches = []
         for index, count in shared.items():
+            if count < fewest:
+                continue
             table, column, value, _, value_grams = self._values[index]
-            similarity = 2 * count / (len(grams) + len(value_grams))  # Dice over trigrams
+            similarity = 2 * count / (len(grams) + len(value_grams))
             if similarity >= self.min_similarity:
                 matches.append(
                     ValueMatch(
@@ -201,7 +213,9 @@ class ValueIndex:
                     )
                 )
         words = set(text.split())
-        for name, refs in self._names.items():
-            if len(words) > 1 and words <= set(name.split()):
+        if len(words) > 1:
+            names = set.intersection(*(self._names_with_word.get(word, set()) for word in words))
+            for name in sorted(names, key=self._name_rank.__getitem__):  # the catalogue's order, as before
+                refs = self._names[name]
                 matches += [ValueMatch(table=t, column=c, ngram=text, kind="partial_name", score=0.8) for t, c in refs]
         return matches

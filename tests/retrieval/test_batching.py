@@ -33,15 +33,16 @@ def _index(tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDo
     return index
 
 
+@pytest.mark.parametrize("scoring_threads", [1, 3])
 def test_concurrent_batched_searches_equal_serial_ones(
-    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc], scoring_threads: int
 ) -> None:
     index = _index(tmp_path, encoder, singer_docs)
     requests = [(db, q) for q in QUESTIONS for db in ("concert_singer", "other", "missing")]
     serial = [index.score(db, encoder.encode_questions([q]))[0] for db, q in requests]
 
     # The worker waits (up to a minute) until the whole batch is there, so all requests share one batch.
-    batcher = QuestionBatcher(index, max_batch=len(requests), wait_ms=60_000)
+    batcher = QuestionBatcher(index, max_batch=len(requests), wait_ms=60_000, scoring_threads=scoring_threads)
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         together = list(pool.map(lambda r: batcher.scores(*r), requests))
     batcher.close()

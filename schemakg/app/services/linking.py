@@ -89,6 +89,7 @@ class LinkingService:
                     cache_mb=self.settings.index_cache_mb,
                     max_batch=self.settings.retrieval_max_batch,
                     batch_wait_ms=self.settings.retrieval_batch_wait_ms,
+                    scoring_threads=self.settings.retrieval_scoring_threads,
                 )
                 picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
                 self._linker = Linker(

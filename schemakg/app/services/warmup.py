@@ -9,7 +9,9 @@ is reported there, and the thread goes on with the next one.
 
 from __future__ import annotations
 
+import gc
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -41,11 +43,28 @@ class Readiness(BaseModel):
     elapsed_s: float = Field(description="seconds since the warm-up started (until it finished, once it has)")
 
 
+# How long a thread may hold the interpreter lock while others wait for it (Python's default: 5 ms).
+# Request threads hand the lock back and forth around every graph, SQLite and torch call; at 5 ms,
+# each hand-over can stall a request that long. 1 ms: /search p95 under 20 clients fell from ~135 ms
+# to ~105 ms and its throughput rose by a seventh (docs/benchmarks.md).
+GIL_SWITCH_INTERVAL_S = 0.001
+
+
 def apply_thread_settings(settings: Settings) -> None:
-    """Torch intra-op threads for this process (threads that start torch work later inherit them)."""
+    """Torch intra-op threads for this process (threads that start torch work later inherit them), and
+    the interpreter's thread switch interval."""
     import torch
 
     torch.set_num_threads(settings.torch_threads)
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
+
+
+def _freeze_loaded_objects() -> None:
+    """What the warm-up loaded (contexts, value indexes: millions of objects at 30,000 columns) lives as
+    long as the process; frozen, the cyclic collector stops walking it on every full collection, which
+    otherwise took an eighth of a busy server's time."""
+    gc.collect()
+    gc.freeze()
 
 
 class WarmUp:
@@ -100,6 +119,7 @@ class WarmUp:
             else:
                 self._fail(DATABASES, "not loaded: the retriever failed to load")
         finally:
+            _freeze_loaded_objects()
             with self._lock:
                 self._finished = time.monotonic()
             log.info("warm-up finished in %.1f s: %s", self._finished - self._started, self.status().status)
