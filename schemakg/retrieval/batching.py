@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -24,9 +25,9 @@ from schemakg.retrieval.index import ColumnIndex, ColumnScores
 
 @dataclass
 class _Request:
-    db_id: str
+    db_ids: tuple[str, ...]  # one database for linking, every candidate for routing
     question: str
-    result: Future[ColumnScores] = field(default_factory=Future)
+    result: Future[list[ColumnScores]] = field(default_factory=Future)
 
 
 class QuestionBatcher:
@@ -47,7 +48,11 @@ class QuestionBatcher:
 
     def scores(self, db_id: str, question: str) -> ColumnScores:
         """Every column of ``db_id`` scored against ``question`` (blocks until its batch is served)."""
-        request = _Request(db_id, question)
+        return self.scores_many([db_id], question)[0]
+
+    def scores_many(self, db_ids: Sequence[str], question: str) -> list[ColumnScores]:
+        """``question`` encoded once and scored against every column of each of ``db_ids``, in that order."""
+        request = _Request(tuple(db_ids), question)
         with self._start:
             closed = self._closed
             if not closed:
@@ -56,7 +61,8 @@ class QuestionBatcher:
                     self._worker.start()
                 self._queue.put(request)
         if closed:  # e.g. a request still holding a retriever that a newer model has replaced
-            return self.index.score(db_id, self.index.encoder.encode_questions([question]))[0]
+            encoded = self.index.encoder.encode_questions([question])
+            return [self.index.score(db_id, encoded)[0] for db_id in request.db_ids]
         return request.result.result()
 
     def close(self) -> None:
@@ -100,21 +106,29 @@ class QuestionBatcher:
             return
         by_database: dict[str, list[int]] = {}
         for row, request in enumerate(batch):
-            by_database.setdefault(request.db_id, []).append(row)
+            for db_id in dict.fromkeys(request.db_ids):
+                by_database.setdefault(db_id, []).append(row)
         groups = list(by_database.items())
         if self._scorers is not None and len(groups) > 1:
-            list(self._scorers.map(lambda group: self._score(batch, encoded, *group), groups))
+            outcomes = list(self._scorers.map(lambda group: self._score(encoded, *group), groups))
         else:
-            for db_id, rows in groups:
-                self._score(batch, encoded, db_id, rows)
+            outcomes = [self._score(encoded, db_id, rows) for db_id, rows in groups]
+        found: dict[tuple[int, str], ColumnScores] = {}
+        failed: dict[int, Exception] = {}
+        for (db_id, rows), outcome in zip(groups, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                failed.update(dict.fromkeys(rows, outcome))
+            else:
+                found.update({(row, db_id): scores for row, scores in zip(rows, outcome, strict=True)})
+        for row, request in enumerate(batch):
+            if row in failed:
+                request.result.set_exception(failed[row])
+            else:
+                request.result.set_result([found[(row, db_id)] for db_id in request.db_ids])
 
-    def _score(self, batch: list[_Request], encoded: TokenVectors, db_id: str, rows: list[int]) -> None:
-        """One pass over ``db_id``'s index for its questions in the batch; each gets its scores or the error."""
+    def _score(self, encoded: TokenVectors, db_id: str, rows: list[int]) -> list[ColumnScores] | Exception:
+        """One pass over ``db_id``'s index for the batch's ``rows`` that ask about it, or the error it raised."""
         try:
-            scored = self.index.score(db_id, TokenVectors(encoded.vectors[rows], encoded.mask[rows]))
-        except Exception as exc:  # noqa: BLE001
-            for row in rows:
-                batch[row].result.set_exception(exc)
-            return
-        for row, scores in zip(rows, scored, strict=True):
-            batch[row].result.set_result(scores)
+            return self.index.score(db_id, TokenVectors(encoded.vectors[rows], encoded.mask[rows]))
+        except Exception as exc:  # noqa: BLE001 - handed to the requests that asked
+            return exc

@@ -67,6 +67,9 @@ class ColumnScores:
     keys: list[str]
     raw: Tensor  # [n] late-interaction scores
     tokens: int  # the question's scoring-token count (at least 1): normalised = raw / tokens
+    # How well the database as a whole covers the question: each question token's best match among all of
+    # its columns, averaged. Late interaction with the database as the document; routing ranks by it.
+    coverage: float = 0.0
 
     def normalised(self) -> list[float]:
         return [score / self.tokens for score in self.raw.tolist()]
@@ -215,18 +218,26 @@ class ColumnIndex:
         # Few question tokens: question-major ([m, dim] @ [dim, tokens]) is the faster product on CPU;
         # from about three questions on, token-major is.
         question_major = m <= _QUESTION_MAJOR_TOKENS
-        q_t, pool_t = q.T.contiguous(), pool.T.contiguous()
+        q_t = q.T.contiguous()
         keys: list[str] = []
         parts: list[Tensor] = []
+        best = torch.full((m,), _MASKED)  # each question token's best match among all of the database's columns
         for block_keys, live, block in blocks:
             if question_major:  # best column token per question token: [m, n]
-                scores = pool @ (q @ block.tokens).view(m, block.n, block.length).amax(dim=2)
+                per_token = (q @ block.tokens).view(m, block.n, block.length).amax(dim=2)
             else:
-                scores = ((block.tokens.T @ q_t).view(block.n, block.length, m).amax(dim=1) @ pool_t).T
+                per_token = (block.tokens.T @ q_t).view(block.n, block.length, m).amax(dim=1).T
+            if len(live) != block.n:
+                per_token = per_token[:, live]
             keys.extend(block_keys)
-            parts.append(scores if len(live) == block.n else scores[:, live])
+            parts.append(pool @ per_token)
+            best = torch.maximum(best, per_token.amax(dim=1))
         raw = torch.cat(parts, dim=1) if parts else torch.zeros(len(counts), 0)
-        return [ColumnScores(keys, raw[i].contiguous(), max(int(c), 1)) for i, c in enumerate(counts)]
+        coverage = (pool @ best).tolist() if parts else [0.0] * len(counts)
+        return [
+            ColumnScores(keys, raw[i].contiguous(), max(int(c), 1), coverage[i] / max(int(c), 1))
+            for i, c in enumerate(counts)
+        ]
 
     @_locked
     def _live_blocks(self, db_id: str) -> list[tuple[list[str], list[int], _Block]] | None:
@@ -293,7 +304,11 @@ class ColumnIndex:
         vectors, mask = tensors["vectors"], tensors["mask"]
         used = mask.any(dim=0).nonzero()
         length = int(used.max()) + 1 if len(used) else 1  # positions past the longest column never score
-        vectors, mask = vectors[:, :length].float(), mask[:, :length]
+        # Slots past the last one in use are never scored either: a small database's only block holds a few
+        # dozen columns in 512 slots, and caching the empty ones cost 17 times the memory and evicted the rest.
+        slots = mask.any(dim=1).nonzero()
+        n = int(slots.max()) + 1 if len(slots) else 1
+        vectors, mask = vectors[:n, :length].float(), mask[:n, :length]
         n, dim = vectors.shape[0], vectors.shape[2]
         padding = (~mask).unsqueeze(-1).float() * _MASKED
         tokens = torch.cat([vectors * mask.unsqueeze(-1), padding], dim=2).reshape(n * length, dim + 1).T.contiguous()

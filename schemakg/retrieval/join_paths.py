@@ -13,6 +13,10 @@ Modes (the paper's ablation settings, as implemented here):
   destination, one shortest path each, union.
 - ``no-union``: every pair considered, but only the single shortest of their paths is kept.
 - ``force-longest``: every pair considered, only the longest of their shortest paths is kept.
+- ``steiner``: the selected tables joined by one approximately minimal tree (Mehlhorn's
+  2-approximation) in each connected region. With many selected tables, from different subject
+  areas of a large schema, the union of every pair's shortest paths pulls in far more bridging
+  tables than any query needs; the linker switches to this mode above a number of tables.
 The selected tables themselves are always part of the result, reachable or not.
 
 Sparse schemas (fewer than two FK edges) also get an edge between any two tables that share
@@ -27,11 +31,21 @@ from itertools import islice
 from typing import Literal
 
 import networkx as nx
+from networkx.algorithms.approximation import steiner_tree
 from pydantic import BaseModel
 
 ColumnRef = tuple[str, str]
-JoinMode = Literal["force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest"]
-JOIN_MODES: tuple[JoinMode, ...] = ("force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest")
+JoinMode = Literal["force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest", "steiner"]
+JOIN_MODES: tuple[JoinMode, ...] = (
+    "force-union",
+    "n-n",
+    "1-1",
+    "1-n",
+    "n-1",
+    "no-union",
+    "force-longest",
+    "steiner",
+)
 MAX_PATHS_PER_PAIR = 32
 
 
@@ -64,6 +78,7 @@ class JoinGraph:
     ) -> None:
         self.graph = nx.Graph()
         self.graph.add_nodes_from(tables)
+        self._regions: dict[str, int] | None = None
         for left, right in foreign_keys:
             self._add(left, right, "fk")
         fk_edges = self.graph.number_of_edges()
@@ -97,6 +112,8 @@ class JoinGraph:
     def plan(self, sources: Sequence[str], destinations: Sequence[str], mode: JoinMode = "force-union") -> JoinPlan:
         sources = [t for t in dict.fromkeys(sources) if t in self.graph]
         destinations = [t for t in dict.fromkeys(destinations) if t in self.graph]
+        if mode == "steiner":
+            return self._steiner(list(dict.fromkeys(sources + destinations)) if destinations else sources)
         if mode in ("1-1", "1-n"):
             sources = sources[:1]
         if mode in ("1-1", "n-1"):
@@ -122,6 +139,30 @@ class JoinGraph:
         elif paths and mode == "force-longest":
             paths = [max(paths, key=len)]
         return self._plan(list(dict.fromkeys(sources + destinations)), paths, unreachable)
+
+    def regions(self) -> dict[str, int]:
+        """Each table's connected region (a component of the join graph), numbered from 0."""
+        if self._regions is None:
+            self._regions = {
+                table: number
+                for number, component in enumerate(nx.connected_components(self.graph))
+                for table in sorted(component)
+            }
+        return self._regions
+
+    def _steiner(self, selected: list[str]) -> JoinPlan:
+        by_region: dict[int, list[str]] = {}
+        for table in selected:
+            by_region.setdefault(self.regions()[table], []).append(table)
+        paths: list[list[str]] = []
+        for tables in by_region.values():
+            if len(tables) > 1:
+                component = self.graph.subgraph(nx.node_connected_component(self.graph, tables[0]))
+                tree = steiner_tree(component, tables, method="mehlhorn")
+                paths += [sorted(edge) for edge in sorted(tree.edges, key=sorted)]
+        firsts = [tables[0] for tables in by_region.values()]
+        unreachable = [(a, b) for i, a in enumerate(firsts) for b in firsts[i + 1 :]]
+        return self._plan(selected, paths, unreachable)
 
     def _plan(self, selected: list[str], paths: list[list[str]], unreachable: list[tuple[str, str]]) -> JoinPlan:
         tables = list(dict.fromkeys(selected + [t for path in paths for t in path]))

@@ -19,10 +19,11 @@ from schemakg.kernel.sql.links import columns_by_table
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
+from schemakg.retrieval.routing import TableMatch, group_score, table_matches
 from schemakg.retrieval.value_match import ValueIndex
 
 if TYPE_CHECKING:
-    from schemakg.retrieval.index import ScoredColumn
+    from schemakg.retrieval.index import ColumnScores, ScoredColumn
     from schemakg.retrieval.retriever import ColumnRetriever
 
 
@@ -71,6 +72,12 @@ class LinkerSettings(BaseModel):
     max_value_matches: int = 10
     # The optional LLM source/destination step: off, merged with the retriever's tables, or replacing them.
     table_picker: Literal["off", "merge", "replace"] = "off"
+    # Large schemas: keep only the selected columns in the connected regions of the join graph that score
+    # within this margin of the best region (None: no focus). An answer lives within one region.
+    region_margin: float | None = None
+    # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths
+    # (None: never). Applies when the request names no join mode.
+    steiner_above: int | None = None
 
 
 class LinkResult(BaseModel):
@@ -101,25 +108,32 @@ class Linker:
         self._prepared[context.database] = (context.version, graph, values)
         return graph, values
 
+    def prepared(self, database: str) -> bool:
+        """Whether :meth:`prepare` has run for ``database`` (its index may lag a later catalogue change)."""
+        return database in self._prepared
+
     def link(
         self,
         context: DatabaseContext,
         question: str,
         evidence: str | None = None,
         mode: JoinMode | None = None,
-        scored: list[ScoredColumn] | None = None,
+        scores: ColumnScores | None = None,
     ) -> LinkResult:
-        """``scored``: the retriever's selection for this question, when the caller already has it."""
+        """``scores``: every column's score for this question, when the caller already has them."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         graph, values = self.prepare(context)
         timings["prepare"] = _ms(started)
         text = question_text(question, evidence)
 
-        if scored is None:
+        if scores is None:
             started = time.perf_counter()
-            scored = self.retriever.retrieve(context.database, text)
+            scores = self.retriever.scores(context.database, text)
             timings["retrieve"] = _ms(started)
+        started = time.perf_counter()
+        scored = self.select(scores, graph)
+        timings["select"] = _ms(started)
 
         started = time.perf_counter()
         matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []
@@ -151,8 +165,11 @@ class Linker:
             else:
                 sources, destinations = sources + picked_src, destinations + picked_dst
 
+        if mode is None:
+            many = self.settings.steiner_above is not None and len(set(sources)) > self.settings.steiner_above
+            mode = "steiner" if many else self.settings.mode
         started = time.perf_counter()
-        plan = graph.plan(sources, destinations if self.settings.join_completion else [], mode or self.settings.mode)
+        plan = graph.plan(sources, destinations if self.settings.join_completion else [], mode)
         timings["join_paths"] = _ms(started)
         for ref in plan.join_columns:
             if ref in by_ref:
@@ -177,6 +194,21 @@ class Linker:
             ],
         )
         return LinkResult(schema=schema, retrieved=[s.key for s in scored], timings_ms=timings)
+
+    def select(self, scores: ColumnScores, graph: JoinGraph) -> list[ScoredColumn]:
+        """The retriever's selection, narrowed to the best regions of the join graph when focusing."""
+        selected = self.retriever.select(scores)
+        margin = self.settings.region_margin
+        regions = graph.regions()
+        if margin is None or len(set(regions.values())) < 2:
+            return selected
+        by_region: dict[int, list[TableMatch]] = {}
+        for match in table_matches(scores):
+            by_region.setdefault(regions.get(match.table, -1), []).append(match)
+        region_scores = {region: group_score(tables) for region, tables in by_region.items()}
+        best = max(region_scores.values(), default=0.0)
+        kept = {region for region, score in region_scores.items() if score >= best - margin}
+        return [s for s in selected if regions.get(s.key.split(".", 1)[0], -1) in kept]
 
     def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
         """The context's columns by (table, name), built once per catalogue version, not per question."""

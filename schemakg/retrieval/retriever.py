@@ -63,6 +63,13 @@ class ColumnRetriever:
             return self.batcher.scores(db_id, question)
         return self.index.score(db_id, self.index.encoder.encode_questions([question]))[0]
 
+    def scores_many(self, db_ids: Sequence[str], question: str) -> list[ColumnScores]:
+        """As :meth:`scores` for each of ``db_ids``, from one encoding of the question (for routing)."""
+        if self.batcher is not None:
+            return self.batcher.scores_many(db_ids, question)
+        encoded = self.index.encoder.encode_questions([question])
+        return [self.index.score(db_id, encoded)[0] for db_id in db_ids]
+
     def rank(self, db_id: str, question: str, top: int | None = None) -> list[ScoredColumn]:
         """All columns (or the best ``top``), best first."""
         return self.scores(db_id, question).ranked(top)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 from schemakg.app.container import Container
-from schemakg.app.evaluation import EvalDatabases, ingest_history, summarise
+from schemakg.app.evaluation import EvalDatabases, evaluate_routing, ingest_history, schema_metadata, summarise
 from tests.conftest import SAMPLE_DB
 
 
@@ -69,3 +70,47 @@ def test_first_attempt_counts_only_questions_answered_without_a_retry() -> None:
     assert report["first_attempt"] == {"execution_accuracy": 0.25, "executable_rate": 0.5}
     assert report["by_difficulty"]["hard"] == {"n": 2, "execution_accuracy": 0.5}
     assert report["latency_s_p50"] == 2.5
+
+
+def _spider_entry(db_id: str, tables: dict[str, list[str]], fks: list[tuple[int, int]]) -> dict:
+    names = list(tables)
+    columns = [[-1, "*"]] + [[i, c] for i, t in enumerate(names) for c in tables[t]]
+    return {
+        "db_id": db_id,
+        "table_names_original": names,
+        "column_names_original": columns,
+        "column_types": ["text"] * len(columns),
+        "primary_keys": [1],
+        "foreign_keys": [list(fk) for fk in fks],
+    }
+
+
+def test_an_empty_evaluation_database_leaves_out_sqlite_s_own_tables() -> None:
+    entry = _spider_entry(
+        "shop", {"orders": ["order_id", "item"], "sqlite_sequence": ["name", "seq"]}, fks=[(3, 1)]
+    )  # sqlite_sequence.name → orders.order_id
+    metadata = schema_metadata(entry)
+    assert list(metadata.tables) == ["orders"]
+    assert not metadata.tables["orders"].foreign_keys
+
+
+def test_routing_evaluation_ranks_every_database_for_each_question(tmp_path: Path, container: Container) -> None:
+    tables = {
+        "concerts": _spider_entry("concerts", {"singer": ["singer_id", "name", "country", "age"]}, []),
+        "payroll": _spider_entry("payroll", {"employees": ["employee_id", "first_name", "salary", "hire_date"]}, []),
+    }
+    questions = [
+        {"db_id": "concerts", "question": "What are the names of singers from France?", "query": ""},
+        {"db_id": "payroll", "question": "What is the salary of each employee?", "query": ""},
+    ]
+    catalogue = EvalDatabases(container, tables, None)
+    predictions = tmp_path / "routes.jsonl"
+    report = evaluate_routing(container, questions, catalogue, predictions, lambda *_: None)
+    assert report["n"] == 2 and report["databases"] == 2
+    assert report["recall_at_1"] == 1.0 and report["recall_at_3"] == 1.0
+    assert report["latency_ms_p50"] > 0
+    lines = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert [(line["index"], line["db_id"], line["ranked"]) for line in lines] == [
+        (0, "concerts", ["concerts", "payroll"]),
+        (1, "payroll", ["payroll", "concerts"]),
+    ]

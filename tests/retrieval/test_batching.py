@@ -56,6 +56,25 @@ def test_concurrent_batched_searches_equal_serial_ones(
     assert together[-1].keys == []  # a database without an index scores nothing
 
 
+def test_one_question_scored_against_many_databases_as_one_by_one(
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
+) -> None:
+    index = _index(tmp_path, encoder, singer_docs)
+    databases = ["other", "concert_singer", "missing", "other"]
+    batcher = QuestionBatcher(index, max_batch=8, scoring_threads=2)
+    with ThreadPoolExecutor(max_workers=len(QUESTIONS)) as pool:
+        together = list(pool.map(lambda q: batcher.scores_many(databases, q), QUESTIONS))
+    batcher.close()
+    for question, scored in zip(QUESTIONS, together, strict=True):
+        assert len(scored) == len(databases)
+        for db_id, batched in zip(databases, scored, strict=True):
+            one = index.score(db_id, encoder.encode_questions([question]))[0]
+            assert batched.keys == one.keys
+            assert torch.allclose(batched.raw, one.raw, atol=1e-4)
+    # Closed, it still answers, one encoding for all databases.
+    assert [s.keys for s in batcher.scores_many(databases, QUESTIONS[0])] == [s.keys for s in together[0]]
+
+
 def test_retriever_with_a_batcher_ranks_and_selects_as_without(
     tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
 ) -> None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
 from schemakg.retrieval.column_docs import ColumnDoc
-from schemakg.retrieval.encoder import DualTowerEncoder, late_interaction, normalise
+from schemakg.retrieval.encoder import DualTowerEncoder, TokenVectors, late_interaction, normalise
 from schemakg.retrieval.index import ColumnIndex
 
 
@@ -36,3 +37,39 @@ def test_incremental_upsert_and_delete(tmp_path: Path, encoder: DualTowerEncoder
     assert len(reopened.keys("db")) == 5  # the freed slot was reused
     with pytest.raises(ValueError):
         ColumnIndex(tmp_path, encoder, "another-model").search("db", "x")
+
+
+def test_a_small_database_caches_only_the_slots_it_uses(
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
+) -> None:
+    """One block of 512 slots holding six columns: the cache holds six columns' tokens, not 512."""
+    index = ColumnIndex(tmp_path, encoder, "zero-shot", block_size=512)
+    index.upsert("db", singer_docs)
+    index.delete("db", [singer_docs[-1].key])  # a freed slot at the end is not scored either
+    before = {h.key: h.score for h in index.search("db", "Which singers come from France?")}
+    assert index.warm("db") == 1
+    (block,) = index._cache.values()
+    assert block.n <= len(singer_docs) and block.tokens.shape[1] == block.n * block.length
+    assert set(before) == {d.key for d in singer_docs[:-1]}
+    index.upsert("db", [singer_docs[-1]])  # the slot is filled again: the block is re-read, now longer
+    after = {h.key: h.score for h in index.search("db", "Which singers come from France?")}
+    assert set(after) == {d.key for d in singer_docs} and all(after[k] == pytest.approx(v) for k, v in before.items())
+
+
+def test_coverage_is_late_interaction_with_the_whole_database(
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
+) -> None:
+    index = ColumnIndex(tmp_path, encoder, "zero-shot", block_size=2)  # several blocks
+    index.upsert("db", singer_docs)
+    index.delete("db", [singer_docs[1].key])  # a freed slot does not count
+    kept = [d for d in singer_docs if d.key != singer_docs[1].key]
+    q = encoder.encode_questions(["Which singers come from France?"])
+    columns = encoder.encode_columns(kept)
+    # The whole database as one document: every column's tokens side by side.
+    everything = columns.vectors[columns.mask][None]
+    whole = TokenVectors(everything, torch.ones(everything.shape[:2], dtype=torch.bool))
+    as_one = normalise(late_interaction(q, whole), q.mask)
+    (scores,) = index.score("db", q)
+    assert scores.coverage == pytest.approx(float(as_one[0, 0]), abs=2e-3)
+    assert scores.coverage >= max(scores.normalised()) - 1e-6
+    assert index.score("missing", q)[0].coverage == 0.0

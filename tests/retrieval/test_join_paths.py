@@ -77,6 +77,7 @@ def test_each_mode() -> None:
         "n-1": [["A", "B", "D"], ["B", "D"]],
         "no-union": [["B", "D"]],
         "force-longest": [["A", "B", "D", "E", "F"]],
+        "steiner": [["A", "B"], ["B", "D"], ["D", "E"], ["E", "F"]],  # one tree's edges
     }
     assert set(expected) == set(JOIN_MODES)
     for mode, paths in expected.items():
@@ -85,3 +86,30 @@ def test_each_mode() -> None:
         assert {t for p in paths for t in p} <= set(plan.tables)
     assert set(graph.plan(sources, destinations, "force-union").tables) == {"A", "B", "C", "D", "E", "F"}
     assert set(graph.plan(sources, destinations, "1-1").tables) == {"A", "B", "D"}
+
+
+def star_with_hub() -> JoinGraph:
+    """Leaves L1..L4 hang off hub H; L1 also reaches L2 through a detour X-Y; Z is alone."""
+    leaves = [fk(f"L{i}", "H") for i in range(1, 5)]
+    return JoinGraph(
+        tables=["H", "L1", "L2", "L3", "L4", "X", "Y", "Z"],
+        foreign_keys=[*leaves, fk("L1", "X"), fk("X", "Y"), fk("Y", "L2")],
+    )
+
+
+def test_steiner_joins_many_tables_by_one_small_tree() -> None:
+    plan = star_with_hub().plan(["L1", "L2", "L3", "L4"], ["L1", "L2", "L3", "L4"], mode="steiner")
+    assert set(plan.tables) == {"L1", "L2", "L3", "L4", "H"}  # the hub, not the detour
+    assert sorted(map(sorted, plan.paths)) == [["H", f"L{i}"] for i in range(1, 5)]
+    assert len(plan.conditions) == 4 and plan.unreachable == []
+    union = star_with_hub().plan(["L1", "L2", "L3", "L4"], ["L1", "L2", "L3", "L4"], mode="force-union")
+    assert set(union.tables) == set(plan.tables)  # here the same tables, from 6 paths instead of one tree
+
+
+def test_steiner_keeps_each_region_apart_and_reports_the_gap() -> None:
+    graph = star_with_hub()
+    plan = graph.plan(["L3", "Z", "L4"], [], mode="steiner")
+    assert set(plan.tables) == {"L3", "L4", "H", "Z"}
+    assert plan.unreachable == [("L3", "Z")]
+    assert graph.regions()["L1"] == graph.regions()["Y"] != graph.regions()["Z"]
+    assert graph.plan(["L3"], [], mode="steiner").tables == ["L3"]

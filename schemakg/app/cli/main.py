@@ -307,6 +307,31 @@ def eval_linking(
         _write_report(report, json_out)
 
 
+@eval_app.command("routing")
+def eval_routing(
+    tables: Path = typer.Option(..., help="Spider-format tables.json: every database in it is a candidate"),
+    questions: Path = typer.Option(..., help="Spider-format questions; db_id is the answer, never an input"),
+    db_dir: Path | None = typer.Option(
+        None, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"
+    ),
+    json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
+    predictions: Path | None = typer.Option(None, help="one JSON line per question: index, db_id, ranked"),
+    limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
+    seed: int = 0,
+) -> None:
+    """Routing questions to their database among all of the tables file's: recall@1, recall@3, latency."""
+    from schemakg.app.evaluation import EvalDatabases, evaluate_routing, load_json, sample_indices
+
+    rows = load_json(questions)
+    rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
+    with _container() as container:
+        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        progress, update = _progress_bar("routing")
+        with progress:
+            report = evaluate_routing(container, rows, catalogue, predictions, update)
+        _write_report(report, json_out)
+
+
 @eval_app.command("sql")
 def eval_sql(
     tables: Path = typer.Option(..., help="Spider-format tables.json"),

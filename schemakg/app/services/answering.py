@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
 from schemakg.retrieval.linker import DatabaseContext
+from schemakg.retrieval.routing import Route
 from schemakg.retrieval.sentence import SentenceEmbedder
 
 
@@ -113,3 +115,12 @@ class AskService:
         past = self.past.similar(database, request.question, options.log_examples)
         source = self._source(database) if request.execute else None
         return Answerer(self.llm, options).answer(request, context, link, full_schema(context), past, source)
+
+    def ask_catalogue(
+        self, request: AskRequest, databases: Sequence[str] | None = None, alternatives: int = 3
+    ) -> tuple[list[Route], AskResult]:
+        """A question that names no database: routed (among ``databases``, or all), then answered on the best."""
+        routes = self.linking.route(request.question, request.evidence, databases, alternatives)
+        if not routes:
+            raise NotFound("no registered database has an indexed column to route the question to")
+        return routes, self.ask(routes[0].database, request)

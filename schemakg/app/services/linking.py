@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ from schemakg.app.job_runner import JobReporter, TaskFailed
 from schemakg.app.services.jobs import JobService
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.table_picker import LLMTablePicker
-from schemakg.kernel.errors import InvalidInput
+from schemakg.kernel.errors import InvalidInput, NotFound
 from schemakg.kernel.model import JobInfo, JobKind
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.settings import Settings
@@ -26,6 +26,7 @@ from schemakg.retrieval.column_docs import question_text
 from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
 from schemakg.retrieval.linked_schema import Dependency
 from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
+from schemakg.retrieval.routing import Route, route
 
 if TYPE_CHECKING:
     from schemakg.retrieval.index import ScoredColumn
@@ -98,6 +99,8 @@ class LinkingService:
                         value_matching=self.settings.value_matching,
                         primary_keys=self.settings.linking_primary_keys,
                         table_picker=self.settings.linking_table_picker,
+                        region_margin=self.settings.linking_region_margin,
+                        steiner_above=self.settings.linking_steiner_above,
                     ),
                     picker,
                 )
@@ -148,7 +151,7 @@ class LinkingService:
 
     def rebuild_index(self, progress: Progress) -> dict[str, int]:
         """Encode every database's columns with the active model (after an activation)."""
-        names = [d.name for d in self.catalog.list_databases(0, 10**6)[0]]
+        names = self.catalog.database_names()
         encoded = {}
         for index, name in enumerate(names):
             context = self.context(name)
@@ -204,7 +207,39 @@ class LinkingService:
         linker = self.linker
         linker.prepare(context)
         scores = linker.retriever.scores(database, question)
-        return _ranked(scores.ranked(top), linker.retriever.select(scores))
+        return _ranked(scores.ranked(top), [s.key for s in linker.select(scores, linker.prepare(context)[0])])
+
+    def route(
+        self, question: str, evidence: str | None = None, databases: Sequence[str] | None = None, top: int = 5
+    ) -> list[Route]:
+        """The registered databases (or those of ``databases``) best placed to answer ``question``, best first.
+
+        A database not linked since this process started is prepared (indexed) first; one changed since then
+        is scored with the index of its last linking until it is linked again."""
+        names = list(dict.fromkeys(databases)) if databases else self.catalog.database_names()
+        if not names:
+            raise NotFound("no database is registered, so there is nothing to route the question to")
+        linker = self.linker
+        for name in names:
+            if not linker.prepared(name):
+                linker.prepare(self.context(name))  # NotFound for an unregistered name
+        scores = linker.retriever.scores_many(names, question_text(question, evidence))
+        return route(dict(zip(names, scores, strict=True)), top)
+
+    def retrieve_catalogue(
+        self,
+        question: str,
+        evidence: str | None = None,
+        databases: Sequence[str] | None = None,
+        routes: int = 3,
+        mode: str | None = None,
+        top: int = 30,
+    ) -> tuple[list[Route], Retrieval]:
+        """A question that names no database: routed (among ``databases``, or all), then retrieved in the best."""
+        ranked = self.route(question, evidence, databases, routes)
+        if not ranked:
+            raise NotFound("no registered database has an indexed column to route the question to")
+        return ranked, self.retrieve(ranked[0].database, question, evidence, mode, top)
 
     def retrieve(
         self, database: str, question: str, evidence: str | None = None, mode: str | None = None, top: int = 30
@@ -217,13 +252,12 @@ class LinkingService:
         linker.prepare(context)
         started = time.perf_counter()
         scores = linker.retriever.scores(database, question_text(question, evidence))
-        selected = linker.retriever.select(scores)
         retrieve_ms = round((time.perf_counter() - started) * 1000, 2)
-        result = linker.link(context, question, evidence, mode, scored=selected)
+        result = linker.link(context, question, evidence, mode, scores=scores)
         result.timings_ms = {"prepare": result.timings_ms.pop("prepare"), "retrieve": retrieve_ms, **result.timings_ms}
-        return Retrieval(ranked=_ranked(scores.ranked(top), selected), selected=[s.key for s in selected], link=result)
+        return Retrieval(ranked=_ranked(scores.ranked(top), result.retrieved), selected=result.retrieved, link=result)
 
 
-def _ranked(ranked: list[ScoredColumn], selected: list[ScoredColumn]) -> list[RankedColumn]:
-    keys = {s.key for s in selected}
+def _ranked(ranked: list[ScoredColumn], selected: list[str]) -> list[RankedColumn]:
+    keys = set(selected)
     return [RankedColumn(column=s.key, score=s.score, normalised=s.normalised, selected=s.key in keys) for s in ranked]

@@ -179,6 +179,10 @@ class SchemaRepository:
         )
         return [DatabaseInfo(**row["d"], table_count=row["tables"]) for row in rows], total
 
+    def database_names(self) -> list[str]:
+        """Every registered database's name, in name order: one round trip, for routing."""
+        return [row["name"] for row in self.store.read("MATCH (d:Database) RETURN d.name AS name ORDER BY d.name")]
+
     def delete_database(self, name: str) -> None:
         def delete(tx: GraphTransaction) -> None:
             tx.run("MATCH (r:Revision) WHERE r.database = $db DETACH DELETE r", db=name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -54,3 +55,41 @@ def test_retrieve_links_gold_columns_values_and_joins(
     bad = client.post(f"/databases/{db_name}/retrieve", json={"question": "x", "mode": "sideways"}, headers=admin)
     assert bad.status_code == 422
     assert client.post("/databases/nope/retrieve", json={"question": "x"}, headers=admin).status_code == 404
+
+
+def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_tables(
+    client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path, tmp_path: Path
+) -> None:
+    concerts = tmp_path / "concerts.sqlite"
+    with sqlite3.connect(concerts) as connection:
+        connection.executescript(
+            "CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);"
+            "CREATE TABLE concert (concert_id INTEGER PRIMARY KEY, concert_name TEXT, year INTEGER,"
+            " singer_id INTEGER REFERENCES singer(singer_id));"
+            "INSERT INTO singer VALUES (1, 'Joe Sharp', 'Netherlands', 52);"
+        )
+    names = {"hr": f"{db_name}_hr", "music": f"{db_name}_music"}
+    for name, path in ((names["hr"], sample_copy), (names["music"], concerts)):
+        registered = client.post("/databases", json={"name": name, "url": f"sqlite:///{path}"}, headers=admin)
+        assert registered.status_code == 201
+        job = client.post(f"/databases/{name}/ingest", headers=admin).json()
+        assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    candidates = sorted(names.values())
+
+    for question, expected, table in (
+        ("What are the names and countries of singers older than 40?", names["music"], "singer"),
+        ("What is the salary of each employee in the Finance department?", names["hr"], "employees"),
+    ):
+        response = client.post("/retrieve", json={"question": question, "databases": candidates}, headers=admin)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert body["database"] == expected
+        assert body["routes"][0]["database"] == expected
+        assert len(body["routes"]) == 2 and body["routes"][0]["score"] >= body["routes"][1]["score"]
+        assert table in [t["table"] for t in body["routes"][0]["tables"]]  # the reason: its best tables
+        assert body["linked"]["database"] == expected and table in body["linked"]["tables"]
+
+    unknown = client.post("/retrieve", json={"question": "x", "databases": [candidates[0], "nope"]}, headers=admin)
+    assert unknown.status_code == 404 and "nope" in unknown.text
+    assert client.post("/retrieve", json={"question": ""}, headers=admin).status_code == 422
+    assert client.post("/retrieve", json={"question": "x", "routes": 0}, headers=admin).status_code == 422

@@ -10,6 +10,7 @@ from schemakg.app.container import Container
 from schemakg.app.services.linking import RankedColumn
 from schemakg.kernel.model import JobInfo, Role
 from schemakg.retrieval.linked_schema import LinkedSchema
+from schemakg.retrieval.routing import Route
 
 router = APIRouter(tags=["linking"])
 
@@ -20,7 +21,8 @@ class RetrieveRequest(BaseModel):
     evidence: str | None = Field(default=None, max_length=4000)
     top: int = Field(default=30, ge=1, le=500, description="how many ranked columns to return")
     mode: str | None = Field(
-        default=None, description="join mode: force-union (default), n-n, 1-1, 1-n, n-1, no-union, force-longest"
+        default=None,
+        description="join mode: force-union (default), n-n, 1-1, 1-n, n-1, no-union, force-longest, steiner",
     )
 
 
@@ -39,6 +41,34 @@ class RetrieveResponse(BaseModel):
 def retrieve(database: str, body: RetrieveRequest, app: Container = Depends(container)) -> RetrieveResponse:
     result = app.linking.retrieve(database, body.question, body.evidence, body.mode, body.top)
     return RetrieveResponse(
+        ranked=result.ranked,
+        selected=result.selected,
+        linked=result.link.schema_,
+        timings_ms=result.link.timings_ms,
+    )
+
+
+class CatalogueRetrieveRequest(RetrieveRequest):
+    databases: list[str] | None = Field(
+        default=None, max_length=1000, description="route among these databases only (default: all registered)"
+    )
+    routes: int = Field(default=3, ge=1, le=50, description="how many candidate databases to return")
+
+
+class RoutedRetrieveResponse(RetrieveResponse):
+    database: str = Field(description="the database the question was routed to and linked in")
+    routes: list[Route] = Field(description="the best databases for the question, best first, with their tables")
+
+
+@router.post("/retrieve", response_model=RoutedRetrieveResponse, dependencies=[Depends(require(Role.ANALYST))])
+def retrieve_catalogue(body: CatalogueRetrieveRequest, app: Container = Depends(container)) -> RoutedRetrieveResponse:
+    """A question to the whole catalogue: the best databases, and retrieval in the best one."""
+    routes, result = app.linking.retrieve_catalogue(
+        body.question, body.evidence, body.databases, body.routes, body.mode, body.top
+    )
+    return RoutedRetrieveResponse(
+        database=routes[0].database,
+        routes=routes,
         ranked=result.ranked,
         selected=result.selected,
         linked=result.link.schema_,

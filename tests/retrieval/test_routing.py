@@ -1,0 +1,43 @@
+"""Routing's aggregation: columns → tables → databases, on hand-made scores (the scoring itself is
+tested against the real towers in test_batching and tests/app/api/test_linking)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from schemakg.retrieval.index import ColumnScores
+from schemakg.retrieval.routing import group_score, route, table_matches
+
+
+def _scores(columns: dict[str, float], coverage: float = 0.0) -> ColumnScores:
+    return ColumnScores(list(columns), torch.tensor(list(columns.values())), tokens=1, coverage=coverage)
+
+
+def test_a_table_is_scored_by_its_two_best_columns() -> None:
+    tables = table_matches(_scores({"a.x": 0.9, "b.x": 0.8, "b.y": 0.7, "a.y": 0.1, "b.z": 0.0}))
+    assert [(t.table, t.columns) for t in tables] == [("b", ["x", "y"]), ("a", ["x", "y"])]
+    assert tables[0].score == pytest.approx(0.75)
+    assert tables[1].score == pytest.approx(0.5)
+
+
+def test_databases_rank_by_coverage_and_say_which_tables() -> None:
+    routes = route(
+        {
+            "one_good_column": _scores({"t.a": 0.95, "t.b": 0.05}, coverage=0.6),
+            "covers_more": _scores({"s.a": 0.7, "s.b": 0.7, "u.a": 0.6, "u.b": 0.6}, coverage=0.8),
+            "empty": ColumnScores([], torch.zeros(0), 1),
+        },
+        top=5,
+    )
+    assert [r.database for r in routes] == ["covers_more", "one_good_column"]  # no columns: no route
+    assert routes[0].score == pytest.approx(0.8)
+    assert [t.table for t in routes[0].tables] == ["s", "u"]
+    assert len(route({"a": _scores({"t.x": 0.5}), "b": _scores({"t.x": 0.5})}, top=1)) == 1
+    assert [r.database for r in route({"b": _scores({"t.x": 0.5}), "a": _scores({"t.x": 0.5})})] == ["a", "b"]
+
+
+def test_a_region_scores_its_best_table_and_half_its_second() -> None:
+    tables = table_matches(_scores({"s.a": 0.8, "s.b": 0.6, "u.a": 0.4, "u.b": 0.2}))
+    assert group_score(tables) == pytest.approx(0.7 + 0.5 * 0.3)
+    assert group_score(tables[:1]) == pytest.approx(0.7) and group_score([]) == 0.0
