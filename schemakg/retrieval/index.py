@@ -67,9 +67,23 @@ class ColumnScores:
     keys: list[str]
     raw: Tensor  # [n] late-interaction scores
     tokens: int  # the question's scoring-token count (at least 1): normalised = raw / tokens
-    # How well the database as a whole covers the question: each question token's best match among all of
-    # its columns, averaged. Late interaction with the database as the document; routing ranks by it.
-    coverage: float = 0.0
+    # [question tokens, n]: each question token's best match within each column. Its maxima over a group of
+    # columns say how well the group as a whole covers the question (late interaction with the group as
+    # the document): routing ranks databases by it, and focusing ranks the regions of a large one.
+    per_token: Tensor | None = None
+
+    def coverage(self, groups: Tensor | None = None, n_groups: int = 1) -> Tensor:
+        """Mean over question tokens of the best match within each group of columns (``groups[i]``: column
+        ``i``'s group, in ``range(n_groups)``); with no groups, the whole database's coverage, as ``[1]``."""
+        if self.per_token is None or not self.keys or not len(self.per_token):  # no columns, or no scoring token
+            return torch.zeros(n_groups)
+        if groups is None:
+            return self.per_token.amax(dim=1).mean().reshape(1)
+        index = groups.expand(self.per_token.shape[0], -1)
+        best = torch.full((self.per_token.shape[0], n_groups), _MASKED).scatter_reduce(
+            1, index, self.per_token, reduce="amax"
+        )
+        return torch.where(best > _MASKED / 2, best, 0.0).mean(dim=0)  # an empty group covers nothing
 
     def normalised(self) -> list[float]:
         return [score / self.tokens for score in self.raw.tolist()]
@@ -221,23 +235,17 @@ class ColumnIndex:
         q_t = q.T.contiguous()
         keys: list[str] = []
         parts: list[Tensor] = []
-        best = torch.full((m,), _MASKED)  # each question token's best match among all of the database's columns
         for block_keys, live, block in blocks:
             if question_major:  # best column token per question token: [m, n]
                 per_token = (q @ block.tokens).view(m, block.n, block.length).amax(dim=2)
             else:
                 per_token = (block.tokens.T @ q_t).view(block.n, block.length, m).amax(dim=1).T
-            if len(live) != block.n:
-                per_token = per_token[:, live]
             keys.extend(block_keys)
-            parts.append(pool @ per_token)
-            best = torch.maximum(best, per_token.amax(dim=1))
-        raw = torch.cat(parts, dim=1) if parts else torch.zeros(len(counts), 0)
-        coverage = (pool @ best).tolist() if parts else [0.0] * len(counts)
-        return [
-            ColumnScores(keys, raw[i].contiguous(), max(int(c), 1), coverage[i] / max(int(c), 1))
-            for i, c in enumerate(counts)
-        ]
+            parts.append(per_token if len(live) == block.n else per_token[:, live])
+        tokens = torch.cat(parts, dim=1) if parts else torch.zeros(m, 0)  # [m, columns]
+        raw = pool @ tokens
+        per_question = torch.split(tokens, counts.tolist())
+        return [ColumnScores(keys, raw[i].contiguous(), max(int(c), 1), per_question[i]) for i, c in enumerate(counts)]
 
     @_locked
     def _live_blocks(self, db_id: str) -> list[tuple[list[str], list[int], _Block]] | None:

@@ -13,18 +13,24 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Literal, Protocol
 
+import torch
 from pydantic import BaseModel, Field
 
 from schemakg.kernel.sql.links import columns_by_table
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
-from schemakg.retrieval.routing import TableMatch, group_score, table_matches
 from schemakg.retrieval.value_match import ValueIndex
 
 if TYPE_CHECKING:
     from schemakg.retrieval.index import ColumnScores, ScoredColumn
     from schemakg.retrieval.retriever import ColumnRetriever
+
+
+# Below this many tables a schema is linked whole: in small databases an isolated table (no foreign key) is
+# a region of its own that questions still join by hand, and focusing cost the per-database validation
+# 0.015 of table recall (docs/evaluation.md, warehouse).
+FOCUS_MIN_TABLES = 64
 
 
 class ContextColumn(ColumnFacts):
@@ -72,9 +78,10 @@ class LinkerSettings(BaseModel):
     max_value_matches: int = 10
     # The optional LLM source/destination step: off, merged with the retriever's tables, or replacing them.
     table_picker: Literal["off", "merge", "replace"] = "off"
-    # Large schemas: keep only the selected columns in the connected regions of the join graph that score
-    # within this margin of the best region (None: no focus). An answer lives within one region.
-    region_margin: float | None = None
+    # Large schemas: keep only the selected columns (and value matches) in the connected regions of the join
+    # graph whose coverage of the question is within this margin of the best region's (None: no focus).
+    # An answer lives within one region.
+    region_margin: float | None = 0.15
     # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths
     # (None: never). Applies when the request names no join mode.
     steiner_above: int | None = None
@@ -132,11 +139,16 @@ class Linker:
             scores = self.retriever.scores(context.database, text)
             timings["retrieve"] = _ms(started)
         started = time.perf_counter()
-        scored = self.select(scores, graph)
+        focus = self.focus(scores, graph)
+        scored = self.retriever.select(scores)
+        if focus is not None:
+            scored = [s for s in scored if s.key.split(".", 1)[0] in focus]
         timings["select"] = _ms(started)
 
         started = time.perf_counter()
         matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []
+        if focus is not None:
+            matches = [m for m in matches if m.table in focus]
         timings["value_match"] = _ms(started)
 
         by_ref = self._columns_by_ref(context)
@@ -197,18 +209,22 @@ class Linker:
 
     def select(self, scores: ColumnScores, graph: JoinGraph) -> list[ScoredColumn]:
         """The retriever's selection, narrowed to the best regions of the join graph when focusing."""
+        kept = self.focus(scores, graph)
         selected = self.retriever.select(scores)
+        return selected if kept is None else [s for s in selected if s.key.split(".", 1)[0] in kept]
+
+    def focus(self, scores: ColumnScores, graph: JoinGraph) -> set[str] | None:
+        """The tables of the regions within ``region_margin`` of the best one; None when not focusing."""
         margin = self.settings.region_margin
         regions = graph.regions()
-        if margin is None or len(set(regions.values())) < 2:
-            return selected
-        by_region: dict[int, list[TableMatch]] = {}
-        for match in table_matches(scores):
-            by_region.setdefault(regions.get(match.table, -1), []).append(match)
-        region_scores = {region: group_score(tables) for region, tables in by_region.items()}
-        best = max(region_scores.values(), default=0.0)
-        kept = {region for region, score in region_scores.items() if score >= best - margin}
-        return [s for s in selected if regions.get(s.key.split(".", 1)[0], -1) in kept]
+        if margin is None or len(regions) < FOCUS_MIN_TABLES or len(set(regions.values())) < 2:
+            return None
+        count = max(regions.values()) + 1
+        groups = torch.tensor([regions.get(key.split(".", 1)[0], count) for key in scores.keys], dtype=torch.long)
+        coverage = scores.coverage(groups, count + 1)[:count].tolist()
+        best = max(coverage, default=0.0)
+        kept = {region for region, score in enumerate(coverage) if score >= best - margin}
+        return {table for table, region in regions.items() if region in kept}
 
     def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
         """The context's columns by (table, name), built once per catalogue version, not per question."""

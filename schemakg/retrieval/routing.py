@@ -66,6 +66,6 @@ def route(scores: Mapping[str, ColumnScores], top: int = 5) -> list[Route]:
     for database, scored in scores.items():
         tables = table_matches(scored)
         if tables:
-            routes.append(Route(database=database, score=scored.coverage, tables=tables[:2]))
+            routes.append(Route(database=database, score=float(scored.coverage()[0]), tables=tables[:2]))
     routes.sort(key=lambda r: (-r.score, r.database))
     return routes[:top]

@@ -70,6 +70,20 @@ def test_coverage_is_late_interaction_with_the_whole_database(
     whole = TokenVectors(everything, torch.ones(everything.shape[:2], dtype=torch.bool))
     as_one = normalise(late_interaction(q, whole), q.mask)
     (scores,) = index.score("db", q)
-    assert scores.coverage == pytest.approx(float(as_one[0, 0]), abs=2e-3)
-    assert scores.coverage >= max(scores.normalised()) - 1e-6
-    assert index.score("missing", q)[0].coverage == 0.0
+    assert float(scores.coverage()[0]) == pytest.approx(float(as_one[0, 0]), abs=2e-3)
+    assert float(scores.coverage()[0]) >= max(scores.normalised()) - 1e-6
+    # By groups of columns: each group as its own document; a group without columns covers nothing.
+    groups = torch.tensor([0 if key.startswith("singer.") else 1 for key in scores.keys])
+    singer = [d for d in kept if d.key.startswith("singer.")]
+    on_singer = encoder.encode_columns(singer)
+    singer_tokens = on_singer.vectors[on_singer.mask][None]
+    singer_only = normalise(
+        late_interaction(q, TokenVectors(singer_tokens, torch.ones(singer_tokens.shape[:2], dtype=torch.bool))), q.mask
+    )
+    by_group = scores.coverage(groups, 3)
+    assert float(by_group[0]) == pytest.approx(float(singer_only[0, 0]), abs=2e-3)
+    assert float(by_group[2]) == 0.0 and float(by_group.max()) == pytest.approx(float(scores.coverage()[0]), abs=1e-5)
+    assert float(index.score("missing", q)[0].coverage()[0]) == 0.0
+    tokenless = encoder.encode_questions(["\u0094"])  # nothing in it scores (schemathesis found it)
+    assert int(tokenless.mask.sum()) == 0
+    assert index.score("db", tokenless)[0].coverage(groups, 3).tolist() == [0.0, 0.0, 0.0]

@@ -7,7 +7,7 @@ from pathlib import Path
 from schemakg.retrieval.artifacts import RetrieverModel
 from schemakg.retrieval.encoder import DualTowerEncoder
 from schemakg.retrieval.index import ColumnIndex
-from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings
+from schemakg.retrieval.linker import FOCUS_MIN_TABLES, ContextColumn, DatabaseContext, Linker, LinkerSettings
 from schemakg.retrieval.retriever import ColumnRetriever
 from schemakg.retrieval.selection import SelectionPolicy
 
@@ -38,3 +38,53 @@ def test_linked_tables_show_their_primary_keys(tmp_path: Path, encoder: DualTowe
     assert keyed.schema_.tables == ["singer"]
     # Best-scored first, the added key last; the key of the unlinked stadium table stays out.
     assert keyed.schema_.column_refs() == [*keyed.retrieved, "singer.Singer_ID"]
+
+
+def _warehouse() -> DatabaseContext:
+    """Two subject areas joined by foreign keys (music; payroll), and filler tables to pass FOCUS_MIN_TABLES."""
+    music = [
+        ContextColumn(table="m__singer", name="singer_id", data_type="number", is_pk=True),
+        ContextColumn(table="m__singer", name="name", data_type="text", match_values=["Joe Sharp"]),
+        ContextColumn(table="m__singer", name="country", data_type="text", match_values=["France"]),
+        ContextColumn(table="m__concert", name="concert_name", data_type="text"),
+        ContextColumn(table="m__concert", name="singer_id", data_type="number"),
+    ]
+    payroll = [
+        ContextColumn(table="p__employee", name="employee_id", data_type="number", is_pk=True),
+        ContextColumn(table="p__employee", name="name", data_type="text", match_values=["France Gall"]),
+        ContextColumn(table="p__salary", name="amount", data_type="number"),
+        ContextColumn(table="p__salary", name="employee_id", data_type="number"),
+    ]
+    filler = [ContextColumn(table=f"f__log_{i}", name="entry", data_type="text") for i in range(FOCUS_MIN_TABLES)]
+    return DatabaseContext(
+        database="warehouse",
+        dialect="sqlite",
+        version="1",
+        columns=music + payroll + filler,
+        foreign_keys=[
+            (("m__concert", "singer_id"), ("m__singer", "singer_id")),
+            (("p__salary", "employee_id"), ("p__employee", "employee_id")),
+        ],
+    )
+
+
+def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=6, max_columns=6))
+    question = "Which concerts did the singer from France give?"
+    whole = Linker(
+        ColumnRetriever(model, ColumnIndex(tmp_path / "a", encoder, "zero-shot")), LinkerSettings(region_margin=None)
+    ).link(_warehouse(), question)
+    focused = Linker(
+        ColumnRetriever(model, ColumnIndex(tmp_path / "b", encoder, "zero-shot")), LinkerSettings(region_margin=0.0)
+    ).link(_warehouse(), question)
+    assert {"m__singer", "m__concert"} <= set(focused.schema_.tables)
+    assert all(t.startswith("m__") for t in focused.schema_.tables)  # the value "France Gall" is payroll's
+    assert not all(t.startswith("m__") for t in whole.schema_.tables)  # six columns reach beyond music
+    assert "'France' is a value of m__singer.country" in focused.schema_.value_hints
+    small = Linker(
+        ColumnRetriever(model, ColumnIndex(tmp_path / "c", encoder, "zero-shot")), LinkerSettings(region_margin=0.0)
+    )
+    context = _warehouse().model_copy(update={"columns": _warehouse().columns[:9]})  # 4 tables: linked whole
+    assert small.focus(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None

@@ -11,7 +11,10 @@ from schemakg.retrieval.routing import group_score, route, table_matches
 
 
 def _scores(columns: dict[str, float], coverage: float = 0.0) -> ColumnScores:
-    return ColumnScores(list(columns), torch.tensor(list(columns.values())), tokens=1, coverage=coverage)
+    """One question token, matched ``coverage`` well by the best column."""
+    per_token = torch.full((1, len(columns)), coverage - 0.1)
+    per_token[0, 0] = coverage
+    return ColumnScores(list(columns), torch.tensor(list(columns.values())), tokens=1, per_token=per_token)
 
 
 def test_a_table_is_scored_by_its_two_best_columns() -> None:

@@ -288,14 +288,14 @@ def eval_linking(
     ),
     json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
     predictions: Path | None = typer.Option(None, help="one JSON line per question"),
-    mode: str = typer.Option("force-union", help="join mode"),
+    mode: str | None = typer.Option(None, help="join mode (default: the service's, as configured)"),
     limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
     seed: int = 0,
 ) -> None:
     """Table/column recall, precision, F1, F6, EMR and latency of schema linking."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
 
-    if mode not in JOIN_MODES:
+    if mode is not None and mode not in JOIN_MODES:
         raise typer.BadParameter(f"must be one of {', '.join(JOIN_MODES)}", param_hint="--mode")
     rows = load_json(questions)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
