@@ -7,20 +7,18 @@ among all of its columns, averaged (late interaction with the whole database as 
 the Spider training databases that ranked the right one first for 0.78 of the validation questions,
 against 0.69 for its best column and 0.66 for its best tables (docs/evaluation.md). The route's
 reason is its best tables: a table scores the mean of its best ``COLUMNS_PER_TABLE`` columns, so it
-needs more than one good column to win. The same table scores rank the regions of one large schema
-(:func:`group_score`: the best table plus ``SECOND_TABLE_WEIGHT`` times the second).
+needs more than one good column to win.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from pydantic import BaseModel
 
 from schemakg.retrieval.index import ColumnScores
 
 COLUMNS_PER_TABLE = 2
-SECOND_TABLE_WEIGHT = 0.5
 _CANDIDATES = 24  # a database's best columns considered; the rest cannot change its best two tables
 
 
@@ -51,13 +49,6 @@ def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[T
         for table, best in by_table.items()
     ]
     return sorted(matches, key=lambda m: -m.score)
-
-
-def group_score(tables: Sequence[TableMatch]) -> float:
-    """A group of tables (a database, a region of one) by its best two, best first."""
-    if not tables:
-        return 0.0
-    return tables[0].score + (SECOND_TABLE_WEIGHT * tables[1].score if len(tables) > 1 else 0.0)
 
 
 def route(scores: Mapping[str, ColumnScores], top: int = 5) -> list[Route]:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from schemakg.retrieval.index import ColumnScores
-from schemakg.retrieval.routing import group_score, route, table_matches
+from schemakg.retrieval.routing import route, table_matches
 
 
 def _scores(columns: dict[str, float], coverage: float = 0.0) -> ColumnScores:
@@ -38,9 +38,3 @@ def test_databases_rank_by_coverage_and_say_which_tables() -> None:
     assert [t.table for t in routes[0].tables] == ["s", "u"]
     assert len(route({"a": _scores({"t.x": 0.5}), "b": _scores({"t.x": 0.5})}, top=1)) == 1
     assert [r.database for r in route({"b": _scores({"t.x": 0.5}), "a": _scores({"t.x": 0.5})})] == ["a", "b"]
-
-
-def test_a_region_scores_its_best_table_and_half_its_second() -> None:
-    tables = table_matches(_scores({"s.a": 0.8, "s.b": 0.6, "u.a": 0.4, "u.b": 0.2}))
-    assert group_score(tables) == pytest.approx(0.7 + 0.5 * 0.3)
-    assert group_score(tables[:1]) == pytest.approx(0.7) and group_score([]) == 0.0
