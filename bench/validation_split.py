@@ -12,10 +12,37 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 from schemakg.offline.retriever.data import builtin_sources, label, split_by_database
+from schemakg.retrieval.paths import cache_dir
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def validation_rows(data: Path, seed: int = 13, val_fraction: float = 0.15) -> dict[str, list[dict[str, Any]]]:
+    """The raw training rows of the held-out databases, by corpus (``spider``, ``bird``), in file order.
+
+    The split is computed over the same sources as retriever training (Spider-Syn included), with its
+    cached gold labels, so the held-out databases are exactly training's. BIRD rows whose SQL names
+    tables or columns absent from the schema are left out."""
+    sources = builtin_sources(["spider-train", "bird-train", "spider-syn-train"], data)
+    labelled = [q for source in sources for q in label(source, cache_dir())]
+    _, validation = split_by_database(labelled, val_fraction, seed)
+    held_out = {(q.corpus, q.db_id) for q in validation}
+    spider = [
+        row
+        for name in ("train_spider.json", "train_others.json")
+        for row in json.loads((data / "spider-train" / name).read_text())
+        if ("spider", row["db_id"]) in held_out
+    ]
+    mismatched = {r["index"] for r in json.loads((data / "bird-train" / "train_schema_mismatch.json").read_text())}
+    bird = [
+        row
+        for index, row in enumerate(json.loads((data / "bird-train" / "train.json").read_text()))
+        if ("bird", row["db_id"]) in held_out and index not in mismatched
+    ]
+    return {"spider": spider, "bird": bird}
 
 
 def main() -> None:
@@ -25,26 +52,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--val-fraction", type=float, default=0.15)
     args = parser.parse_args()
-    sources = builtin_sources(["spider-train", "bird-train", "spider-syn-train"], args.data)
-    labelled = [q for source in sources for q in label(source)]
-    _, validation = split_by_database(labelled, args.val_fraction, args.seed)
-    held_out = {(q.corpus, q.db_id) for q in validation}
+    rows = validation_rows(args.data, args.seed, args.val_fraction)
     args.out.mkdir(parents=True, exist_ok=True)
-    spider = [
-        row
-        for name in ("train_spider.json", "train_others.json")
-        for row in json.loads((args.data / "spider-train" / name).read_text())
-        if ("spider", row["db_id"]) in held_out
-    ]
-    mismatched = {r["index"] for r in json.loads((args.data / "bird-train" / "train_schema_mismatch.json").read_text())}
-    bird = [
-        row
-        for index, row in enumerate(json.loads((args.data / "bird-train" / "train.json").read_text()))
-        if ("bird", row["db_id"]) in held_out and index not in mismatched
-    ]
-    for name, rows in (("spider_val.json", spider), ("bird_val.json", bird)):
-        (args.out / name).write_text(json.dumps(rows))
-        print(f"{name}: {len(rows)} questions over {len({r['db_id'] for r in rows})} databases")
+    for corpus, name in (("spider", "spider_val.json"), ("bird", "bird_val.json")):
+        (args.out / name).write_text(json.dumps(rows[corpus]))
+        print(f"{name}: {len(rows[corpus])} questions over {len({r['db_id'] for r in rows[corpus]})} databases")
 
 
 if __name__ == "__main__":
