@@ -13,13 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
 from schemakg.kernel.settings import Settings
 from schemakg.retrieval.column_docs import ColumnDoc
 from schemakg.retrieval.encoder import DualTowerEncoder, EncoderConfig
-from tests.servers import Server, load_sqlite, start_mariadb, start_postgres
+from tests.servers import SOURCE_USER, Server, load_sqlite, start_mariadb, start_postgres
 
 ADMIN_KEY = "skg_test_admin_key"
 SAMPLE_DB = Path(__file__).resolve().parents[1] / "schemakg" / "samples" / "hr_1.sqlite"
@@ -120,6 +121,57 @@ def mariadb_server() -> Iterator[Server]:
 def postgres_hr_url(postgres_server: Server) -> str:
     """The sample database on PostgreSQL, as a role that owns (and could write) its tables."""
     return load_sqlite(postgres_server, SAMPLE_DB, "hr_1")
+
+
+# A warehouse-like PostgreSQL database with several schemas: same-named tables in two of them, foreign keys
+# within a schema and across schemas (both ways with ``public``), names that need quoting, a default-schema
+# table whose name holds a dot, and a schema the source role may not use.
+SCHEMAS_DDL = [
+    "CREATE SCHEMA concert",
+    "CREATE SCHEMA hr",
+    'CREATE SCHEMA "Box Office"',
+    "CREATE SCHEMA secret",
+    "CREATE TABLE public.venue (venue_id integer PRIMARY KEY, venue_name text)",
+    "CREATE TABLE concert.singer (singer_id integer PRIMARY KEY, name text, country text)",
+    "CREATE TABLE concert.concert (concert_id integer PRIMARY KEY, title text, "
+    "singer_id integer REFERENCES concert.singer (singer_id), venue_id integer REFERENCES public.venue (venue_id))",
+    "CREATE TABLE hr.singer (singer_id integer PRIMARY KEY REFERENCES concert.singer (singer_id), "
+    "name text, salary integer)",
+    "CREATE TABLE public.award (award_id integer PRIMARY KEY, award_title text, "
+    "singer_id integer REFERENCES concert.singer (singer_id))",
+    'CREATE TABLE "Box Office"."Ticket Sales" (concert_id integer REFERENCES concert.concert (concert_id), '
+    '"Tickets" integer)',
+    'CREATE TABLE public."odd.name" (id integer)',
+    "CREATE TABLE secret.payroll (id integer, amount integer)",
+    "INSERT INTO public.venue VALUES (1, 'Stark Arena'), (2, 'Glasgow Hall')",
+    "INSERT INTO concert.singer VALUES (1, 'Joe Sharp', 'Netherlands'), (2, 'Timbaland', 'United States'), "
+    "(3, 'Justin Brown', 'France')",
+    "INSERT INTO concert.concert VALUES (1, 'Super bootcamp', 1, 1), (2, 'Home Visits', 3, 2), (3, 'Week 1', 3, 1)",
+    "INSERT INTO hr.singer VALUES (1, 'Alice Payroll', 5000), (3, 'Bob Ledger', 7000)",
+    "INSERT INTO public.award VALUES (1, 'Best Newcomer', 3)",
+    'INSERT INTO "Box Office"."Ticket Sales" VALUES (1, 100), (2, 250)',
+]
+SCHEMA_OWNED = ["concert", "hr", '"Box Office"']  # the source role owns these and their tables (not secret)
+SCHEMA_TABLES = ["public.venue", "concert.singer", "concert.concert", "hr.singer", "public.award"]
+SCHEMA_TABLES += ['"Box Office"."Ticket Sales"', 'public."odd.name"']
+
+
+@pytest.fixture(scope="session")
+def postgres_schemas_url(postgres_server: Server, postgres_hr_url: str) -> str:
+    """A database of several schemas on PostgreSQL, as the source role (made by ``postgres_hr_url``)."""
+    database = "warehouse_schemas"
+    with postgres_server.admin_engine("postgres").connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {database} OWNER {SOURCE_USER}"))
+    engine = postgres_server.admin_engine(database, autocommit=False)
+    with engine.begin() as conn:
+        for statement in SCHEMAS_DDL:
+            conn.execute(text(statement))
+        for schema in SCHEMA_OWNED:
+            conn.execute(text(f"ALTER SCHEMA {schema} OWNER TO {SOURCE_USER}"))
+        for table in SCHEMA_TABLES:
+            conn.execute(text(f"ALTER TABLE {table} OWNER TO {SOURCE_USER}"))
+    engine.dispose()
+    return postgres_server.url(database)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,7 @@ from schemakg.generation.guard import GuardError, execute
 from schemakg.ingest.query_log import LogRecord, QueryLogIngestor, normalise_text
 from schemakg.ingest.sampling import SamplingBounds
 from schemakg.ingest.schema_ingest import ingest_schema
-from schemakg.kernel.model import Provenance, valid_name
+from schemakg.kernel.model import Provenance, column_ref, valid_name
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
@@ -164,7 +164,7 @@ class EvalDatabases:
             links = sql_links(question_sql(row), self.names(row["db_id"]), "sqlite")
         except SqlParseError:
             return set(), set()
-        return set(links.tables), {f"{t}.{c}" for t, c in links.columns}
+        return set(links.tables), {column_ref(t, c) for t, c in links.columns}
 
 
 def evaluate_linking(

@@ -233,7 +233,7 @@ class Answerer:
         sql = extract_sql(self._chat(prompt, options.max_tokens))
         timings["generate"] = round(time.perf_counter() - started, 3)
 
-        names = SchemaNames(context.columns_by_table())
+        names = SchemaNames(context.columns_by_table(), dialect)
         started = time.perf_counter()
         for attempt in range(options.max_retries + 1):
             result.sql, result.retries = sql, attempt

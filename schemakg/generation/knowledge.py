@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from schemakg.generation.llm.base import ChatMessage, ChatModel, LLMError
 from schemakg.generation.prompts import render_prompt
 from schemakg.kernel.clock import now_iso
-from schemakg.kernel.model import Proposal, ProposalKind
+from schemakg.kernel.model import Proposal, ProposalKind, split_column_ref
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.kernel.store.proposals_repo import ProposalRepository
@@ -116,13 +116,16 @@ class KnowledgeCompleter:
 
     def _complete_one(self, database: str, example: dict[str, Any], summary: CompletionSummary) -> list[Proposal]:
         current = self._current(database, example["columns"])
-        by_lower = {name.lower(): name for name in current}
+        # The model reads and writes a column as SQL spells it (``concert.singer.name``); the catalogue's
+        # reference escapes a table name's dot (``concert\\.singer.name``). Either finds the column.
+        spelled = {name: ".".join(split_column_ref(name)) for name in current}
+        by_lower = {text.lower(): name for name, text in spelled.items()} | {name.lower(): name for name in current}
         prompt = render_prompt(
             "knowledge_extract.j2",
             question=example["question"],
             evidence=f"Evidence: {example['evidence']}" if example.get("evidence") else "",
             sql=example["sql"],
-            columns="\n".join(f"- {name}: {desc or '(no description)'}" for name, desc in current.items()),
+            columns="\n".join(f"- {spelled[name]}: {desc or '(no description)'}" for name, desc in current.items()),
         )
         knowledge = self._ask(prompt, ExtractedKnowledge, self.max_tokens)
         proposals: list[Proposal] = []

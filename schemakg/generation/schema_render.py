@@ -1,14 +1,19 @@
 """The KG-based schema as the LLM reads it: per table its columns (type, description, examples,
 value explanation), then the join conditions, column dependencies and value hints.
 
-Rendered as annotated CREATE TABLE text, which code models read best. Under a token budget the
-least relevant columns are dropped first; join keys and primary keys are never dropped.
+Rendered as annotated CREATE TABLE text, which code models read best. Table names are written as the
+source's SQL reads them: a schema-qualified table as two identifiers (``concert.singer``, ``"Hr"."Staff"``),
+each quoted only where it must be. Under a token budget the least relevant columns are dropped first; join
+keys and primary keys are never dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from schemakg.kernel.model import split_column_ref
+from schemakg.kernel.sql.names import table_sql
+from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
 
 TokenCounter = Callable[[str], int]
@@ -44,13 +49,29 @@ def _literal(value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
 
+def _column_sql(table: str, column: str, dialect: str) -> str:
+    return f"{table_sql(table, dialect)}.{column}"
+
+
+def _join_sql(join: JoinCondition, dialect: str) -> str:
+    return f"{_column_sql(*join.left, dialect)} = {_column_sql(*join.right, dialect)}"
+
+
+def _ref_sql(ref: str, dialect: str) -> str:
+    """A ``table.column`` reference (``model.column_ref``) as SQL writes the column; anything else as it is."""
+    try:
+        return _column_sql(*split_column_ref(ref), dialect)
+    except ValueError:
+        return ref
+
+
 def render(schema: LinkedSchema) -> str:
     references: dict[tuple[str, str], str] = {}
     for join in schema.joins:
-        references.setdefault(join.left, f"{join.right[0]}({join.right[1]})")
+        references.setdefault(join.left, f"{table_sql(join.right[0], schema.dialect)}({join.right[1]})")
     blocks = []
     for table in schema.tables:
-        header = f"CREATE TABLE {table} ("
+        header = f"CREATE TABLE {table_sql(table, schema.dialect)} ("
         if schema.table_descriptions.get(table):
             header += f"  -- {schema.table_descriptions[table]}"
         parts = [_column_parts(c, references) for c in schema.columns if c.table == table]
@@ -61,12 +82,14 @@ def render(schema: LinkedSchema) -> str:
         blocks.append("\n".join(lines) + "\n);")
     extras = []
     if schema.joins:
-        extras.append("-- Joins:\n" + "\n".join(f"--   {j.sql()}" for j in schema.joins))
+        extras.append("-- Joins:\n" + "\n".join(f"--   {_join_sql(j, schema.dialect)}" for j in schema.joins))
     if schema.dependencies:
         extras.append(
             "-- Column dependencies:\n"
             + "\n".join(
-                f"--   {d.head} {d.relation} {d.tail}" + (f": {d.text}" if d.text else "") for d in schema.dependencies
+                f"--   {_ref_sql(d.head, schema.dialect)} {d.relation} {_ref_sql(d.tail, schema.dialect)}"
+                + (f": {d.text}" if d.text else "")
+                for d in schema.dependencies
             )
         )
     if schema.value_hints:

@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from schemakg.kernel.clock import now_iso
-from schemakg.kernel.model import column_key, table_key
+from schemakg.kernel.model import column_key, column_ref, table_key
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.sql.dialects import sqlglot_dialect
 from schemakg.kernel.sql.links import SchemaNames, SqlLinks, SqlParseError, columns_by_table, sql_links
@@ -113,7 +113,7 @@ class QueryLogIngestor:
         self.database = database
         self.default_dialect = sqlglot_dialect(default_dialect) or default_dialect
         columns, _ = catalog.list_columns(database, None, 0, 10**9)
-        self.names = SchemaNames(columns_by_table((c.table, c.name) for c in columns))
+        self.names = SchemaNames(columns_by_table((c.table, c.name) for c in columns), self.default_dialect)
         self._resolved: dict[tuple[str, str], SqlLinks | str] = {}  # logs repeat their queries
 
     def ingest(
@@ -187,8 +187,8 @@ class QueryLogIngestor:
             "source": source,
             "line": record.line,
             "tables": links.tables,
-            "columns": [f"{t}.{c}" for t, c in links.columns],
-            "joins": [f"{a[0]}.{a[1]} = {b[0]}.{b[1]}" for a, b in links.joins],
+            "columns": [column_ref(t, c) for t, c in links.columns],
+            "joins": [f"{column_ref(*a)} = {column_ref(*b)}" for a, b in links.joins],
             "Table": [table_key(self.database, t) for t in links.tables],
             "Column": [column_key(self.database, t, c) for t, c in links.columns],
         }

@@ -19,6 +19,7 @@ from schemakg.kernel.model import TableSnapshot, ValueProfile
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.settings import Settings
 from schemakg.kernel.sources import SourceDatabase
+from schemakg.kernel.sql.names import split_table_name
 
 _BINARY_TYPES = ("BLOB", "BYTEA", "BINARY", "VARBINARY", "IMAGE", "GEOMETRY")
 
@@ -79,7 +80,8 @@ def _count_rows(
 def profile_table(source: SourceDatabase, snapshot: TableSnapshot, bounds: SamplingBounds) -> list[str]:
     """Fill ``profile`` and ``row_estimate`` in place; returns warnings (never raises for one table)."""
     sampled = [c for c in snapshot.columns if not c.data_type.upper().startswith(_BINARY_TYPES)]
-    target = table(snapshot.name, *[column(c.name) for c in snapshot.columns])
+    schema, name = split_table_name(snapshot.name, source.dialect)  # "concert"."singer", never "concert.singer"
+    target = table(name, *[column(c.name) for c in snapshot.columns], schema=schema)
     try:
         row_count, exact = _count_rows(source, target, bounds.row_budget, bounds)
         snapshot.row_estimate = row_count

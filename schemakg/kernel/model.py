@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
 _NAME_RE = re.compile(NAME_PATTERN)
+_COLUMN_REF = re.compile(r"((?:[^\\.]|\\.)*)\.(.*)", re.DOTALL)  # escaped table part, first unescaped dot
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
 
 
 class Provenance(str, Enum):
@@ -53,6 +55,31 @@ def table_key(database: str, table: str) -> str:
 
 def column_key(database: str, table: str, column: str) -> str:
     return entity_key(database, table, column)
+
+
+def column_ref(table: str, column: str) -> str:
+    """A column as ``table.column``: the form of column references everywhere (the column index's keys,
+    linked and retrieved columns, query-log examples and joins, proposals, foreign-key ``references``).
+
+    Injective: ``\\`` and ``.`` in the table part are escaped with ``\\``, the column part is kept as it is,
+    so a reference splits at its first unescaped dot. A schema-qualified table reads
+    ``concert\\.singer.name``. References of tables without ``.`` or ``\\`` are exactly
+    ``f"{table}.{column}"``, as they were before, whatever the column's name."""
+    if "." not in table and "\\" not in table:
+        return f"{table}.{column}"
+    return table.replace("\\", "\\\\").replace(".", "\\.") + "." + column
+
+
+def split_column_ref(ref: str) -> tuple[str, str]:
+    """``(table, column)`` of a :func:`column_ref`: split at the first dot not escaped by ``\\``, the table
+    part unescaped. ``ValueError`` when there is no such dot."""
+    if "\\" not in ref:
+        table, dot, column = ref.partition(".")
+        if dot:
+            return table, column
+    elif parts := _COLUMN_REF.match(ref):
+        return _ESCAPE.sub(r"\1", parts.group(1)), parts.group(2)
+    raise ValueError(f"not a table.column reference: {ref!r}")
 
 
 # --- what ingestion produces -------------------------------------------------------------
@@ -162,7 +189,10 @@ class ColumnInfo(BaseModel):
     usage_count: int = 0
     status: EntityStatus = EntityStatus.CURRENT
     revision: int = 1
-    references: list[str] = Field(default_factory=list, description="table.column this column points to by FK")
+    references: list[str] = Field(
+        default_factory=list,
+        description="table.column this column points to by FK (a table name's own '.' and '\\' escaped with '\\')",
+    )
 
 
 class ForeignKeyInfo(BaseModel):

@@ -6,6 +6,8 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemakg.kernel.model import column_ref
+
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _SEPARATORS = re.compile(r"[_\s]+")
 
@@ -25,8 +27,8 @@ class ColumnDoc(BaseModel):
 
     @property
     def key(self) -> str:
-        """Identity inside a database; the index upserts and deletes by it."""
-        return f"{self.table}.{self.column}"
+        """Identity inside a database (``table.column``, :func:`column_ref`); the index upserts and deletes by it."""
+        return column_ref(self.table, self.column)
 
 
 def humanise(identifier: str) -> str:

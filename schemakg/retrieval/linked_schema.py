@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from schemakg.kernel.model import column_ref
 from schemakg.retrieval.join_paths import JoinCondition
 
 
@@ -44,4 +45,4 @@ class LinkedSchema(BaseModel):
     dependencies: list[Dependency] = Field(default_factory=list)
 
     def column_refs(self) -> list[str]:
-        return [f"{c.table}.{c.name}" for c in self.columns]
+        return [column_ref(c.table, c.name) for c in self.columns]

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from pydantic import BaseModel
 
+from schemakg.kernel.model import split_column_ref
 from schemakg.retrieval.index import ColumnScores
 
 COLUMNS_PER_TABLE = 2
@@ -38,7 +39,7 @@ def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[T
     """Tables by their best columns' mean normalised score, best first, among the best ``candidates`` columns."""
     by_table: dict[str, list[tuple[str, float]]] = {}
     for scored in scores.ranked(candidates):
-        table, column = scored.key.split(".", 1)
+        table, column = split_column_ref(scored.key)
         by_table.setdefault(table, []).append((column, scored.normalised))
     matches = [
         TableMatch(

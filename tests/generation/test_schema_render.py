@@ -1,4 +1,5 @@
 from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render
+from schemakg.kernel.model import column_ref
 from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
 
@@ -53,3 +54,29 @@ def test_budget_drops_least_relevant_columns_but_never_join_keys() -> None:
     tiny = fit_to_budget(schema, 1)
     kept = {(c.table, c.name) for c in tiny.columns}
     assert kept == {("employees", "EMPLOYEE_ID"), ("employees", "DEPARTMENT_ID"), ("departments", "DEPARTMENT_ID")}
+
+
+def test_schema_qualified_tables_are_written_as_the_source_reads_them() -> None:
+    schema = LinkedSchema(
+        database="warehouse",
+        dialect="postgresql",
+        tables=["concert.concert", "concert.singer", "Hr.Staff"],
+        columns=[
+            LinkedColumn(table="concert.concert", name="singer_id", data_type="INTEGER"),
+            LinkedColumn(table="concert.singer", name="singer_id", data_type="INTEGER", is_pk=True),
+            LinkedColumn(table="Hr.Staff", name="id", data_type="INTEGER"),
+        ],
+        joins=[
+            JoinCondition(left=("concert.concert", "singer_id"), right=("concert.singer", "singer_id"), source="fk")
+        ],
+        dependencies=[
+            Dependency(head=column_ref("Hr.Staff", "id"), relation="is", tail=column_ref("concert.singer", "singer_id"))
+        ],
+    )
+    text = render(schema)
+    assert "CREATE TABLE concert.concert (" in text and "CREATE TABLE concert.singer (" in text
+    assert 'CREATE TABLE "Hr"."Staff" (' in text  # PostgreSQL folds unquoted names to lower case
+    assert "singer_id INTEGER REFERENCES concert.singer(singer_id)" in text
+    assert "--   concert.concert.singer_id = concert.singer.singer_id" in text
+    assert '--   "Hr"."Staff".id is concert.singer.singer_id' in text  # references (concert\\.singer...) as SQL
+    assert '"concert.singer"' not in text and '"Hr.Staff"' not in text and "\\" not in text

@@ -16,7 +16,7 @@ from schemakg.app.services.jobs import JobService
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.table_picker import LLMTablePicker
 from schemakg.kernel.errors import InvalidInput, NotFound
-from schemakg.kernel.model import JobInfo, JobKind
+from schemakg.kernel.model import JobInfo, JobKind, split_column_ref
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.settings import Settings
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
@@ -49,8 +49,7 @@ class Retrieval:
 
 
 def _ref(text: str) -> ColumnRef:
-    table, column = text.strip().rsplit(".", 1)
-    return table, column
+    return split_column_ref(text.strip())
 
 
 class LinkingService:

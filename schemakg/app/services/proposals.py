@@ -21,6 +21,7 @@ from schemakg.kernel.model import (
     ProposalState,
     Provenance,
     column_key,
+    split_column_ref,
 )
 from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
@@ -79,7 +80,7 @@ class ProposalService:
 
     def approve(self, proposal_id: str, who: str) -> Proposal:
         proposal = self._pending(proposal_id)
-        table, column = proposal.column.split(".", 1)
+        table, column = split_column_ref(proposal.column)
         author = f"{who} (approved {proposal.model} proposal {proposal.id})"
         if proposal.kind == ProposalKind.COLUMN_DESCRIPTION:
             self.curation.edit_column(
@@ -87,7 +88,7 @@ class ProposalService:
             )
         else:
             assert proposal.tail is not None and proposal.relation is not None
-            tail_table, tail_column = proposal.tail.split(".", 1)
+            tail_table, tail_column = split_column_ref(proposal.tail)
             head = self.curation.browser.column(proposal.database, table, column)
             tail = self.curation.browser.column(proposal.database, tail_table, tail_column)
             head_key = column_key(proposal.database, head.table, head.name)

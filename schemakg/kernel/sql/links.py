@@ -8,6 +8,9 @@ what a query "uses". Rules (the figures depend on them):
 - Columns of derived tables (subqueries, CTEs) resolve in their own scope, so only base-table
   columns are reported; aliases map to their base tables; correlated references resolve in
   the nearest enclosing scope.
+- Schema-qualified names (PostgreSQL sources, ``schemakg.kernel.sql.names``): ``concert.singer`` in SQL is
+  the catalogue table ``concert.singer``; a bare ``singer`` is only the default schema's table ``singer``,
+  never a table of another schema; ``public.singer`` is the bare ``singer`` too.
 - An unqualified column sqlglot cannot place goes to the unique table in scope that has it,
   else to the unique table in the schema that has it, else it is reported as unresolved.
 - A join is an equality between columns of two different base tables.
@@ -26,7 +29,10 @@ from sqlglot.optimizer.qualify_tables import qualify_tables
 from sqlglot.optimizer.scope import Scope, traverse_scope
 from sqlglot.schema import MappingSchema
 
+from schemakg.kernel.sql.names import default_schema, qualifies_tables, split_table_name
+
 ColumnRef = tuple[str, str]
+_RESOLVED = "schemakg_table"  # meta key: the catalogue table a rewritten table node stands for
 
 
 class SqlParseError(ValueError):
@@ -49,10 +55,19 @@ def columns_by_table(columns: Iterable[tuple[str, str]]) -> dict[str, list[str]]
 
 
 class SchemaNames:
-    """Lower-case lookups from SQL spelling to a schema's original names."""
+    """Lower-case lookups from SQL spelling to a schema's original names. ``dialect`` is the source's: for a
+    dialect whose catalogue names tables with their schema (PostgreSQL), a table reference resolves by its
+    schema and name (:meth:`table_of`); for the others, by its name alone."""
 
-    def __init__(self, columns_by_table: Mapping[str, Sequence[str]]) -> None:
+    def __init__(self, columns_by_table: Mapping[str, Sequence[str]], dialect: str | None = None) -> None:
+        self.dialect = dialect
+        self.qualified = qualifies_tables(dialect)
+        self.default_schema = (default_schema(dialect) or "").lower()
         self.tables = {t.lower(): t for t in columns_by_table}
+        self._by_parts: dict[tuple[str, str], str] = {}
+        for table in columns_by_table:
+            schema, name = split_table_name(table, dialect)
+            self._by_parts.setdefault(((schema or "").lower(), name.lower()), table)
         self.columns: dict[str, dict[str, str]] = {
             t.lower(): {c.lower(): c for c in cols} for t, cols in columns_by_table.items()
         }
@@ -61,6 +76,25 @@ class SchemaNames:
         self.sqlglot_schema = MappingSchema(
             {t: {c: "TEXT" for c in cols} for t, cols in self.columns.items()}, normalize=False
         )
+
+    def table_of(self, table: exp.Table) -> str | None:
+        """The catalogue table that ``table`` names, or None. Qualified names (``concert.singer``) match by
+        schema and name; a bare name matches only a bare catalogue name (the default schema's), and so does
+        a name qualified with the default schema. One-namespace dialects ignore any qualifier, as before."""
+        resolved = table.meta.get(_RESOLVED)
+        if resolved is not None:
+            return str(resolved)
+        name = table.name.lower()
+        schema = table.db.lower() if self.qualified else ""
+        found = self._by_parts.get((schema, name))
+        if found is None and schema and schema == self.default_schema:
+            found = self._by_parts.get(("", name))
+        return found
+
+
+def table_spelling(table: exp.Table) -> str:
+    """A table reference as the query qualifies it (``hr.nope``), for messages."""
+    return ".".join(part.name for part in table.parts)
 
 
 def sql_links(sql: str, names: SchemaNames, dialect: str = "sqlite") -> SqlLinks:
@@ -77,6 +111,8 @@ def sql_links(sql: str, names: SchemaNames, dialect: str = "sqlite") -> SqlLinks
     for ident in tree.find_all(exp.Identifier):
         ident.set("this", ident.name.lower())
         ident.set("quoted", True)
+    if names.qualified:
+        _name_qualified_tables(tree, names)
     try:
         # Only the two qualify steps that place columns: identifiers are already normalised above.
         tree = qualify_tables(tree, dialect=dialect)
@@ -84,6 +120,21 @@ def sql_links(sql: str, names: SchemaNames, dialect: str = "sqlite") -> SqlLinks
     except SqlglotError:
         pass  # the scope fallbacks below still place columns
     return _collect(tree, names)
+
+
+def _name_qualified_tables(tree: exp.Expression, names: SchemaNames) -> None:
+    """Each schema-qualified table the catalogue knows becomes one node named as the catalogue names it,
+    aliased as SQL lets the query call it (its alias, else its bare name): sqlglot's flat schema then
+    places its columns, and a same-named table of another schema cannot lend it any."""
+    for table in list(tree.find_all(exp.Table)):
+        if not table.db or (real := names.table_of(table)) is None:
+            continue
+        if not table.alias:
+            table.set("alias", exp.TableAlias(this=exp.Identifier(this=table.name, quoted=True)))
+        table.set("this", exp.Identifier(this=real.lower(), quoted=True))
+        table.set("db", None)
+        table.set("catalog", None)
+        table.meta[_RESOLVED] = real
 
 
 def quoted_non_columns_to_literals(tree: exp.Expression, known_names: set[str]) -> exp.Expression:
@@ -137,8 +188,8 @@ def _collect(tree: exp.Expression, names: SchemaNames) -> SqlLinks:
                 unresolved[f"{alias + '.' if alias else ''}{name}"] = None
     ctes = {cte.alias.lower() for cte in tree.find_all(exp.CTE)}
     for t in tree.find_all(exp.Table):
-        if t.name.lower() not in names.tables and t.name.lower() not in ctes:
-            unresolved[t.name.lower()] = None
+        if names.table_of(t) is None and ((names.qualified and t.db) or t.name.lower() not in ctes):
+            unresolved[table_spelling(t) if names.qualified else t.name.lower()] = None
     return SqlLinks(
         tables=list(tables), columns=list(columns), joins=_joins(tree, resolved), unresolved=list(unresolved)
     )
@@ -169,8 +220,8 @@ def base_tables(scope: Scope, names: SchemaNames) -> dict[str, str]:
     """Alias (or name) -> original table name, for the base tables this scope reads."""
     out: dict[str, str] = {}
     for alias, source in scope.sources.items():
-        if isinstance(source, exp.Table) and source.name.lower() in names.tables:
-            out[alias.lower()] = names.tables[source.name.lower()]
+        if isinstance(source, exp.Table) and (table := names.table_of(source)) is not None:
+            out[alias.lower()] = table
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemakg.kernel.model import table_key
+from schemakg.kernel.model import split_column_ref, table_key
 from schemakg.kernel.store.base import GraphStore, GraphTransaction, Row
 
 _WRITE_EXAMPLES = """
@@ -64,8 +64,8 @@ class QueryExampleRepository:
                 left, right = row["via"].split(" = ", 1)
                 rows.append(
                     {
-                        "a": table_key(database, left.rsplit(".", 1)[0]),
-                        "b": table_key(database, right.rsplit(".", 1)[0]),
+                        "a": table_key(database, split_column_ref(left)[0]),
+                        "b": table_key(database, split_column_ref(right)[0]),
                         "via": row["via"],
                         "n": row["n"],
                     }

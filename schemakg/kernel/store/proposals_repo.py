@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schemakg.kernel.model import Proposal, ProposalState
 from schemakg.kernel.store.base import GraphStore
+from schemakg.kernel.store.schema_repo import COLUMN_REF_PARAMS, cypher_column_ref
 
 
 class ProposalRepository:
@@ -79,7 +80,8 @@ class ProposalRepository:
     def dependencies(self, database: str) -> list[dict[str, str | None]]:
         return self.store.read(
             "MATCH (h:Column {database: $db})-[d:DEPENDS_ON]->(t:Column) "
-            "RETURN h.table + '.' + h.name AS head, d.relation AS relation, t.table + '.' + t.name AS tail, "
+            f"RETURN {cypher_column_ref('h')} AS head, d.relation AS relation, {cypher_column_ref('t')} AS tail, "
             "d.text AS text, d.source AS source ORDER BY head, tail",
             db=database,
+            **COLUMN_REF_PARAMS,
         )

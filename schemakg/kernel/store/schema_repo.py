@@ -22,6 +22,7 @@ from schemakg.kernel.model import (
     SchemaSnapshot,
     TableInfo,
     column_key,
+    column_ref,
     table_key,
 )
 from schemakg.kernel.search.base import CatalogVersion, SearchDoc
@@ -30,6 +31,15 @@ from schemakg.kernel.store.base import GraphStore, GraphTransaction
 BATCH = 500
 KEY_FORMAT = 2  # 1: "db/table/column" lower-cased; 2: model.entity_key (exact case, "/" and "\\" escaped)
 _ESCAPED = "replace(replace({name}, $bs, $bs2), $sl, $sl2)"
+
+
+def cypher_column_ref(node: str) -> str:
+    """Cypher for ``model.column_ref(n.table, n.name)`` of the Column node ``node`` (``\\`` and ``.`` of the
+    table escaped); the query takes ``COLUMN_REF_PARAMS``."""
+    return f"replace(replace({node}.table, $ref_bs, $ref_bs2), '.', $ref_dot) + '.' + {node}.name"
+
+
+COLUMN_REF_PARAMS = {"ref_bs": "\\", "ref_bs2": "\\\\", "ref_dot": "\\."}
 
 # Fields a steward (or an approved LLM proposal) may set, per entity kind, with their types.
 CURATED_FIELDS: dict[str, dict[str, type]] = {
@@ -289,10 +299,11 @@ class SchemaRepository:
         rows = self.store.read(
             f"{match} {where} WITH c ORDER BY c.table, c.ordinal, c.name SKIP $offset LIMIT $limit "
             "OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) "
-            "RETURN c {.*} AS c, collect(r.table + '.' + r.name) AS refs ORDER BY c.table, c.ordinal, c.name",
+            f"RETURN c {{.*}} AS c, collect({cypher_column_ref('r')}) AS refs ORDER BY c.table, c.ordinal, c.name",
             offset=offset,
             limit=limit,
             **params,
+            **COLUMN_REF_PARAMS,
         )
         return [ColumnInfo(**row["c"], references=row["refs"]) for row in rows], total
 
@@ -300,14 +311,18 @@ class SchemaRepository:
         """The column spelled ``column`` of the table spelled ``table``; failing that, the one column whose
         name equals it ignoring case."""
         returned = (
-            "OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) RETURN c {.*} AS c, collect(r.table + '.' + r.name) AS refs"
+            "OPTIONAL MATCH (c)-[:FOREIGN_KEY]->(r:Column) "
+            f"RETURN c {{.*}} AS c, collect({cypher_column_ref('r')}) AS refs"
         )
-        rows = self.store.read(f"MATCH (c:Column {{key: $key}}) {returned}", key=column_key(database, table, column))
+        rows = self.store.read(
+            f"MATCH (c:Column {{key: $key}}) {returned}", key=column_key(database, table, column), **COLUMN_REF_PARAMS
+        )
         if not rows or rows[0]["c"] is None:
             rows = self.store.read(
                 f"MATCH (c:Column {{table_key: $tkey}}) WHERE toLower(c.name) = toLower($name) {returned}",
                 tkey=table_key(database, table),
                 name=column,
+                **COLUMN_REF_PARAMS,
             )
         if len(rows) != 1 or rows[0]["c"] is None:
             return None
@@ -328,12 +343,13 @@ class SchemaRepository:
         return f"{row['ingested']}/{row['revisions']}/{row['examples']}"
 
     def column_descriptions(self, database: str, names: list[str]) -> dict[str, str | None]:
-        """The description of each ``table.column`` in ``names`` that exists."""
+        """The description of each ``table.column`` (``model.column_ref``) in ``names`` that exists."""
         rows = self.store.read(
-            "MATCH (c:Column {database: $db}) WHERE c.table + '.' + c.name IN $names "
-            "RETURN c.table + '.' + c.name AS name, c.description AS description",
+            f"MATCH (c:Column {{database: $db}}) WITH c, {cypher_column_ref('c')} AS ref WHERE ref IN $names "
+            "RETURN ref AS name, c.description AS description",
             db=database,
             names=names,
+            **COLUMN_REF_PARAMS,
         )
         return {row["name"]: row["description"] for row in rows}
 
@@ -549,7 +565,7 @@ def _snapshot_rows(
             "to_key": column_key(database, fk.ref_table, dst),
             "from_table": table_key(database, fk.table),
             "to_table": table_key(database, fk.ref_table),
-            "via": f"{fk.table}.{src} = {fk.ref_table}.{dst}",
+            "via": f"{column_ref(fk.table, src)} = {column_ref(fk.ref_table, dst)}",
         }
         for fk in snapshot.foreign_keys
         for src, dst in zip(fk.columns, fk.ref_columns, strict=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
+from schemakg.kernel.model import column_ref
 from schemakg.kernel.sql.links import SqlParseError
 from schemakg.offline.retriever.gold import gold_links
 from schemakg.offline.retriever.schema import DbSchema, docs_for, load_schemas
@@ -212,7 +213,7 @@ def label(source: QuestionSource, cache_dir: Path | None = None) -> list[Labelle
                 corpus=source.corpus,
                 db_id=pair.db_id,
                 question=pair.text,
-                columns=[f"{t}.{c}" for t, c in links.columns],
+                columns=[column_ref(t, c) for t, c in links.columns],
                 tables=links.tables,
             )
         )

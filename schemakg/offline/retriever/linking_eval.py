@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from schemakg.kernel.model import column_ref, split_column_ref
 from schemakg.kernel.sql.links import SqlParseError
 from schemakg.offline.retriever.gold import gold_links
 from schemakg.offline.retriever.schema import DbSchema, docs_for
@@ -90,12 +91,12 @@ def evaluate_linking(
         selected = retriever.retrieve(q["db_id"], text)
         latencies.append((time.perf_counter() - start) * 1000)
         columns = {s.key for s in selected}
-        table_set = {k.split(".", 1)[0] for k in columns}
+        table_set = {split_column_ref(k)[0] for k in columns}
         kept_columns.append(columns)
         kept_tables.append(table_set)
         try:
             links = gold_links(q.get("query") or q["SQL"], tables[q["db_id"]])
-            gold_columns.append({f"{t}.{c}" for t, c in links.columns})
+            gold_columns.append({column_ref(t, c) for t, c in links.columns})
             gold_tables.append(set(links.tables))
         except SqlParseError:
             gold_columns.append(set())

@@ -14,6 +14,8 @@ from schemakg.kernel.model import (
     SchemaSnapshot,
     TableSnapshot,
     column_key,
+    column_ref,
+    split_column_ref,
     table_key,
 )
 from schemakg.kernel.store import schema_repo
@@ -94,3 +96,26 @@ def test_first_format_keys_are_upgraded_with_their_history(container: Container,
     assert [r.new for r in container.catalog.history(column.key)] == ["kept"]
     table = container.catalog.get_table(db_name, "A/B")
     assert table is not None and table.key == table_key(db_name, "A/B")
+
+
+def test_column_references_read_from_the_graph_are_the_injective_form(container: Container, db_name: str) -> None:
+    """``references`` and ``column_descriptions`` build ``table.column`` in Cypher: the same escaping as
+    ``model.column_ref``, so a schema-qualified table, a dotted column and a backslashed table round-trip."""
+    _register(container, db_name)
+    snapshot = SchemaSnapshot(
+        dialect="postgresql",
+        tables=[
+            TableSnapshot(name="sales.orders", columns=[ColumnSnapshot(name="no.", data_type="INTEGER", is_pk=True)]),
+            TableSnapshot(name="back\\slash", columns=[ColumnSnapshot(name="order", data_type="INTEGER")]),
+        ],
+        foreign_keys=[
+            ForeignKeySnapshot(table="back\\slash", columns=["order"], ref_table="sales.orders", ref_columns=["no."])
+        ],
+    )
+    container.catalog.apply_snapshot(db_name, snapshot, now_iso())
+    column = container.catalog.get_column(db_name, "back\\slash", "order")
+    assert column is not None and column.references == [column_ref("sales.orders", "no.")] == ["sales\\.orders.no."]
+    assert split_column_ref(column.references[0]) == ("sales.orders", "no.")
+    refs = [column_ref("sales.orders", "no."), column_ref("back\\slash", "order")]
+    assert set(container.catalog.column_descriptions(db_name, refs)) == set(refs)
+    assert container.catalog.list_columns(db_name, "back\\slash", 0, 10)[0][0].references == column.references

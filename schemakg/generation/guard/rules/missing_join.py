@@ -8,6 +8,7 @@ from sqlglot import exp
 from schemakg.generation.guard.rules.context import RepairContext
 from schemakg.generation.guard.scopes import columns_with_scope
 from schemakg.kernel.sql.links import base_tables, reachable_tables, select_aliases
+from schemakg.kernel.sql.names import identifier, split_table_name
 
 
 def apply(tree: exp.Expression, context: RepairContext) -> list[str]:
@@ -44,16 +45,20 @@ def apply(tree: exp.Expression, context: RepairContext) -> list[str]:
         own_alias, mine, theirs = links[0]
         key = (id(select), theirs[0])
         if key not in joined:
-            new_alias = theirs[0] if theirs[0].lower() not in reachable else f"{theirs[0]}_1"
-            table = exp.Table(this=exp.to_identifier(theirs[0]))
-            if new_alias != theirs[0]:
-                table.set("alias", exp.TableAlias(this=exp.to_identifier(new_alias)))
+            # A schema-qualified table (``concert.singer``) is called by its bare name, as SQL lets a query do.
+            schema, bare = split_table_name(theirs[0], context.names.dialect)
+            new_alias = bare if bare.lower() not in reachable else f"{bare}_1"
+            table = exp.Table(
+                this=identifier(bare, context.dialect), db=identifier(schema, context.dialect) if schema else None
+            )
+            if new_alias != bare:
+                table.set("alias", exp.TableAlias(this=identifier(new_alias, context.dialect)))
             condition = exp.EQ(
                 this=exp.column(mine[1], table=context.spelled.get(own_alias, own_alias)),
-                expression=exp.column(theirs[1], table=new_alias),
+                expression=exp.column(theirs[1], table=identifier(new_alias, context.dialect)),
             )
             select.join(table, on=condition, copy=False)
             joined[key] = new_alias
             notes.append(f"joined {theirs[0]} on {mine[0]}.{mine[1]} = {theirs[0]}.{theirs[1]} for {column.name}")
-        column.set("table", exp.to_identifier(joined[key]))
+        column.set("table", identifier(joined[key], context.dialect))
     return notes
