@@ -68,8 +68,9 @@ class Settings(BaseSettings):
     retrieval_max_batch: int = Field(default=16, ge=1)
     # Threads scoring different databases' indexes for one batch at once (each with one torch thread).
     retrieval_scoring_threads: int = Field(default=2, ge=1, le=64)
-    # Large schemas: only columns in the join graph's regions within this coverage margin of the best (2: all).
-    linking_region_margin: float = Field(default=0.15, ge=0)
+    # Large schemas: only columns in the subject areas (join-graph regions joined by namespace) within this
+    # coverage margin of the best (2: all).
+    linking_region_margin: float = Field(default=0.06, ge=0)
     # More linked tables than this are joined by one Steiner tree instead of every pair's paths (unset: never).
     linking_steiner_above: int | None = Field(default=None, ge=1)
     # SchemaGraphSQL's optional LLM call naming source/destination tables: off, merge or replace.

@@ -85,6 +85,12 @@ class ColumnScores:
         )
         return torch.where(best > _MASKED / 2, best, 0.0).mean(dim=0)  # an empty group covers nothing
 
+    def subset(self, positions: Sequence[int]) -> ColumnScores:
+        """The same question's scores over only the columns at ``positions`` (a large schema's focus)."""
+        index = torch.tensor(positions, dtype=torch.long)
+        per_token = None if self.per_token is None else self.per_token[:, index]
+        return ColumnScores([self.keys[i] for i in positions], self.raw[index], self.tokens, per_token)
+
     def normalised(self) -> list[float]:
         return [score / self.tokens for score in self.raw.tolist()]
 

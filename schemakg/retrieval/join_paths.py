@@ -66,6 +66,16 @@ class JoinPlan(BaseModel):
     unreachable: list[tuple[str, str]] = []
 
 
+def namespace(table: str) -> str | None:
+    """The namespace a table's name declares: its schema (``sales.orders``), else the prefix before a
+    double underscore (``sales__orders``), as warehouses that flatten schemas name tables."""
+    if "." in table:
+        return table.split(".", 1)[0].lower()
+    if "__" in table.strip("_"):
+        return table.strip("_").split("__", 1)[0].lower()
+    return None
+
+
 class JoinGraph:
     """An undirected table graph; edges carry the column equalities that join their two tables."""
 
@@ -79,6 +89,7 @@ class JoinGraph:
         self.graph = nx.Graph()
         self.graph.add_nodes_from(tables)
         self._regions: dict[str, int] | None = None
+        self._areas: dict[str, int] | None = None
         for left, right in foreign_keys:
             self._add(left, right, "fk")
         fk_edges = self.graph.number_of_edges()
@@ -149,6 +160,28 @@ class JoinGraph:
                 for table in sorted(component)
             }
         return self._regions
+
+    def areas(self) -> dict[str, int]:
+        """Each table's subject area, numbered from 0: its region, joined with every other region that
+        has a table of the same namespace (a schema, or a ``prefix__`` where a warehouse flattened its
+        schemas). A warehouse's tables without foreign keys are regions of their own, yet the namespace
+        still says which subject area they belong to."""
+        if self._areas is None:
+            linked = nx.Graph()
+            for table, region in self.regions().items():
+                linked.add_edge(("table", table), ("region", region))
+                space = namespace(table)
+                if space is not None:
+                    linked.add_edge(("table", table), ("namespace", space))
+            self._areas = {
+                name: number
+                for number, component in enumerate(
+                    sorted(nx.connected_components(linked), key=lambda c: min(n for k, n in c if k == "table"))
+                )
+                for kind, name in sorted(component)
+                if kind == "table"
+            }
+        return self._areas
 
     def _steiner(self, selected: list[str]) -> JoinPlan:
         by_region: dict[int, list[str]] = {}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import torch
 from pydantic import BaseModel, Field
 
+from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.links import columns_by_table
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
@@ -81,7 +82,7 @@ class LinkerSettings(BaseModel):
     # Large schemas: keep only the selected columns (and value matches) in the connected regions of the join
     # graph whose coverage of the question is within this margin of the best region's (None: no focus).
     # An answer lives within one region.
-    region_margin: float | None = 0.15
+    region_margin: float | None = 0.06
     # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths
     # (None: never). Applies when the request names no join mode.
     steiner_above: int | None = None
@@ -140,9 +141,7 @@ class Linker:
             timings["retrieve"] = _ms(started)
         started = time.perf_counter()
         focus = self.focus(scores, graph)
-        scored = self.retriever.select(scores)
-        if focus is not None:
-            scored = [s for s in scored if s.key.split(".", 1)[0] in focus]
+        scored = self.select(scores, graph, focus)
         timings["select"] = _ms(started)
 
         started = time.perf_counter()
@@ -154,7 +153,7 @@ class Linker:
         by_ref = self._columns_by_ref(context)
         chosen: dict[ColumnRef, LinkedColumn] = {}
         for item in scored:
-            table, name = item.key.split(".", 1)
+            table, name = split_column_ref(item.key)
             if (table, name) in by_ref:
                 chosen[(table, name)] = _linked(by_ref[(table, name)], score=item.normalised)
         hints = []
@@ -202,29 +201,37 @@ class Linker:
             paths=plan.paths,
             value_hints=list(dict.fromkeys(hints)),
             dependencies=[
-                d for d in context.dependencies if d.head.split(".", 1)[0] in order or d.tail.split(".", 1)[0] in order
+                d
+                for d in context.dependencies
+                if split_column_ref(d.head)[0] in order or split_column_ref(d.tail)[0] in order
             ],
         )
         return LinkResult(schema=schema, retrieved=[s.key for s in scored], timings_ms=timings)
 
-    def select(self, scores: ColumnScores, graph: JoinGraph) -> list[ScoredColumn]:
-        """The retriever's selection, narrowed to the best regions of the join graph when focusing."""
-        kept = self.focus(scores, graph)
-        selected = self.retriever.select(scores)
-        return selected if kept is None else [s for s in selected if s.key.split(".", 1)[0] in kept]
+    def select(
+        self, scores: ColumnScores, graph: JoinGraph, focus: set[str] | Literal["auto"] | None = "auto"
+    ) -> list[ScoredColumn]:
+        """The retriever's selection among the columns of the focused tables (``focus``: from :meth:`focus`
+        when "auto"; None: every table). Selecting within the focus, not filtering a selection made over
+        the whole schema, keeps the column budget for the subject areas the question is about."""
+        kept = self.focus(scores, graph) if focus == "auto" else focus
+        if kept is not None:
+            scores = scores.subset([i for i, key in enumerate(scores.keys) if split_column_ref(key)[0] in kept])
+        return self.retriever.select(scores)
 
     def focus(self, scores: ColumnScores, graph: JoinGraph) -> set[str] | None:
-        """The tables of the regions within ``region_margin`` of the best one; None when not focusing."""
+        """The tables of the subject areas (:meth:`JoinGraph.areas`) whose coverage of the question is within
+        ``region_margin`` of the best area's; None when not focusing."""
         margin = self.settings.region_margin
-        regions = graph.regions()
-        if margin is None or len(regions) < FOCUS_MIN_TABLES or len(set(regions.values())) < 2:
+        areas = graph.areas()
+        if margin is None or len(areas) < FOCUS_MIN_TABLES or len(set(areas.values())) < 2:
             return None
-        count = max(regions.values()) + 1
-        groups = torch.tensor([regions.get(key.split(".", 1)[0], count) for key in scores.keys], dtype=torch.long)
+        count = max(areas.values()) + 1
+        groups = torch.tensor([areas.get(split_column_ref(key)[0], count) for key in scores.keys], dtype=torch.long)
         coverage = scores.coverage(groups, count + 1)[:count].tolist()
         best = max(coverage, default=0.0)
-        kept = {region for region, score in enumerate(coverage) if score >= best - margin}
-        return {table for table, region in regions.items() if region in kept}
+        kept = {area for area, score in enumerate(coverage) if score >= best - margin}
+        return {table for table, area in areas.items() if area in kept}
 
     def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
         """The context's columns by (table, name), built once per catalogue version, not per question."""

@@ -87,3 +87,19 @@ def test_coverage_is_late_interaction_with_the_whole_database(
     tokenless = encoder.encode_questions(["\u0094"])  # nothing in it scores (schemathesis found it)
     assert int(tokenless.mask.sum()) == 0
     assert index.score("db", tokenless)[0].coverage(groups, 3).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_a_subset_scores_only_its_columns(
+    tmp_path: Path, encoder: DualTowerEncoder, singer_docs: list[ColumnDoc]
+) -> None:
+    index = ColumnIndex(tmp_path, encoder, "zero-shot")
+    index.upsert("db", singer_docs)
+    (scores,) = index.score("db", encoder.encode_questions(["Which singers come from France?"]))
+    picked = [i for i, key in enumerate(scores.keys) if key.startswith("singer.")]
+    part = scores.subset(picked)
+    assert part.keys == [scores.keys[i] for i in picked] and part.tokens == scores.tokens
+    assert part.normalised() == [scores.normalised()[i] for i in picked]
+    assert float(part.coverage()[0]) == pytest.approx(
+        float(scores.coverage(torch.tensor([0 if i in picked else 1 for i in range(len(scores.keys))]), 2)[0])
+    )
+    assert {s.key for s in part.ranked()} == set(part.keys)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemakg.retrieval.join_paths import JOIN_MODES, JoinGraph
+from schemakg.retrieval.join_paths import JOIN_MODES, JoinGraph, namespace
 
 
 def fk(a: str, b: str) -> tuple[tuple[str, str], tuple[str, str]]:
@@ -113,3 +113,20 @@ def test_steiner_keeps_each_region_apart_and_reports_the_gap() -> None:
     assert plan.unreachable == [("L3", "Z")]
     assert graph.regions()["L1"] == graph.regions()["Y"] != graph.regions()["Z"]
     assert graph.plan(["L3"], [], mode="steiner").tables == ["L3"]
+
+
+def test_a_namespace_joins_regions_into_one_subject_area() -> None:
+    tables = ["m__singer", "m__concert", "m__award", "p__employee", "sales.orders", "sales.items", "plain"]
+    graph = JoinGraph(tables, [(("m__concert", "singer_id"), ("m__singer", "singer_id"))])
+    regions, areas = graph.regions(), graph.areas()
+    assert regions["m__award"] != regions["m__singer"] and areas["m__award"] == areas["m__singer"]
+    assert areas["sales.orders"] == areas["sales.items"] != areas["m__singer"]
+    assert len({areas["p__employee"], areas["plain"], areas["m__singer"], areas["sales.items"]}) == 4
+    assert sorted(set(areas.values())) == list(range(4))
+
+
+def test_namespace_is_the_schema_or_the_double_underscore_prefix() -> None:
+    assert namespace("Sales.Orders") == "sales"
+    assert namespace("public.odd.name") == "public"  # a default-schema table whose name has a dot
+    assert namespace("concert_singer__singer") == "concert_singer"
+    assert namespace("__private") is None and namespace("singer") is None and namespace("a_b") is None

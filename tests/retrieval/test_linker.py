@@ -48,6 +48,7 @@ def _warehouse() -> DatabaseContext:
         ContextColumn(table="m__singer", name="country", data_type="text", match_values=["France"]),
         ContextColumn(table="m__concert", name="concert_name", data_type="text"),
         ContextColumn(table="m__concert", name="singer_id", data_type="number"),
+        ContextColumn(table="m__award", name="prize", data_type="text"),  # no foreign key: in music by its name
     ]
     payroll = [
         ContextColumn(table="p__employee", name="employee_id", data_type="number", is_pk=True),
@@ -71,7 +72,7 @@ def _warehouse() -> DatabaseContext:
 def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:
-    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=6, max_columns=6))
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=7, max_columns=7))
     question = "Which concerts did the singer from France give?"
     whole = Linker(
         ColumnRetriever(model, ColumnIndex(tmp_path / "a", encoder, "zero-shot")), LinkerSettings(region_margin=None)
@@ -81,10 +82,12 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
     ).link(_warehouse(), question)
     assert {"m__singer", "m__concert"} <= set(focused.schema_.tables)
     assert all(t.startswith("m__") for t in focused.schema_.tables)  # the value "France Gall" is payroll's
-    assert not all(t.startswith("m__") for t in whole.schema_.tables)  # six columns reach beyond music
+    assert not all(t.startswith("m__") for t in whole.schema_.tables)  # seven columns reach beyond music
     assert "'France' is a value of m__singer.country" in focused.schema_.value_hints
+    # Columns are chosen within music (all six of them), not filtered out of the whole schema's best seven.
+    assert set(focused.retrieved) == {f"{c.table}.{c.name}" for c in _warehouse().columns if c.table.startswith("m__")}
     small = Linker(
         ColumnRetriever(model, ColumnIndex(tmp_path / "c", encoder, "zero-shot")), LinkerSettings(region_margin=0.0)
     )
-    context = _warehouse().model_copy(update={"columns": _warehouse().columns[:9]})  # 4 tables: linked whole
+    context = _warehouse().model_copy(update={"columns": _warehouse().columns[:10]})  # 4 tables: linked whole
     assert small.focus(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None

@@ -42,6 +42,9 @@ def train(
     eval_every: int = 50,
     max_columns_per_db: int = 40,
     questions_per_db: int = 8,
+    namespaced_fraction: Annotated[
+        float, typer.Option(help="Share of databases written <db>__<table>, with same-named tables as negatives.")
+    ] = 0.5,
     freeze_layers: int = 2,
     lr: float = 5e-5,
     question_max_len: int = 96,
@@ -72,6 +75,7 @@ def train(
         eval_every=eval_every,
         max_columns_per_db=max_columns_per_db,
         questions_per_db=questions_per_db,
+        namespaced_fraction=namespaced_fraction,
         freeze_layers=freeze_layers,
         lr=lr,
         encoder=EncoderConfig(question_max_len=question_max_len, column_max_len=column_max_len),

@@ -1,7 +1,10 @@
 """Fine-tuning the dual tower: in-db hard negatives + in-batch negatives, early stopping, resumable.
 
 Loss per question, over every column in the batch (its own database's sampled columns are the
-hard negatives, the other databases' columns are in-batch negatives):
+hard negatives, the other databases' columns are in-batch negatives). Some databases of each batch are
+written as a warehouse holding many databases names them, ``<db>__<table>``; those also get other
+databases' same-named tables as negatives (``singer`` of ``concert_singer`` against ``singer`` of
+``singer``), so the model learns to read the namespace.
 - multi-positive listwise softmax: each gold column against all negatives, ``-log(e^{s_p/τ} /
   (e^{s_p/τ} + Σ_n e^{s_n/τ}))`` — ranking;
 - balanced BCE on ``(s - b)/τ`` with a learned global bias ``b`` — pushes gold columns above and
@@ -16,7 +19,7 @@ import random
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,8 @@ class TrainConfig(BaseModel):
     batch_size: int = 16
     questions_per_db: int = 8
     max_columns_per_db: int = 40  # gold columns always kept, negatives sampled up to this
+    namespaced_fraction: float = 0.5  # share of a batch's databases written ``<db>__<table>``
+    cross_db_negatives: int = 16  # per namespaced database: columns of other databases' same-named tables
     freeze_layers: int = 2  # embeddings + the lowest N BERT layers stay fixed: cheaper backward on CPU
     lr: float = 5e-5
     cnn_lr: float = 1e-4
@@ -137,11 +142,44 @@ def make_batches(
     return [list(chain.from_iterable(groups[i : i + per_batch])) for i in range(0, len(groups), per_batch)]
 
 
+class SameNamedTables:
+    """Every database's columns by table name, to find other databases' tables named like a given one."""
+
+    def __init__(self, docs: dict[str, list[ColumnDoc]]) -> None:
+        self._columns: dict[tuple[str, str], list[ColumnDoc]] = defaultdict(list)
+        for db_key, db_docs in docs.items():
+            for doc in db_docs:
+                self._columns[(db_key, doc.table.lower())].append(doc)
+        self._databases: dict[str, list[str]] = defaultdict(list)
+        for db_key, table in self._columns:
+            self._databases[table].append(db_key)
+
+    def columns(self, db_key: str, tables: Iterable[str]) -> list[tuple[str, ColumnDoc]]:
+        """``(db_key, column)`` of the other databases' tables named like ``tables``."""
+        names = {t.lower() for t in tables}
+        return [
+            (other, doc)
+            for name in sorted(names)
+            for other in self._databases.get(name, [])
+            if other != db_key
+            for doc in self._columns[(other, name)]
+        ]
+
+
+def namespaced(doc: ColumnDoc) -> ColumnDoc:
+    """The column as a warehouse holding many databases names it."""
+    return doc.model_copy(update={"table": f"{doc.db_id}__{doc.table}"})
+
+
 def batch_columns(
-    batch: Sequence[LabelledQuestion], docs: dict[str, list[ColumnDoc]], config: TrainConfig, rng: random.Random
+    batch: Sequence[LabelledQuestion],
+    docs: dict[str, list[ColumnDoc]],
+    config: TrainConfig,
+    rng: random.Random,
+    same_named: SameNamedTables | None = None,
 ) -> tuple[list[ColumnDoc], Tensor]:
     """Columns to encode for a batch and the ``[questions, columns]`` positive mask."""
-    chosen: list[tuple[str, ColumnDoc]] = []
+    chosen: list[tuple[str, ColumnDoc, ColumnDoc]] = []  # (db_key, column, the text the model reads)
     for db_key in dict.fromkeys(q.db_key for q in batch):
         gold = {c for q in batch if q.db_key == db_key for c in q.columns}
         db_docs = docs[db_key]
@@ -150,9 +188,17 @@ def batch_columns(
         keep = {d.key for d in db_docs if d.key in gold} | {
             d.key for d in rng.sample(negatives, min(budget, len(negatives)))
         }
-        chosen += [(db_key, d) for d in db_docs if d.key in keep]
-    positives = torch.tensor([[key == q.db_key and d.key in q.columns for key, d in chosen] for q in batch])
-    return [d for _, d in chosen], positives
+        if same_named is None or rng.random() >= config.namespaced_fraction:
+            chosen += [(db_key, d, d) for d in db_docs if d.key in keep]
+            continue
+        chosen += [(db_key, d, namespaced(d)) for d in db_docs if d.key in keep]
+        gold_tables = {t for q in batch if q.db_key == db_key for t in q.tables}
+        others = same_named.columns(db_key, gold_tables)
+        chosen += [
+            (other, d, namespaced(d)) for other, d in rng.sample(others, min(config.cross_db_negatives, len(others)))
+        ]
+    positives = torch.tensor([[key == q.db_key and d.key in q.columns for key, d, _ in chosen] for q in batch])
+    return [text for _, _, text in chosen], positives
 
 
 def freeze_lower_layers(encoder: DualTowerEncoder, layers: int) -> None:
@@ -256,6 +302,7 @@ def train(
     train_q = subsample([q for q in train_q if q.columns], config.max_train_questions, config.seed)
     val_q = [q for q in val_q if q.columns]
     monitor = subsample(val_q, config.monitor_questions, config.seed)
+    same_named = SameNamedTables({k: v for k, v in docs.items() if k in {q.db_key for q in train_q}})
 
     encoder = DualTowerEncoder.from_base(config.encoder)
     freeze_lower_layers(encoder, config.freeze_layers)
@@ -321,7 +368,7 @@ def train(
         batches = make_batches(train_q, config, run.epoch)
         while not stop and run.batch_in_epoch < len(batches):
             batch = batches[run.batch_in_epoch]
-            columns, positives = batch_columns(batch, docs, config, rng)
+            columns, positives = batch_columns(batch, docs, config, rng, same_named)
             q = encoder.question_vectors([x.question for x in batch])
             c = encoder.column_vectors(columns)
             loss = head(normalise(late_interaction(q, c), q.mask), positives)

@@ -5,7 +5,13 @@ import random
 import torch
 
 from schemakg.offline.retriever.data import LabelledQuestion, split_by_database
-from schemakg.offline.retriever.training import LossHead, TrainConfig, batch_columns, make_batches
+from schemakg.offline.retriever.training import (
+    LossHead,
+    SameNamedTables,
+    TrainConfig,
+    batch_columns,
+    make_batches,
+)
 from schemakg.retrieval.column_docs import ColumnDoc
 
 
@@ -51,6 +57,26 @@ def test_batch_columns_keep_gold_and_cap_negatives() -> None:
         for q, row in zip(batch, positives, strict=True)
         for j in row.nonzero().flatten().tolist()
     )
+
+
+def test_namespaced_databases_meet_other_databases_same_named_tables() -> None:
+    """Written ``<db>__<table>``, a database's gold column competes with the same-named table elsewhere."""
+    config = TrainConfig(max_columns_per_db=4, namespaced_fraction=1.0, cross_db_negatives=5)
+    batch = [q for q in _questions() if q.db_id == "db0"][:3]
+    columns, positives = batch_columns(batch, _docs(), config, random.Random(0), SameNamedTables(_docs()))
+    own = [c for c in columns if c.db_id == "db0"]
+    others = [c for c in columns if c.db_id != "db0"]
+    assert len(own) == 4 and len(others) == 5
+    assert {c.table for c in columns} <= {"db0__t", "db1__t", "db2__t"} and len({c.table for c in others}) >= 1
+    assert all(columns[j].db_id == "db0" for j in positives.nonzero()[:, 1].tolist())
+    assert positives.sum(dim=1).tolist() == [1, 1, 1]
+
+
+def test_plain_databases_get_no_cross_database_negatives() -> None:
+    config = TrainConfig(max_columns_per_db=4, namespaced_fraction=0.0)
+    batch = [q for q in _questions() if q.db_id == "db0"][:3]
+    columns, _ = batch_columns(batch, _docs(), config, random.Random(0), SameNamedTables(_docs()))
+    assert {(c.db_id, c.table) for c in columns} == {("db0", "t")}
 
 
 def test_split_keeps_databases_apart() -> None:
