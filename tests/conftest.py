@@ -152,6 +152,11 @@ SCHEMAS_DDL = [
     'INSERT INTO "Box Office"."Ticket Sales" VALUES (1, 100), (2, 250)',
 ]
 SCHEMA_OWNED = ["concert", "hr", '"Box Office"']  # the source role owns these and their tables (not secret)
+# The catalogue names of SCHEMA_TABLES: default-schema tables bare, the rest schema.table (a default-schema
+# table whose own name holds a dot stays qualified).
+SCHEMA_TABLE_NAMES = sorted(
+    ["Box Office.Ticket Sales", "award", "concert.concert", "concert.singer", "hr.singer", "public.odd.name", "venue"]
+)
 SCHEMA_TABLES = ["public.venue", "concert.singer", "concert.concert", "hr.singer", "public.award"]
 SCHEMA_TABLES += ['"Box Office"."Ticket Sales"', 'public."odd.name"']
 

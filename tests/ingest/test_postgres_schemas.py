@@ -7,16 +7,7 @@ from schemakg.ingest.introspect import introspect
 from schemakg.ingest.sampling import SamplingBounds, profile_tables
 from schemakg.kernel.model import ForeignKeySnapshot
 from schemakg.kernel.sources import SourceDatabase
-
-TABLES = [
-    "Box Office.Ticket Sales",
-    "award",
-    "concert.concert",
-    "concert.singer",
-    "hr.singer",
-    "public.odd.name",  # a default-schema table whose own name holds a dot stays qualified
-    "venue",
-]
+from tests.conftest import SCHEMA_TABLE_NAMES as TABLES
 
 
 def test_every_usable_schema_is_read_with_qualified_names(postgres_schemas_url: str) -> None:

@@ -43,9 +43,10 @@ from schemathesis.specs.openapi.checks import (
 
 from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
-from schemakg.generation.llm.base import ChatMessage, ChatModel, ChatResult
+from schemakg.generation.llm.base import ChatModel
 from schemakg.kernel.model import valid_name
 from schemakg.kernel.settings import Settings
+from tests.canned_llm import CannedModel, sql_reply
 from tests.conftest import SAMPLE_DB, wait_for_job
 
 FUZZ_DB = "fuzz"
@@ -67,34 +68,11 @@ def _checks(path: str, checks: list[Any]) -> list[Any]:
     return [check for check in checks if check is not not_a_server_error] if path in DECLARES_503 else checks
 
 
-class CannedModel(ChatModel):
-    """Answers every chat at once with one SQL query over the sample database."""
-
-    @property
-    def model_name(self) -> str:
-        return "canned"
-
-    def _complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-        stop: list[str] | None,
-    ) -> ChatResult:
-        text = "Final SQL:\n```sql\nSELECT COUNT(*) FROM employees\n```"
-        return ChatResult(text=text, model="canned", prompt_tokens=1, completion_tokens=1, latency_s=0.001)
-
-    def close(self) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def canned_llm(container: Container, client: TestClient, admin: dict[str, str]) -> Iterator[ChatModel]:
     """The container's LLM, for this module only; answering is rebuilt with it and rebuilt again after."""
     with pytest.MonkeyPatch.context() as patch:
-        model = CannedModel()
+        model = CannedModel(sql_reply("SELECT COUNT(*) FROM employees"))
         patch.setattr(container, "_llm", model)
         patch.setattr(container, "_answering", None)
         yield model

@@ -4,55 +4,15 @@ guard passes and the server runs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
 from schemakg.app.container import Container
 from schemakg.generation.answer import AskRequest
-from schemakg.generation.llm.base import ChatMessage, ChatModel, ChatResult
 from schemakg.kernel.model import column_ref, split_column_ref
+from tests.canned_llm import CannedModel, sql_reply
+from tests.conftest import SCHEMA_TABLE_NAMES as TABLES
 from tests.conftest import wait_for_job
-
-TABLES = [
-    "Box Office.Ticket Sales",
-    "award",
-    "concert.concert",
-    "concert.singer",
-    "hr.singer",
-    "public.odd.name",
-    "venue",
-]
-
-
-class CannedSql(ChatModel):
-    """Answers every chat with the query in ``sql``, as a model that writes qualified names would."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sql = "SELECT 1"
-        self.prompts: list[str] = []
-
-    @property
-    def model_name(self) -> str:
-        return "canned"
-
-    def _complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-        stop: list[str] | None,
-    ) -> ChatResult:
-        self.prompts.append(messages[-1].content)
-        text = f"Final SQL:\n```sql\n{self.sql}\n```"
-        return ChatResult(text=text, model="canned", prompt_tokens=1, completion_tokens=1, latency_s=0.001)
-
-    def close(self) -> None:
-        pass
 
 
 @pytest.fixture
@@ -67,9 +27,9 @@ def warehouse(client: TestClient, admin: dict[str, str], db_name: str, postgres_
 
 
 @pytest.fixture
-def canned(container: Container, monkeypatch: pytest.MonkeyPatch) -> CannedSql:
+def canned(container: Container, monkeypatch: pytest.MonkeyPatch) -> CannedModel:
     """The container's LLM for one test; answering is rebuilt with it, and restored after."""
-    model = CannedSql()
+    model = CannedModel(sql_reply("SELECT 1"))
     monkeypatch.setattr(container, "_llm", model)
     monkeypatch.setattr(container, "_answering", None)
     return model
@@ -122,9 +82,9 @@ def test_a_question_links_to_qualified_tables(client: TestClient, admin: dict[st
 
 
 def test_qualified_sql_passes_the_guard_and_runs_on_the_server(
-    container: Container, warehouse: str, canned: CannedSql
+    container: Container, warehouse: str, canned: CannedModel
 ) -> None:
-    canned.sql = (
+    canned.text = sql_reply(
         "SELECT s.name, count(*) FROM concert.singer AS s JOIN concert.concert AS c "
         "ON c.singer_id = s.singer_id GROUP BY s.name ORDER BY s.name"
     )
@@ -135,17 +95,17 @@ def test_qualified_sql_passes_the_guard_and_runs_on_the_server(
     prompt = canned.prompts[-1]
     assert "CREATE TABLE concert.singer (" in prompt and '"concert.singer"' not in prompt
 
-    canned.sql = 'SELECT sum("Tickets") FROM "Box Office"."Ticket Sales"'
+    canned.text = sql_reply('SELECT sum("Tickets") FROM "Box Office"."Ticket Sales"')
     assert container.answering.ask(warehouse, AskRequest(question="How many tickets were sold?")).rows == [[350]]
 
-    canned.sql = "SELECT name, salary FROM hr.singer ORDER BY salary"
+    canned.text = sql_reply("SELECT name, salary FROM hr.singer ORDER BY salary")
     assert container.answering.ask(warehouse, AskRequest(question="What is each singer paid?")).rows == [
         ["Alice Payroll", 5000],
         ["Bob Ledger", 7000],
     ]
 
     # A bare name means the default schema's table only: there is no public.singer, so nothing runs.
-    canned.sql = "SELECT name FROM singer"
+    canned.text = sql_reply("SELECT name FROM singer")
     refused = container.answering.ask(warehouse, AskRequest(question="Name every singer."))
     assert refused.rows is None and refused.error is not None and "no such table" in refused.error
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from pydantic import BaseModel
 
@@ -11,12 +9,11 @@ from schemakg.generation.answer import EvidenceReply
 from schemakg.generation.llm.base import (
     JSON_INSTRUCTION,
     ChatMessage,
-    ChatModel,
-    ChatResult,
     LLMError,
     StructuredOutputError,
 )
 from schemakg.generation.llm.structured import parse_reply
+from tests.canned_llm import CannedModel
 
 REF = '{"table": "singer", "column": "country"}'
 
@@ -137,41 +134,6 @@ def test_evidence_reply_schema_keeps_the_declared_shapes() -> None:
     assert properties["terms"]["items"] == {"type": "string"}
     assert properties["mapping"]["items"]["type"] == "object"
     assert properties["evidence"]["type"] == "string"
-
-
-class CannedModel(ChatModel):
-    """Answers every chat with one canned reply and records what the port handed it."""
-
-    def __init__(self, text: str, finish_reason: str = "stop") -> None:
-        super().__init__()
-        self.text, self.finish_reason = text, finish_reason
-        self.calls: list[dict[str, Any]] = []
-
-    @property
-    def model_name(self) -> str:
-        return "canned"
-
-    def _complete(
-        self,
-        messages: list[ChatMessage],
-        *,
-        max_tokens: int,
-        temperature: float,
-        json_schema: dict[str, Any] | None,
-        stop: list[str] | None,
-    ) -> ChatResult:
-        self.calls.append({"messages": messages, "json_schema": json_schema, "max_tokens": max_tokens})
-        return ChatResult(
-            text=self.text,
-            model="canned",
-            prompt_tokens=1,
-            completion_tokens=1,
-            latency_s=0.1,
-            finish_reason=self.finish_reason,
-        )
-
-    def close(self) -> None:
-        pass
 
 
 QUESTION = [ChatMessage(role="user", content="Which column holds a singer's country?")]
