@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from schemakg.kernel.model import split_column_ref
-from schemakg.kernel.sql.names import table_sql
-from schemakg.retrieval.join_paths import JoinCondition
+from schemakg.kernel.sql.names import column_sql, table_sql
 from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
 
 TokenCounter = Callable[[str], int]
@@ -49,18 +48,10 @@ def _literal(value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
 
-def _column_sql(table: str, column: str, dialect: str) -> str:
-    return f"{table_sql(table, dialect)}.{column}"
-
-
-def _join_sql(join: JoinCondition, dialect: str) -> str:
-    return f"{_column_sql(*join.left, dialect)} = {_column_sql(*join.right, dialect)}"
-
-
 def _ref_sql(ref: str, dialect: str) -> str:
     """A ``table.column`` reference (``model.column_ref``) as SQL writes the column; anything else as it is."""
     try:
-        return _column_sql(*split_column_ref(ref), dialect)
+        return column_sql(*split_column_ref(ref), dialect)
     except ValueError:
         return ref
 
@@ -82,7 +73,7 @@ def render(schema: LinkedSchema) -> str:
         blocks.append("\n".join(lines) + "\n);")
     extras = []
     if schema.joins:
-        extras.append("-- Joins:\n" + "\n".join(f"--   {_join_sql(j, schema.dialect)}" for j in schema.joins))
+        extras.append("-- Joins:\n" + "\n".join(f"--   {j.sql(schema.dialect)}" for j in schema.joins))
     if schema.dependencies:
         extras.append(
             "-- Column dependencies:\n"

@@ -34,6 +34,8 @@ import networkx as nx
 from networkx.algorithms.approximation import steiner_tree
 from pydantic import BaseModel
 
+from schemakg.kernel.sql.names import column_sql
+
 ColumnRef = tuple[str, str]
 JoinMode = Literal["force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest", "steiner"]
 JOIN_MODES: tuple[JoinMode, ...] = (
@@ -54,8 +56,11 @@ class JoinCondition(BaseModel):
     right: ColumnRef
     source: str  # "fk", "log" or "id-name"
 
-    def sql(self) -> str:
-        return f"{self.left[0]}.{self.left[1]} = {self.right[0]}.{self.right[1]}"
+    def sql(self, dialect: str | None = None) -> str:
+        """The equality as text; with a ``dialect``, tables written as its SQL writes them (schema apart)."""
+        if dialect is None:
+            return f"{self.left[0]}.{self.left[1]} = {self.right[0]}.{self.right[1]}"
+        return f"{column_sql(*self.left, dialect)} = {column_sql(*self.right, dialect)}"
 
 
 class JoinPlan(BaseModel):

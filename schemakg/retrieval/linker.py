@@ -79,9 +79,9 @@ class LinkerSettings(BaseModel):
     max_value_matches: int = 10
     # The optional LLM source/destination step: off, merged with the retriever's tables, or replacing them.
     table_picker: Literal["off", "merge", "replace"] = "off"
-    # Large schemas: keep only the selected columns (and value matches) in the connected regions of the join
-    # graph whose coverage of the question is within this margin of the best region's (None: no focus).
-    # An answer lives within one region.
+    # Large schemas: select columns (and keep value matches) only in the subject areas (JoinGraph.areas) whose
+    # coverage of the question is within this margin of the best area's (None: no focus). An answer lives
+    # within one area.
     region_margin: float | None = 0.06
     # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths
     # (None: never). Applies when the request names no join mode.

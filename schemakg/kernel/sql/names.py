@@ -79,3 +79,8 @@ def table_sql(name: str, dialect: str) -> str:
         return table_expression(name, dialect).sql(dialect=sqlglot_dialect(dialect) or dialect)
     except ValueError:
         return table_expression(name, dialect).sql()
+
+
+def column_sql(table: str, column: str, dialect: str) -> str:
+    """A column of the catalogue table ``table`` as ``dialect``'s SQL writes it (``concert.singer.name``)."""
+    return f"{table_sql(table, dialect)}.{column}"
