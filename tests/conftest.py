@@ -41,6 +41,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         data_dir=tmp_path_factory.mktemp("schemakg-data"),
         admin_key=ADMIN_KEY,
         llm_model_path=LOCAL_GGUF if LOCAL_GGUF.exists() else None,
+        torch_threads=1,  # the suite's setting, which the API's warm-up applies (default: cores - 1)
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 from schemakg.app.job_runner import JobExecutor, JobRunner
@@ -80,17 +81,20 @@ class Container:
             lease_s=settings.job_lease_s,
         )
         self._llm: ChatModel | None = None
+        self._llm_lock = threading.Lock()  # the warm-up and a first request may both ask for it
         self._embedder: SentenceEmbedder | None = None
         self._answering: AskService | None = None
 
     @property
     def llm(self) -> ChatModel:
-        """The configured LLM, built on first use (loading a local model takes seconds)."""
-        if self._llm is None:
-            from schemakg.generation.llm.factory import make_chat_model
+        """The configured LLM, built on first use (loading a local model takes seconds; the API's warm-up does
+        it at start-up)."""
+        with self._llm_lock:
+            if self._llm is None:
+                from schemakg.generation.llm.factory import make_chat_model
 
-            self._llm = make_chat_model(self.settings)
-        return self._llm
+                self._llm = make_chat_model(self.settings)
+            return self._llm
 
     @property
     def answering(self) -> AskService:
@@ -136,7 +140,8 @@ class Container:
     def close(self) -> None:
         self.runner.shutdown()
         self.linking.close()
-        if self._llm is not None:
-            self._llm.close()
+        with self._llm_lock:
+            if self._llm is not None:
+                self._llm.close()
         self.search.close()
         self._opened.close()

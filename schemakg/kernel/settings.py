@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import math
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+
+
+def usable_cpus() -> int:
+    """The cores this process may run on: its CPU affinity, capped by a cgroup (v2) CPU quota when a
+    container sets one (``docker run --cpus 2`` on a 16-core host: 2)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = CGROUP_CPU_MAX.read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 quota readable: the affinity stands
+        pass
+    return max(1, cores)
+
+
+def default_threads() -> int:
+    """Threads for one compute-heavy library (llama.cpp, torch): every usable core but one, at least one.
+    The spare core is for the rest of the service (request threads, the graph engine): on a 2-core host,
+    llama.cpp on 2 threads decoded 4 to 40 times slower while another process kept one core busy, on 1
+    thread as fast as idle (docs/benchmarks.md, Threads)."""
+    return max(1, usable_cpus() - 1)
 
 
 class Settings(BaseSettings):
@@ -39,9 +67,9 @@ class Settings(BaseSettings):
     # A verified API key is trusted this long before the graph is asked again; a deleted key stops working
     # at once in the process that deleted it, and within this time in any other.
     api_key_cache_s: float = Field(default=1.0, ge=0)
-    # Torch intra-op threads in the API process (question encoding and column scoring), set at start-up. One
-    # leaves the other core to the request threads and the graph engine; two spin against them under load.
-    torch_threads: int = Field(default=1, ge=1)
+    # Torch intra-op threads (question encoding, column scoring), set at start-up of the API, the worker and
+    # the CLI. Default: cores - 1 (at least 1), leaving a core to the request threads and the graph engine.
+    torch_threads: int = Field(default_factory=default_threads, ge=1)
     max_request_bytes: int = 1_048_576
     max_upload_bytes: int = 512 * 1_048_576
 
@@ -94,7 +122,7 @@ class Settings(BaseSettings):
     llm_model_path: Path | None = None  # a GGUF to run instead of the one built from the packaged parts
     llm_timeout_s: float = 60.0
     llm_max_retries: int = Field(default=2, ge=0)
-    llm_threads: int = Field(default=2, ge=1)
+    llm_threads: int = Field(default_factory=default_threads, ge=1)  # llama.cpp threads; default: cores - 1
     llm_context: int = Field(default=4096, ge=256)
     llm_seed: int = 0
     llm_prompt_cache_mb: int = Field(default=512, ge=0)  # KV states of earlier prompts kept for prefix reuse

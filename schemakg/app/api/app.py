@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -12,14 +12,23 @@ from schemakg.app.api.paths import EncodedSegments
 from schemakg.app.api.routers import ask, databases, health, jobs, keys, knowledge, linking, search, tables
 from schemakg.app.container import Container
 from schemakg.app.services.warmup import WarmUp
+from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.settings import Settings
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None, warm_up: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    container: Container | None = None,
+    warm_up: bool = True,
+    on_warm: Callable[[WarmUp], None] | None = None,
+    warm_llm: bool = True,
+) -> FastAPI:
     """With a container, the app uses it and leaves it open; otherwise it owns one for its lifetime.
 
-    ``warm_up``: load the retriever and every database's linking state in a background thread at start-up
-    (``/health/ready`` is 503 until that is done); off, the warm-up never runs and the service never says ready.
+    ``warm_up``: load the retriever, the LLM and every database's linking state in a background thread at
+    start-up (``/health/ready`` is 503 until that is done); off, the warm-up never runs and the service never
+    says ready. ``on_warm`` is called with the warm-up when it has finished (``schemakg serve`` prints it);
+    ``warm_llm`` off leaves the LLM to its first use (``schemakg demo --no-questions``).
     """
     settings = settings or (container.settings if container else Settings())
 
@@ -31,7 +40,17 @@ def create_app(settings: Settings | None = None, container: Container | None = N
             settings.admin_key.get_secret_value() if settings.admin_key else None,
             settings.data_dir / "admin.key",
         )
-        app.state.warmup = WarmUp(settings, app.state.container.linking, app.state.container.catalog)
+        built: Container = app.state.container
+
+        def load_llm() -> str:
+            model = built.llm  # the embedded GGUF loads here; an endpoint's client is only built
+            if backend_for(built.settings) == "llama":
+                return model.model_name
+            return f"endpoint {built.settings.openai_base_url or 'api.openai.com'}"
+
+        app.state.warmup = WarmUp(
+            settings, built.linking, built.catalog, llm=load_llm if warm_llm else None, on_finished=on_warm
+        )
         if warm_up:
             app.state.warmup.start()
         try:

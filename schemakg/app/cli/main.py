@@ -20,7 +20,9 @@ from schemakg.app.cli.llm import app as llm_app
 from schemakg.app.cli.momq import app as momq_app
 from schemakg.app.cli.retriever import app as retriever_app
 from schemakg.app.container import Container
+from schemakg.app.services.warmup import WarmUp
 from schemakg.generation.answer import AskRequest, AskResult
+from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import ServiceError
 from schemakg.kernel.model import JobInfo, JobState, Role
 from schemakg.kernel.settings import Settings
@@ -54,7 +56,11 @@ def sample_database_path() -> Path:
 
 @contextmanager
 def _container() -> Iterator[Container]:
-    container = Container(Settings())
+    from schemakg.app.services.warmup import set_torch_threads
+
+    settings = Settings()
+    set_torch_threads(settings)  # cores - 1 by default, for the commands that encode (eval, ingestion)
+    container = Container(settings)
     try:
         yield container
     except ServiceError as exc:
@@ -98,7 +104,12 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
 
     settings = Settings()
     console.print(f"SchemaKG API on http://{host}:{port}/docs (data dir {settings.data_dir.resolve()})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    console.print("loading the retriever, the LLM and the databases' indexes; /health/ready is 503 until done")
+
+    def announce(warmup: WarmUp) -> None:
+        console.print(f"[bold]SchemaKG {warmup.summary()}[/bold]", highlight=False)
+
+    uvicorn.run(create_app(settings, on_warm=announce), host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -385,10 +396,21 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
     from schemakg.app.api.app import create_app
 
     settings = Settings()
+    warmed = threading.Event()
+
+    def announce(warmup: WarmUp) -> None:
+        console.print(f"SchemaKG {warmup.summary()}", highlight=False)
+        warmed.set()
+
     with _container() as container:
         admin, key = container.keys.create("demo", Role.ADMIN)
         server = uvicorn.Server(
-            uvicorn.Config(create_app(settings, container), host="127.0.0.1", port=port, log_level="warning")
+            uvicorn.Config(
+                create_app(settings, container, on_warm=announce, warm_llm=questions),
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+            )
         )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
@@ -397,6 +419,7 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
         bound = server.servers[0].sockets[0].getsockname()[1]
         base = f"http://127.0.0.1:{bound}"
         console.print(f"service up at {base}/docs (graph engine: {container.store.engine})")
+        warmed.wait(600)  # the retriever and the LLM load at start-up, not in the first question
         try:
             # An answer on a 2-core CPU can take minutes (evidence, generation, retries).
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=900) as http:
@@ -421,11 +444,19 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
                 console.print("[bold]search 'salary'[/bold]: " + ", ".join(f"{h['table']}.{h['column']}" for h in hits))
                 if questions:
                     console.print(f"[bold]asking {len(DEMO_QUESTIONS)} questions with the local model[/bold]")
+                    generation: list[float] = []
+                    model = "?"
                     for question in DEMO_QUESTIONS:
                         with console.status(f"answering: {question}"):
                             answer = http.post(f"/databases/{SAMPLE_DATABASE}/ask", json={"question": question})
                         answer.raise_for_status()
-                        _print_answer(question, AskResult(**answer.json()))
+                        result = AskResult(**answer.json())
+                        _print_answer(question, result)
+                        generation.append(result.timings_s.get("generate", 0.0))
+                        model = result.model
+                    threads = f", {settings.llm_threads} llama.cpp threads" if backend_for(settings) == "llama" else ""
+                    seconds = ", ".join(f"{s:.1f}" for s in generation)
+                    console.print(f"generation per question: {seconds} s ({model}{threads})", highlight=False)
         finally:
             container.keys.delete(admin.id)
             server.should_exit = True

@@ -1,10 +1,11 @@
 """Start-up warm-up and readiness: the service is ready once what serving needs is loaded.
 
 A background thread, started with the API, sets the process's torch threads, loads the retriever
-(the encoder's weights) and then, for every registered database, its linking context, its column
-index (built or brought up to date), its join graph, value index and cached index blocks. Until
-it has finished, ``/health/ready`` answers 503 and names what is still loading; a step that fails
-is reported there, and the thread goes on with the next one.
+(the encoder's weights), the LLM (the embedded GGUF, or the endpoint's client) and then, for every
+registered database, its linking context, its column index (built or brought up to date), its join
+graph, value index and cached index blocks. Until it has finished, ``/health/ready`` answers 503 and
+names what is still loading; a step that fails is reported there, and the thread goes on with the
+next one. When it has finished, ``summary()`` says in one line what loaded and how long it took.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from schemakg.kernel.store.schema_repo import SchemaRepository
 log = logging.getLogger(__name__)
 
 RETRIEVER = "retriever"
+LLM = "llm"
 DATABASES = "databases"  # the list of registered databases, before each one is known
 
 
@@ -37,9 +39,12 @@ class Readiness(BaseModel):
     status: Literal["loading", "ready", "failed"] = Field(
         description="ready: everything is loaded; loading: the warm-up is still running; failed: a step failed"
     )
-    loading: list[str] = Field(description="what is still loading: 'retriever', 'databases', or 'database:<name>'")
+    loading: list[str] = Field(
+        description="what is still loading: 'retriever', 'llm', 'databases', or 'database:<name>'"
+    )
     loaded: list[str] = Field(description="what is loaded")
     failed: dict[str, str] = Field(default_factory=dict, description="what failed to load, with the error")
+    load_s: dict[str, float] = Field(default_factory=dict, description="seconds each loaded item took")
     elapsed_s: float = Field(description="seconds since the warm-up started (until it finished, once it has)")
 
 
@@ -50,12 +55,17 @@ class Readiness(BaseModel):
 GIL_SWITCH_INTERVAL_S = 0.001
 
 
-def apply_thread_settings(settings: Settings) -> None:
-    """Torch intra-op threads for this process (threads that start torch work later inherit them), and
-    the interpreter's thread switch interval."""
+def set_torch_threads(settings: Settings) -> None:
+    """Torch intra-op threads for this process (threads that start torch work later inherit them):
+    ``torch_threads``, by default every usable core but one. The API, the worker and the CLI call it."""
     import torch
 
     torch.set_num_threads(settings.torch_threads)
+
+
+def apply_thread_settings(settings: Settings) -> None:
+    """Torch threads, and the interpreter's thread switch interval."""
+    set_torch_threads(settings)
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
@@ -68,13 +78,27 @@ def _freeze_loaded_objects() -> None:
 
 
 class WarmUp:
-    def __init__(self, settings: Settings, linking: LinkingService, catalog: SchemaRepository) -> None:
+    """``llm``: loads the LLM and names it (None: no LLM step); ``on_finished`` is called with the warm-up
+    once it has finished (not when it was stopped)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        linking: LinkingService,
+        catalog: SchemaRepository,
+        llm: Callable[[], str] | None = None,
+        on_finished: Callable[[WarmUp], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.linking = linking
         self.catalog = catalog
+        self._llm = llm
+        self._on_finished = on_finished
+        self._llm_name: str | None = None
         self._lock = threading.Lock()
-        self._loading: list[str] = [RETRIEVER, DATABASES]
+        self._loading: list[str] = [RETRIEVER] + ([LLM] if llm is not None else []) + [DATABASES]
         self._loaded: list[str] = []
+        self._load_s: dict[str, float] = {}
         self._failed: dict[str, str] = {}
         self._started = time.monotonic()
         self._finished: float | None = None
@@ -105,12 +129,29 @@ class WarmUp:
                 loading=list(self._loading),
                 loaded=list(self._loaded),
                 failed=dict(self._failed),
+                load_s=dict(self._load_s),
                 elapsed_s=round(end - self._started, 3),
             )
 
+    def summary(self) -> str:
+        """One line: ready or not, in how long, what loaded (and what failed)."""
+        status = self.status()
+        databases = [item for item in status.loaded if item.startswith("database:")]
+        parts = [f"{item} {status.load_s[item]:.1f} s" for item in status.loaded if item in (RETRIEVER, LLM)]
+        if self._llm_name is not None and LLM in status.loaded:
+            parts = [part.replace(LLM, f"LLM {self._llm_name}", 1) for part in parts]
+        plural = "" if len(databases) == 1 else "s"
+        parts.append(f"{len(databases)} database{plural} {sum(status.load_s[item] for item in databases):.1f} s")
+        head = "ready" if status.status == "ready" else f"NOT ready ({status.status})"
+        failed = "".join(f"; failed {item}: {error}" for item, error in status.failed.items())
+        return f"{head} in {status.elapsed_s:.1f} s: {', '.join(parts)}{failed}"
+
     def run(self) -> None:
         try:
-            if self._step(RETRIEVER, self._load_retriever):
+            retriever = self._step(RETRIEVER, self._load_retriever)
+            if self._llm is not None:  # a failure is reported; what does not need the LLM loads regardless
+                self._step(LLM, self._load_llm)
+            if retriever:
                 names = self._list_databases()
                 for name in names or []:
                     if self._stop.is_set():
@@ -122,12 +163,18 @@ class WarmUp:
             _freeze_loaded_objects()
             with self._lock:
                 self._finished = time.monotonic()
-            log.info("warm-up finished in %.1f s: %s", self._finished - self._started, self.status().status)
+            log.info("warm-up finished: %s", self.summary())
+        if self._on_finished is not None and not self._stop.is_set():
+            self._on_finished(self)
 
     def _load_retriever(self) -> None:
         apply_thread_settings(self.settings)
         linker = self.linking.linker  # loads the model (the encoder's weights)
         linker.retriever.index.encoder.encode_questions(["which rows match"])  # first-call kernel set-up
+
+    def _load_llm(self) -> None:
+        assert self._llm is not None
+        self._llm_name = self._llm()
 
     def _list_databases(self) -> list[str] | None:
         try:
@@ -151,10 +198,12 @@ class WarmUp:
             log.exception("warm-up: %s failed", item)
             self._fail(item, f"{type(exc).__name__}: {exc}")
             return False
+        elapsed = time.monotonic() - started
         with self._lock:
             self._loading.remove(item)
             self._loaded.append(item)
-        log.info("warm-up: %s loaded in %.1f s", item, time.monotonic() - started)
+            self._load_s[item] = round(elapsed, 3)
+        log.info("warm-up: %s loaded in %.1f s", item, elapsed)
         return True
 
     def _fail(self, item: str, error: str) -> None:

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from schemakg.app.container import Container
+from schemakg.app.services.warmup import set_torch_threads
 from schemakg.app.worker.celery_config import RUN_JOB, make_celery
 from schemakg.kernel.model import JobKind
 from schemakg.kernel.settings import get_settings
@@ -24,6 +25,7 @@ def worker_container() -> Container:
     global _container
     with _container_lock:
         if _container is None:
+            set_torch_threads(get_settings())  # cores - 1 by default: the worker encodes column documents
             _container = Container(get_settings())
         return _container
 

@@ -1,5 +1,6 @@
 """Liveness and readiness: /health answers at once; /health/ready is 503 until the warm-up has loaded the
-retriever and every registered database's linking state, 200 after, and reports a failed step."""
+retriever, the LLM and every registered database's linking state, 200 after, and reports a failed step;
+what ``schemakg serve`` prints when it is ready."""
 
 from __future__ import annotations
 
@@ -14,8 +15,11 @@ from fastapi.testclient import TestClient
 
 from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
+from schemakg.app.services.warmup import WarmUp
+from schemakg.generation.llm import factory
+from schemakg.generation.llm.base import ChatModel, LLMError
 from schemakg.kernel.settings import Settings
-from tests.conftest import ADMIN_KEY, wait_for_job
+from tests.conftest import ADMIN_KEY, LOCAL_GGUF, wait_for_job
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 DB = "ready_hr"
@@ -25,7 +29,11 @@ DB = "ready_hr"
 def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Container]:
     """A cold container of its own (nothing loaded yet), with the thread settings under test."""
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("ready-data"), admin_key=ADMIN_KEY, torch_threads=2, arcadedb_cpus=1
+        data_dir=tmp_path_factory.mktemp("ready-data"),
+        admin_key=ADMIN_KEY,
+        torch_threads=2,
+        arcadedb_cpus=1,
+        llm_model_path=LOCAL_GGUF if LOCAL_GGUF.exists() else None,
     )
     built = Container(settings)
     try:
@@ -70,14 +78,20 @@ def test_ready_is_503_until_the_warm_up_has_loaded_everything(
         return warm(name)
 
     monkeypatch.setattr(fresh.linking, "warm", gated)
-    with TestClient(create_app(container=fresh)) as client:
+    finished: list[str] = []
+    with TestClient(create_app(container=fresh, on_warm=lambda w: finished.append(w.summary()))) as client:
         assert client.get("/health").status_code == 200  # liveness does not wait for the warm-up
         first = client.get("/health/ready")
         assert first.status_code == 503
         assert first.json()["status"] == "loading" and first.json()["loading"]
 
-        # The retriever is loaded; the database waits at the gate: still 503, and the body says what for.
-        body = _ready_until(client, lambda b: f"database:{registered}" in b["loading"] and "retriever" in b["loaded"])
+        # The retriever and the LLM are loaded; the database waits at the gate: still 503, and the body says
+        # what for. The LLM was loaded at start-up, not by a request.
+        body = _ready_until(
+            client, lambda b: f"database:{registered}" in b["loading"] and {"retriever", "llm"} <= set(b["loaded"])
+        )
+        assert fresh._llm is not None and fresh._llm.model_name
+        assert finished == []  # not finished yet: nothing announced
         response = client.get("/health/ready")
         assert response.status_code == 503
         assert response.json()["status"] == "loading"
@@ -90,7 +104,14 @@ def test_ready_is_503_until_the_warm_up_has_loaded_everything(
         assert response.status_code == 200, body
         assert response.json()["status"] == "ready"
         assert response.json()["loading"] == []
-        assert set(response.json()["loaded"]) == {"retriever", f"database:{registered}"}
+        assert set(response.json()["loaded"]) == {"retriever", "llm", f"database:{registered}"}
+        assert set(response.json()["load_s"]) == {"retriever", "llm", f"database:{registered}"}
+
+        # What `schemakg serve` prints once: ready, in how long, with what.
+        assert len(finished) == 1
+        assert finished[0].startswith("ready in ")
+        assert f"LLM {fresh.llm.model_name} " in finished[0] and "retriever " in finished[0]
+        assert "1 database " in finished[0]
 
         # What the warm-up loaded is what a request uses: context, index and prepared linker are in place.
         context = fresh.linking._contexts[registered]
@@ -120,7 +141,8 @@ def test_a_warm_up_failure_is_reported_not_raised(
         raise OSError(f"index of {name} unreadable")
 
     monkeypatch.setattr(fresh.linking, "warm", broken)
-    with TestClient(create_app(container=fresh)) as client:
+    finished: list[WarmUp] = []
+    with TestClient(create_app(container=fresh, on_warm=finished.append)) as client:
         body = _ready_until(client, lambda b: b["status"] != "loading")
         response = client.get("/health/ready")
         assert response.status_code == 503
@@ -128,3 +150,20 @@ def test_a_warm_up_failure_is_reported_not_raised(
         assert "index of ready_hr unreadable" in response.json()["failed"][f"database:{registered}"]
         assert body["loading"] == []
         assert client.get("/health").status_code == 200  # the service itself is up
+        summary = finished[0].summary()
+        assert summary.startswith("NOT ready (failed) in ") and "index of ready_hr unreadable" in summary
+
+
+def test_an_llm_that_will_not_load_is_reported_and_the_rest_still_loads(
+    fresh: Container, registered: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def missing(settings: Settings) -> ChatModel:
+        raise LLMError("no model file at /models/missing.gguf; run `schemakg llm prepare`")
+
+    monkeypatch.setattr(fresh, "_llm", None)
+    monkeypatch.setattr(factory, "make_chat_model", missing)
+    with TestClient(create_app(container=fresh)) as client:
+        body = _ready_until(client, lambda b: b["status"] != "loading")
+        assert client.get("/health/ready").status_code == 503
+        assert body["status"] == "failed" and "missing.gguf" in body["failed"]["llm"]
+        assert set(body["loaded"]) == {"retriever", f"database:{registered}"}

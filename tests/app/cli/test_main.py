@@ -27,6 +27,7 @@ def test_demo_ingests_and_shows_the_sample(data_dir: Path) -> None:
     result = _run(["demo", "--no-questions"], data_dir)
     assert result.returncode == 0, result.stderr
     assert "succeeded" in result.stdout
+    assert "SchemaKG ready in " in result.stdout  # the warm-up loaded the retriever before the first request
     for expected in ("employees", "departments", "SALARY", "employees.DEPARTMENT_ID → departments.DEPARTMENT_ID"):
         assert expected in result.stdout
 

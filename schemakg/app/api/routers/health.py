@@ -24,14 +24,15 @@ def health(app: Container = Depends(container)) -> dict[str, str]:
     responses={
         503: {
             "model": Readiness,
-            "description": "Not ready: the retriever or a database's linking state is still loading "
+            "description": "Not ready: the retriever, the LLM or a database's linking state is still loading "
             "(`loading`), or failed to load (`failed`, with the error).",
         }
     },
 )
 async def ready(request: Request) -> Readiness | JSONResponse:
-    """200 once the start-up warm-up has loaded the retriever (encoder) and, for every database registered at
-    start-up, its linking context and column index; 503 until then, naming what is still loading."""
+    """200 once the start-up warm-up has loaded the retriever (encoder), the LLM (the embedded model) and, for
+    every database registered at start-up, its linking context and column index; 503 until then, naming what
+    is still loading."""
     warmup = getattr(request.app.state, "warmup", None)
     if warmup is None:  # the application's lifespan has not run
         status = Readiness(status="loading", loading=["start-up"], loaded=[], elapsed_s=0.0)
