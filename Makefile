@@ -19,7 +19,7 @@ test: lint
 bench: setup
 	.venv/bin/python bench/ingest_scale.py
 
-# The fine-tuned column retriever the README's figures use (about 16 min on 2 cores; needs ../shared/data).
-# Without it the service links with the zero-shot model.
+# Reproduces the retriever adapter shipped in schemakg/retrieval/shipped/ as a new, activated version
+# under the data dir (about 30 min on 2 idle cores; needs ../shared/data). See shipped/PROVENANCE.md.
 retriever: setup
-	HF_HUB_OFFLINE=1 .venv/bin/schemakg retriever train --max-train-questions 6500 --epochs 1 --eval-every 75 --no-baseline --threads 2
+	HF_HUB_OFFLINE=1 .venv/bin/schemakg retriever train --max-train-questions 13000 --epochs 1 --eval-every 100 --no-baseline --threads 2

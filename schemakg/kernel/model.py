@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum, StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -247,6 +247,19 @@ class JobKind(StrEnum):
     INGEST_QUERY_LOG = "ingest_query_log"
     COMPLETE_KNOWLEDGE = "complete_knowledge"
     ACTIVATE_RETRIEVER = "activate_retriever"
+
+
+class RetrieverInfo(BaseModel):
+    """Which retriever serves, where it came from, and its validation figures (``GET /retriever``)."""
+
+    version: str
+    origin: Literal["shipped", "trained here", "zero-shot"]
+    base_model: str
+    adapter_bytes: int | None = Field(default=None, description="size of the stored adapter (LoRA + CNN heads)")
+    validation: dict[str, Any] = Field(
+        default_factory=dict, description="per validation source: column recall, strict recall, columns kept"
+    )
+    available: list[str] = Field(description="versions that can be activated, newest trained first")
 
 
 class JobInfo(BaseModel):

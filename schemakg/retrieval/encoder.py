@@ -10,6 +10,7 @@ of any length.
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,15 +19,17 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
 from pydantic import BaseModel
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-from transformers import AutoTokenizer, BertConfig, BertModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
 from schemakg.retrieval.column_docs import ColumnDoc, column_text
 
 _MASKED = -1.0e4  # below any cosine similarity, finite so gradients never see inf
+ADAPTER_FILE = "adapter.safetensors"
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,26 @@ class EncoderConfig(BaseModel):
     batch_size: int = 64
 
 
+class AdapterConfig(BaseModel):
+    """LoRA (peft) on the transformer layers of both towers. A trained version stores only these
+    low-rank weights and the CNN heads (about 4.3 MiB in float16), not two copies of BERT (176 MiB)."""
+
+    rank: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    layers: list[int] = [0, 1, 2, 3, 4, 5]  # all of MiniLM-L6's layers; the embeddings stay as pretrained
+    target_modules: list[str] = ["query", "key", "value", "dense"]  # attention and feed-forward projections
+
+    def lora(self) -> LoraConfig:
+        return LoraConfig(
+            r=self.rank,
+            lora_alpha=self.alpha,
+            lora_dropout=self.dropout,
+            target_modules=self.target_modules,
+            layers_to_transform=self.layers,
+        )
+
+
 class Encoder(ABC):
     """Port: turns questions and column docs into token vectors for late interaction."""
 
@@ -86,7 +109,7 @@ class Tower(nn.Module):
         super().__init__()
         if kernel_size % 2 != 1:
             raise ValueError("kernel_size must be odd so the CNN keeps token positions")
-        self.bert = bert
+        self.bert: BertModel | PeftModel = bert  # a PeftModel while adapters train
         width = bert.config.hidden_size
         self.cnn = nn.Conv1d(width, width, kernel_size, padding=kernel_size // 2)
 
@@ -116,6 +139,8 @@ class DualTowerEncoder(nn.Module, Encoder):
         self.column = column
         self.tokenizer = tokenizer
         self.config = config
+        self.adapter = AdapterConfig()
+        self.merged = False
 
     @classmethod
     def from_base(cls, config: EncoderConfig | None = None, base_dir: Path | None = None) -> DualTowerEncoder:
@@ -132,22 +157,57 @@ class DualTowerEncoder(nn.Module, Encoder):
         return encoder.eval()
 
     @classmethod
-    def load(cls, directory: Path) -> DualTowerEncoder:
-        """Rebuild from :meth:`save` output, without touching the base package."""
-        config = EncoderConfig.model_validate_json((directory / "encoder.json").read_text())
-        bert_config = BertConfig.from_json_file(directory / "bert_config.json")
-        towers = [Tower(BertModel(bert_config, add_pooling_layer=False), config.kernel_size) for _ in range(2)]
-        encoder = cls(towers[0], towers[1], AutoTokenizer.from_pretrained(directory / "tokenizer"), config)
-        encoder.load_state_dict(load_file(directory / "model.safetensors"))
+    def load(cls, directory: Path, base_dir: Path | None = None) -> DualTowerEncoder:
+        """The packaged base model plus an adapter written by :meth:`save`, merged for inference."""
+        encoder = cls.from_base(EncoderConfig.model_validate_json((directory / "encoder.json").read_text()), base_dir)
+        encoder.add_adapters(AdapterConfig.model_validate_json((directory / "adapter.json").read_text()))
+        encoder.load_adapter_state(load_file(directory / ADAPTER_FILE))
+        encoder.merge_adapters()
         return encoder.eval()
 
+    def add_adapters(self, adapter: AdapterConfig) -> None:
+        """Wrap both towers' BERT in LoRA adapters; the base weights are frozen, adapters and CNNs train."""
+        self.adapter = adapter
+        with _quiet_loading():
+            for tower in (self.question, self.column):
+                tower.bert = get_peft_model(tower.bert, adapter.lora())
+
+    def adapter_state(self, dtype: torch.dtype = torch.float32) -> dict[str, Tensor]:
+        """What a trained version stores: each tower's LoRA weights and CNN head."""
+        state: dict[str, Tensor] = {}
+        for name, tower in (("question", self.question), ("column", self.column)):
+            lora = get_peft_model_state_dict(tower.bert) if isinstance(tower.bert, PeftModel) else {}
+            cnn = tower.cnn.state_dict()
+            parts = {**{f"lora.{k}": v for k, v in lora.items()}, **{f"cnn.{k}": v for k, v in cnn.items()}}
+            state |= {f"{name}.{k}": v.detach().to(dtype).contiguous() for k, v in parts.items()}
+        return state
+
+    def load_adapter_state(self, state: dict[str, Tensor]) -> None:
+        for name, tower in (("question", self.question), ("column", self.column)):
+            own = {k.removeprefix(f"{name}."): v.float() for k, v in state.items() if k.startswith(f"{name}.")}
+            lora = {k.removeprefix("lora."): v for k, v in own.items() if k.startswith("lora.")}
+            if lora:
+                unexpected = set_peft_model_state_dict(tower.bert, lora).unexpected_keys  # type: ignore[attr-defined]
+                if unexpected:
+                    raise ValueError(f"adapter does not fit the {name} tower: {unexpected[:3]}")
+            tower.cnn.load_state_dict({k.removeprefix("cnn."): v for k, v in own.items() if k.startswith("cnn.")})
+
+    def merge_adapters(self) -> None:
+        """Fold the LoRA weights into BERT: inference runs a plain model at the base model's speed."""
+        self.merged = True
+        with _quiet_loading():
+            for tower in (self.question, self.column):
+                if isinstance(tower.bert, PeftModel):
+                    tower.bert = tower.bert.merge_and_unload()
+
     def save(self, directory: Path) -> None:
-        """Weights (safetensors), BERT config, tokenizer and encoder config: a self-contained folder."""
+        """The adapter (float16 safetensors), its config and the encoder config: everything but the base model."""
+        if self.merged:
+            raise ValueError("a merged encoder no longer holds its adapter apart from BERT; save before merging")
         directory.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.detach().contiguous() for k, v in self.state_dict().items()}, directory / "model.safetensors")
-        (directory / "bert_config.json").write_text(self.question.bert.config.to_json_string())
+        save_file(self.adapter_state(torch.float16), directory / ADAPTER_FILE)
+        (directory / "adapter.json").write_text(self.adapter.model_dump_json(indent=2))
         (directory / "encoder.json").write_text(self.config.model_dump_json(indent=2))
-        self.tokenizer.save_pretrained(directory / "tokenizer")
 
     @property
     def dim(self) -> int:
@@ -210,12 +270,15 @@ def base_model_dir() -> Path:
 
 @contextmanager
 def _quiet_loading() -> Iterator[None]:
-    """The sentence-transformers checkpoint has a pooler we do not use; its load report is noise."""
+    """The sentence-transformers checkpoint has a pooler we do not use, and peft asks transformers a
+    deprecated question (``is_gradient_checkpointing``): noise in every start-up log."""
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing", category=FutureWarning)
+            yield
     finally:
         hf_logging.set_verbosity(level)
         hf_logging.enable_progress_bar()

@@ -423,6 +423,8 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
         try:
             # An answer on a 2-core CPU can take minutes (evidence, generation, retries).
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=900) as http:
+                retriever = http.get("/retriever").json()
+                console.print(f"column retriever: {retriever['version']} ({retriever['origin']})")
                 if http.get(f"/databases/{SAMPLE_DATABASE}").status_code == 404:
                     created = http.post(
                         "/databases",

@@ -45,8 +45,8 @@ def train(
     namespaced_fraction: Annotated[
         float, typer.Option(help="Share of databases written <db>__<table>, with same-named tables as negatives.")
     ] = 0.5,
-    freeze_layers: int = 2,
-    lr: float = 5e-5,
+    lora_rank: Annotated[int, typer.Option(help="Rank of the LoRA adapters on the towers' upper layers.")] = 16,
+    lr: Annotated[float, typer.Option(help="Learning rate of the LoRA adapters.")] = 5e-4,
     question_max_len: int = 96,
     column_max_len: int = 32,
     threads: Annotated[int, typer.Option(help="Torch CPU threads.")] = 1,
@@ -57,7 +57,7 @@ def train(
     _threads(threads)
     from schemakg.offline.retriever.training import TrainConfig, resumable_version
     from schemakg.offline.retriever.training import train as run_training
-    from schemakg.retrieval.encoder import EncoderConfig
+    from schemakg.retrieval.encoder import AdapterConfig, EncoderConfig
 
     version = None
     if resume:
@@ -76,7 +76,7 @@ def train(
         max_columns_per_db=max_columns_per_db,
         questions_per_db=questions_per_db,
         namespaced_fraction=namespaced_fraction,
-        freeze_layers=freeze_layers,
+        adapter=AdapterConfig(rank=lora_rank, alpha=2 * lora_rank),
         lr=lr,
         encoder=EncoderConfig(question_max_len=question_max_len, column_max_len=column_max_len),
     )

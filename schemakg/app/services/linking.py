@@ -16,7 +16,7 @@ from schemakg.app.services.jobs import JobService
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.table_picker import LLMTablePicker
 from schemakg.kernel.errors import InvalidInput, NotFound
-from schemakg.kernel.model import JobInfo, JobKind, split_column_ref
+from schemakg.kernel.model import JobInfo, JobKind, RetrieverInfo, split_column_ref
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.settings import Settings
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
@@ -133,8 +133,15 @@ class LinkingService:
                 self._linker.retriever.index.drop(database)
         drop_database(database, self.settings.data_dir)
 
+    def retriever_info(self) -> RetrieverInfo:
+        from schemakg.retrieval.artifacts import describe
+
+        return describe(self.settings.data_dir)
+
     def start_activation(self, version: str) -> JobInfo:
         """Activate a trained retriever version and rebuild the column index with it, as a job."""
+        if version not in self.retriever_info().available:
+            raise NotFound(f"no retriever version {version!r}; GET /retriever lists the available ones")
         return self.jobs.start(JobKind.ACTIVATE_RETRIEVER, None, {"version": version})
 
     def run_activation(self, reporter: JobReporter, payload: dict[str, Any]) -> dict[str, Any]:

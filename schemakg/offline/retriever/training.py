@@ -56,6 +56,7 @@ from schemakg.retrieval.artifacts import (
 )
 from schemakg.retrieval.column_docs import ColumnDoc
 from schemakg.retrieval.encoder import (
+    AdapterConfig,
     DualTowerEncoder,
     EncoderConfig,
     late_interaction,
@@ -79,8 +80,8 @@ class TrainConfig(BaseModel):
     max_columns_per_db: int = 40  # gold columns always kept, negatives sampled up to this
     namespaced_fraction: float = 0.5  # share of a batch's databases written ``<db>__<table>``
     cross_db_negatives: int = 16  # per namespaced database: columns of other databases' same-named tables
-    freeze_layers: int = 2  # embeddings + the lowest N BERT layers stay fixed: cheaper backward on CPU
-    lr: float = 5e-5
+    adapter: AdapterConfig = AdapterConfig()  # LoRA adapters; the base model stays frozen
+    lr: float = 5e-4
     cnn_lr: float = 1e-4
     weight_decay: float = 0.01
     warmup_fraction: float = 0.06
@@ -201,15 +202,6 @@ def batch_columns(
     return [text for _, _, text in chosen], positives
 
 
-def freeze_lower_layers(encoder: DualTowerEncoder, layers: int) -> None:
-    """Fix embeddings and the lowest ``layers`` transformer layers of both towers (0 freezes nothing)."""
-    if layers <= 0:
-        return
-    for tower in (encoder.question, encoder.column):
-        for module in (tower.bert.embeddings, *tower.bert.encoder.layer[:layers]):
-            module.requires_grad_(False)
-
-
 class _Run:
     """Mutable state of one training run, checkpointed after each evaluation."""
 
@@ -238,7 +230,7 @@ class _Run:
         rng: random.Random,
     ) -> None:
         self.checkpoint.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, self.checkpoint / "last.safetensors")
+        save_file(encoder.adapter_state(), self.checkpoint / "last.safetensors")
         state = {
             "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(),
@@ -305,13 +297,13 @@ def train(
     same_named = SameNamedTables({k: v for k, v in docs.items() if k in {q.db_key for q in train_q}})
 
     encoder = DualTowerEncoder.from_base(config.encoder)
-    freeze_lower_layers(encoder, config.freeze_layers)
+    encoder.add_adapters(config.adapter)
     head = LossHead(config.temperature, config.bce_weight)
-    bert_params = [p for n, p in encoder.named_parameters() if ".bert." in f".{n}" and p.requires_grad]
+    lora_params = [p for n, p in encoder.named_parameters() if ".bert." in f".{n}" and p.requires_grad]
     cnn_params = [p for n, p in encoder.named_parameters() if ".cnn." in f".{n}"]
     optimizer = torch.optim.AdamW(
         [
-            {"params": bert_params, "lr": config.lr, "weight_decay": config.weight_decay},
+            {"params": lora_params, "lr": config.lr, "weight_decay": config.weight_decay},
             {"params": cnn_params, "lr": config.cnn_lr, "weight_decay": 0.0},
             {"params": head.parameters(), "lr": config.cnn_lr, "weight_decay": 0.0},
         ]
@@ -323,7 +315,7 @@ def train(
         optimizer, lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup)))
     )
     if resume:
-        encoder.load_state_dict(load_file(run.checkpoint / "last.safetensors"))
+        encoder.load_adapter_state(load_file(run.checkpoint / "last.safetensors"))
         state = torch.load(run.checkpoint / "state.pt", weights_only=True)
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -358,7 +350,7 @@ def train(
     if not run.curve:
         run.best = evaluate("zero-shot")
         run.checkpoint.mkdir(parents=True, exist_ok=True)
-        save_file({k: v.contiguous() for k, v in encoder.state_dict().items()}, run.checkpoint / "best.safetensors")
+        save_file(encoder.adapter_state(), run.checkpoint / "best.safetensors")
 
     encoder.train()
     losses: list[float] = []
@@ -387,10 +379,7 @@ def train(
                 losses.clear()
                 if metric > run.best:
                     run.best, run.bad_evals = metric, 0
-                    save_file(
-                        {k: v.contiguous() for k, v in encoder.state_dict().items()},
-                        run.checkpoint / "best.safetensors",
-                    )
+                    save_file(encoder.adapter_state(), run.checkpoint / "best.safetensors")
                 else:
                     run.bad_evals += 1
                 stop = run.bad_evals >= config.patience or run.step >= total_steps
@@ -400,8 +389,9 @@ def train(
             run.epoch, run.batch_in_epoch = run.epoch + 1, 0
     progress.close()
 
-    encoder.load_state_dict(load_file(run.checkpoint / "best.safetensors"))
-    encoder.eval()
+    encoder.load_adapter_state(load_file(run.checkpoint / "best.safetensors"))
+    encoder.save(run.directory)  # float16 adapter; the figures below are those of the stored file
+    encoder = DualTowerEncoder.load(run.directory)
     scored = score_split(encoder, val_q, docs)
     policy = calibrate_on(scored, config.min_columns, config.max_columns, config.beta)
     metrics = {
@@ -414,7 +404,7 @@ def train(
         "wall_time_s": round(elapsed(), 1),
     }
     model = RetrieverModel(version=run.directory.name, encoder=encoder, selection=policy)
-    save_artefact(run.directory, model, json.loads(config.model_dump_json()), metrics, run.curve)
+    save_artefact(run.directory, model.version, policy, json.loads(config.model_dump_json()), metrics, run.curve)
     shutil.rmtree(run.checkpoint)  # finished: optimizer state is ~2x the model and resuming is moot
     if activate_model:
         activate(model.version, root)

@@ -93,3 +93,22 @@ def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_table
     assert unknown.status_code == 404 and "nope" in unknown.text
     assert client.post("/retrieve", json={"question": ""}, headers=admin).status_code == 422
     assert client.post("/retrieve", json={"question": "x", "routes": 0}, headers=admin).status_code == 422
+
+
+def test_the_serving_retriever_is_named_and_can_be_switched(client: TestClient, admin: dict[str, str]) -> None:
+    """A fresh install serves the shipped adapter; an admin can go to the zero-shot model and back."""
+    from schemakg.retrieval.artifacts import ZERO_SHOT_VERSION, shipped_version
+
+    info = client.get("/retriever", headers=admin).json()
+    assert info["version"] == shipped_version() and info["origin"] == "shipped"
+    assert info["validation"]["spider-train"]["column_recall"] > 0.9 and 0 < info["adapter_bytes"] <= 5 * 2**20
+    try:
+        job = client.post("/retriever/activate", json={"version": ZERO_SHOT_VERSION}, headers=admin).json()
+        assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+        assert client.get("/retriever", headers=admin).json()["origin"] == "zero-shot"
+    finally:
+        job = client.post("/retriever/activate", json={"version": shipped_version()}, headers=admin).json()
+        assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    assert client.get("/retriever", headers=admin).json()["version"] == shipped_version()
+    missing = client.post("/retriever/activate", json={"version": "v-none"}, headers=admin)
+    assert missing.status_code == 404 and "v-none" in missing.json()["error"]["message"]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from schemakg.retrieval.artifacts import shipped_version
+
 CLI = [sys.executable, "-m", "schemakg.app.cli.main"]
 
 
@@ -28,6 +30,7 @@ def test_demo_ingests_and_shows_the_sample(data_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "succeeded" in result.stdout
     assert "SchemaKG ready in " in result.stdout  # the warm-up loaded the retriever before the first request
+    assert f"column retriever: {shipped_version()} (shipped)" in result.stdout  # a fresh data dir
     for expected in ("employees", "departments", "SALARY", "employees.DEPARTMENT_ID → departments.DEPARTMENT_ID"):
         assert expected in result.stdout
 

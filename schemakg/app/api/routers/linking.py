@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from schemakg.app.api.deps import container, require
 from schemakg.app.container import Container
 from schemakg.app.services.linking import RankedColumn
-from schemakg.kernel.model import JobInfo, Role
+from schemakg.kernel.model import JobInfo, RetrieverInfo, Role
 from schemakg.retrieval.linked_schema import LinkedSchema
 from schemakg.retrieval.routing import Route
 
@@ -74,6 +74,13 @@ def retrieve_catalogue(body: CatalogueRetrieveRequest, app: Container = Depends(
         linked=result.link.schema_,
         timings_ms=result.link.timings_ms,
     )
+
+
+@router.get("/retriever", response_model=RetrieverInfo, dependencies=[Depends(require(Role.ANALYST))])
+def retriever_info(app: Container = Depends(container)) -> RetrieverInfo:
+    """The retriever version that serves (shipped with the package, trained here, or zero-shot) and its
+    validation figures; ``available`` lists what ``POST /retriever/activate`` accepts."""
+    return app.linking.retriever_info()
 
 
 class ActivateRequest(BaseModel):
