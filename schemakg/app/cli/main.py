@@ -456,7 +456,7 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
                         _print_answer(question, result)
                         generation.append(result.timings_s.get("generate", 0.0))
                         model = result.model
-                    threads = f", {settings.llm_threads} llama.cpp threads" if backend_for(settings) == "llama" else ""
+                    threads = f", llama.cpp threads: {settings.llm_threads}" if backend_for(settings) == "llama" else ""
                     seconds = ", ".join(f"{s:.1f}" for s in generation)
                     console.print(f"generation per question: {seconds} s ({model}{threads})", highlight=False)
         finally:
