@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemakg.app.job_runner import JobExecutor, JobRunner
 from schemakg.app.services.browse import CatalogBrowser
+from schemakg.app.services.catalog_transfer import CatalogTransferService
 from schemakg.app.services.curation import CurationService
 from schemakg.app.services.databases import DatabaseService
 from schemakg.app.services.jobs import JobService
@@ -26,6 +27,7 @@ from schemakg.kernel.store.jobs_repo import JobRepository
 from schemakg.kernel.store.keys_repo import ApiKeyRepository
 from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
+from schemakg.kernel.store.transfer_repo import TransferRepository
 
 if TYPE_CHECKING:
     from schemakg.app.services.answering import AskService
@@ -53,6 +55,9 @@ class Container:
         self.search.catalog_changed()  # builds the index, or catches up with what changed while it was down
         self.browser = CatalogBrowser(self.catalog, self.search)
         self.curation = CurationService(self.catalog, self.browser, on_change=self.search.catalog_changed)
+        self.catalog_transfer = CatalogTransferService(
+            self.catalog, TransferRepository(self.store), self.proposals_repo, on_change=self.search.catalog_changed
+        )
         self.keys = KeyService(ApiKeyRepository(self.store), cache_s=settings.api_key_cache_s)
         self.proposals = ProposalService(
             self.proposals_repo,

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from schemakg.app.api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
 from schemakg.app.api.paths import EncodedSegments
-from schemakg.app.api.routers import ask, databases, health, jobs, keys, knowledge, linking, search, tables
+from schemakg.app.api.routers import ask, catalog, databases, health, jobs, keys, knowledge, linking, search, tables
 from schemakg.app.container import Container
 from schemakg.app.services.warmup import WarmUp
 from schemakg.generation.llm.factory import backend_for
@@ -73,6 +73,6 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(EncodedSegments)
     app.include_router(health.router)
-    for module in (databases, tables, search, jobs, keys, knowledge, linking, ask):
+    for module in (databases, tables, search, jobs, keys, knowledge, linking, ask, catalog):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

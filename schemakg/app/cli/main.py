@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from schemakg.app.cli.catalog import app as catalog_app
 from schemakg.app.cli.llm import app as llm_app
 from schemakg.app.cli.momq import app as momq_app
 from schemakg.app.cli.retriever import app as retriever_app
@@ -40,6 +41,7 @@ app.add_typer(momq_app, name="momq")
 app.add_typer(llm_app, name="llm")
 app.add_typer(retriever_app, name="retriever")
 app.add_typer(keys_app, name="keys")
+app.add_typer(catalog_app, name="catalog")
 
 console = Console()
 SAMPLE_DATABASE = "hr"

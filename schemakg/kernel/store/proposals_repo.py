@@ -6,6 +6,13 @@ from schemakg.kernel.model import Proposal, ProposalState
 from schemakg.kernel.store.base import GraphStore
 from schemakg.kernel.store.schema_repo import COLUMN_REF_PARAMS, cypher_column_ref
 
+# One approved dependency: a DEPENDS_ON edge from the head column to the tail, one per relation.
+ADD_DEPENDENCY = (
+    "MATCH (h:Column {key: $head}) MATCH (t:Column {key: $tail}) "
+    "MERGE (h)-[d:DEPENDS_ON {relation: $relation}]->(t) "
+    "SET d.text = $text, d.source = $source, d.proposal = $proposal"
+)
+
 
 class ProposalRepository:
     def __init__(self, store: GraphStore) -> None:
@@ -66,9 +73,7 @@ class ProposalRepository:
         self, head_key: str, tail_key: str, relation: str, text: str | None, source: str, proposal_id: str
     ) -> None:
         self.store.write(
-            "MATCH (h:Column {key: $head}) MATCH (t:Column {key: $tail}) "
-            "MERGE (h)-[d:DEPENDS_ON {relation: $relation}]->(t) "
-            "SET d.text = $text, d.source = $source, d.proposal = $proposal",
+            ADD_DEPENDENCY,
             head=head_key,
             tail=tail_key,
             relation=relation,

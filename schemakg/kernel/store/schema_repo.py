@@ -402,16 +402,13 @@ class SchemaRepository:
             )
             if not updated:
                 raise StaleRevisionError(current.get("revision", 0))
-            _create_revisions(
+            seq = int(current["revision"])
+            create_revisions(
                 tx,
                 label,
                 key,
                 current.get("database"),
-                [(field, current.get(field), value) for field, value in changed.items()],
-                int(current["revision"]),
-                who,
-                source,
-                at,
+                [_revision(field, current.get(field), value, who, source, at, seq) for field, value in changed.items()],
             )
             return int(updated[0]["revision"])
 
@@ -424,7 +421,9 @@ class SchemaRepository:
             rows = tx.run("MATCH (n:Column {key: $key}) RETURN n.database AS db, n.revision AS rev", key=key)
             if not rows:
                 raise NotFoundError(key)
-            _create_revisions(tx, "Column", key, rows[0]["db"], [(field, old, new)], rows[0]["rev"], who, source, at)
+            create_revisions(
+                tx, "Column", key, rows[0]["db"], [_revision(field, old, new, who, source, at, rows[0]["rev"])]
+            )
 
         self.store.write_transaction(record)
 
@@ -466,7 +465,8 @@ class SchemaRepository:
             tables = "MATCH (t:Table {database: $db}) WHERE t.status = 'current' "
             columns = "MATCH (c:Column {database: $db}) WHERE c.status = 'current' "
         else:
-            revised = "MATCH (r:Revision {database: $db}) WHERE r.at >= $since "
+            # an imported revision keeps its own time: it counts from when it was imported
+            revised = "MATCH (r:Revision {database: $db}) WHERE coalesce(r.imported_at, r.at) >= $since "
             tables = f"{revised}MATCH (t:Table)-[:HAS_REVISION]->(r) WHERE t.status = 'current' WITH DISTINCT t "
             columns = f"{revised}MATCH (c:Column)-[:HAS_REVISION]->(r) WHERE c.status = 'current' WITH DISTINCT c "
         table_rows = self.store.read(
@@ -496,28 +496,30 @@ class SchemaRepository:
         return docs
 
 
-def _create_revisions(
+def _revision(field: str, old: Any, new: Any, who: str, source: Provenance, at: str, seq: int) -> dict[str, Any]:
+    return {"field": field, "old": old, "new": new, "who": who, "source": source.value, "at": at, "seq": seq}
+
+
+def create_revisions(
     tx: GraphTransaction,
     label: str,
     key: str,
     database: str | None,
-    changes: list[tuple[str, Any, Any]],
-    seq: int,
-    who: str,
-    source: Provenance,
-    at: str,
+    revisions: list[dict[str, Any]],
+    marks: dict[str, str] | None = None,
 ) -> None:
+    """Revision nodes of the node ``key``, one per row (``field``, ``old``, ``new``, ``who``, ``source``, ``at``,
+    ``seq``; old and new stored as JSON text). ``marks`` are set on each as well (an import's ``imported_at``)."""
+    marked = "".join(f", v.{name} = $mark_{name}" for name in marks or {})
     tx.run(
         f"MATCH (n:{label} {{key: $key}}) UNWIND $revisions AS r "
-        "CREATE (n)-[:HAS_REVISION]->(:Revision {entity_key: $key, database: $db, field: r.field, "
-        "old: r.old, new: r.new, who: $who, source: $source, at: $at, seq: $seq})",
+        "CREATE (n)-[:HAS_REVISION]->(v:Revision {entity_key: $key, database: $db, field: r.field, "
+        "old: r.old, new: r.new, who: r.who, source: r.source, at: r.at, seq: r.seq})"
+        + (f" SET {marked[2:]}" if marked else ""),
         key=key,
         db=database,
-        who=who,
-        source=source.value,
-        at=at,
-        seq=seq,
-        revisions=[{"field": f, "old": json.dumps(old), "new": json.dumps(new)} for f, old, new in changes],
+        revisions=[{**r, "old": json.dumps(r["old"]), "new": json.dumps(r["new"])} for r in revisions],
+        **{f"mark_{name}": value for name, value in (marks or {}).items()},
     )
 
 
