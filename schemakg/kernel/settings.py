@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # LLM: an OpenAI-compatible endpoint when OPENAI_BASE_URL is set (or llm_backend is "openai"),
     # else the embedded GGUF model run in-process by llama.cpp.
     llm_backend: Literal["auto", "openai", "llama"] = "auto"
-    llm_model: str = "qwen2.5-coder-0.5b"  # embedded model: qwen2.5-coder-0.5b or qwen2.5-coder-1.5b
+    llm_model: str = "qwen2.5-coder-1.5b"  # embedded model: qwen2.5-coder-1.5b (README: why) or qwen2.5-coder-0.5b
     llm_model_path: Path | None = None  # a GGUF to run instead of the one built from the packaged parts
     llm_timeout_s: float = 60.0
     llm_max_retries: int = Field(default=2, ge=0)

@@ -16,7 +16,7 @@ def test_embedded_model_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("OPENAI_BASE_URL", "SCHEMAKG_LLM_BACKEND", "SCHEMAKG_LLM_MODEL"):
         monkeypatch.delenv(name, raising=False)
     settings = Settings()
-    assert backend_for(settings) == "llama" and settings.llm_model == "qwen2.5-coder-0.5b"
+    assert backend_for(settings) == "llama" and settings.llm_model == "qwen2.5-coder-1.5b"
 
 
 def test_an_endpoint_or_an_explicit_choice_selects_openai() -> None:
