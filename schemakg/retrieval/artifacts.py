@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -90,8 +91,10 @@ def is_complete(directory: Path) -> bool:
     return (directory / "config.json").exists() and (directory / ADAPTER_FILE).exists()
 
 
+@cache
 def shipped_version() -> str:
-    """The version trained by the maintainers and shipped in the package (see ``shipped/PROVENANCE.md``)."""
+    """The version trained by the maintainers and shipped in the package (see ``shipped/PROVENANCE.md``).
+    Read once: the linker checks the serving version on every request."""
     return str(json.loads((SHIPPED_DIR / "config.json").read_text())["version"])
 
 

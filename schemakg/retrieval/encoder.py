@@ -65,7 +65,7 @@ class EncoderConfig(BaseModel):
 
 class AdapterConfig(BaseModel):
     """LoRA (peft) on the transformer layers of both towers. A trained version stores only these
-    low-rank weights and the CNN heads (about 4.3 MiB in float16), not two copies of BERT (176 MiB)."""
+    low-rank weights and the CNN heads (about 4.2 MiB in float16), not two copies of BERT (176 MiB)."""
 
     rank: int = 16
     alpha: int = 32
