@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from schemakg.app.api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
 from schemakg.app.api.paths import EncodedSegments
 from schemakg.app.api.routers import ask, catalog, databases, health, jobs, keys, knowledge, linking, search, tables
 from schemakg.app.container import Container
+from schemakg.app.mcp.http import McpEndpoint
 from schemakg.app.services.warmup import WarmUp
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.settings import Settings
@@ -54,7 +56,8 @@ def create_app(
         if warm_up:
             app.state.warmup.start()
         try:
-            yield
+            async with mcp.serving():
+                yield
         finally:
             app.state.warmup.stop()
             if owned:
@@ -73,6 +76,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
     app.add_middleware(EncodedSegments)
     app.include_router(health.router)
+    mcp = McpEndpoint(lambda: app.state.container)
+    app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))  # MCP for agents (docs/integrations.md)
     for module in (databases, tables, search, jobs, keys, knowledge, linking, ask, catalog):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     return app

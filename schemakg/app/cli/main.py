@@ -18,6 +18,7 @@ from rich.table import Table
 
 from schemakg.app.cli.catalog import app as catalog_app
 from schemakg.app.cli.llm import app as llm_app
+from schemakg.app.cli.mcp import mcp
 from schemakg.app.cli.momq import app as momq_app
 from schemakg.app.cli.retriever import app as retriever_app
 from schemakg.app.container import Container
@@ -42,6 +43,7 @@ app.add_typer(llm_app, name="llm")
 app.add_typer(retriever_app, name="retriever")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
+app.command()(mcp)
 
 console = Console()
 SAMPLE_DATABASE = "hr"

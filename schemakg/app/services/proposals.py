@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from schemakg.kernel.model import (
     ProposalState,
     Provenance,
     column_key,
+    column_ref,
     split_column_ref,
 )
 from schemakg.kernel.store.proposals_repo import ProposalRepository
@@ -67,6 +69,33 @@ class ProposalService:
                 self.approve(proposal.id, "auto-approve")
         return summary.model_dump()
 
+    def propose_description(
+        self, database: str, table: str, column: str, description: str, who: str, question: str = "", sql: str = ""
+    ) -> Proposal:
+        """A column description put forward by someone who may not edit (an agent over MCP): it waits in the
+        queue for a steward, like the LLM's, and is never applied here. Proposing the same text twice is one
+        proposal; ``question`` and ``sql`` are what the proposer was working on when it learnt this."""
+        text = description.strip()
+        if not text:
+            raise InvalidInput("the proposed description is empty", {"field": "description"})
+        found = self.curation.browser.column(database, table, column)
+        ref = column_ref(found.table, found.name)
+        content = "\n".join([database, ProposalKind.COLUMN_DESCRIPTION.value, ref, f"description={text}"])
+        proposal = Proposal(
+            id=hashlib.sha1(content.lower().encode()).hexdigest()[:16],
+            database=database,
+            kind=ProposalKind.COLUMN_DESCRIPTION,
+            column=ref,
+            description=text,
+            previous=found.description,
+            example_question=question,
+            example_sql=sql,
+            model=who,
+            created_at=now_iso(),
+        )
+        self.proposals.create(proposal)
+        return self.get(proposal.id)
+
     def list_for(self, database: str, state: ProposalState | None, offset: int, limit: int) -> Page[Proposal]:
         self.catalog.require_database(database)
         items, total = self.proposals.list_for(database, state, offset, limit)
@@ -84,7 +113,13 @@ class ProposalService:
         author = f"{who} (approved {proposal.model} proposal {proposal.id})"
         if proposal.kind == ProposalKind.COLUMN_DESCRIPTION:
             self.curation.edit_column(
-                proposal.database, table, column, {"description": proposal.description}, None, author, Provenance.LLM
+                proposal.database,
+                table,
+                column,
+                {"description": proposal.description},
+                None,
+                author,
+                proposal.source or Provenance.LLM,
             )
         else:
             assert proposal.tail is not None and proposal.relation is not None
