@@ -4,13 +4,16 @@ The databases are exactly those held out from retriever training (``schemakg.off
 15 % of each corpus's databases), so linking and SQL evaluations run on unseen databases.
 
     .venv/bin/python bench/validation_split.py --out bench/out/validation
-    -> spider_val.json (train_spider + train_others rows), bird_val.json (with evidence)
+    -> spider_val.json (train_spider + train_others rows), bird_val.json (with evidence),
+       spider_tune.json and spider_test.json: the Spider rows split again by database into a tuning
+       split and a sealed test split (docs/evaluation.md: the protocol)
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,23 @@ def validation_rows(data: Path, seed: int = 13, val_fraction: float = 0.15) -> d
     return {"spider": spider, "bird": bird}
 
 
+def sealed_split(rows: list[dict[str, Any]], seed: int = 13) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(tuning, test): whole databases in a seeded random order go to the test split until it holds
+    half the questions. The questions of the 100-question sample that earlier error analysis read
+    (``eval sql --limit 100 --seed 0`` over ``rows``) stay out of the test split, whatever its databases."""
+    databases = sorted({row["db_id"] for row in rows})
+    random.Random(seed).shuffle(databases)
+    test_databases: set[str] = set()
+    for db_id in databases:
+        if sum(row["db_id"] in test_databases for row in rows) >= len(rows) / 2:
+            break
+        test_databases.add(db_id)
+    read = set(random.Random(0).sample(range(len(rows)), min(100, len(rows))))
+    tuning = [row for row in rows if row["db_id"] not in test_databases]
+    test = [row for index, row in enumerate(rows) if row["db_id"] in test_databases and index not in read]
+    return tuning, test
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -57,6 +77,10 @@ def main() -> None:
     for corpus, name in (("spider", "spider_val.json"), ("bird", "bird_val.json")):
         (args.out / name).write_text(json.dumps(rows[corpus]))
         print(f"{name}: {len(rows[corpus])} questions over {len({r['db_id'] for r in rows[corpus]})} databases")
+    tuning, test = sealed_split(rows["spider"], args.seed)
+    for name, split in (("spider_tune.json", tuning), ("spider_test.json", test)):
+        (args.out / name).write_text(json.dumps(split))
+        print(f"{name}: {len(split)} questions over {len({r['db_id'] for r in split})} databases")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ from tqdm import tqdm
 
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, quoted_non_columns_to_literals, sql_links
 from schemakg.kernel.sql.names import qualified_name
-from schemakg.offline.result_compare import orders_result, results_match
+from schemakg.kernel.sql.results import orders_result, results_match
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 QUERY_TIMEOUT_S = 30.0

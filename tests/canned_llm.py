@@ -36,8 +36,17 @@ class CannedModel(ChatModel):
         temperature: float,
         json_schema: dict[str, Any] | None,
         stop: list[str] | None,
+        seed: int | None,
     ) -> ChatResult:
-        self.calls.append({"messages": messages, "json_schema": json_schema, "max_tokens": max_tokens})
+        self.calls.append(
+            {
+                "messages": messages,
+                "json_schema": json_schema,
+                "max_tokens": max_tokens,
+                "temperature": temperature,
+                "seed": seed,
+            }
+        )
         return ChatResult(
             text=self.text,
             model="canned",

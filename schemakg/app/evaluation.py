@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import time
 from collections import defaultdict
@@ -21,6 +22,7 @@ from sqlalchemy.types import TypeEngine
 
 from schemakg.app.container import Container
 from schemakg.generation.answer import AskOptions, AskRequest
+from schemakg.generation.candidates import Candidate, choose
 from schemakg.generation.guard import GuardError, execute
 from schemakg.ingest.query_log import LogRecord, QueryLogIngestor, normalise_text
 from schemakg.ingest.sampling import SamplingBounds
@@ -29,7 +31,7 @@ from schemakg.kernel.model import Provenance, column_ref, valid_name
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
-from schemakg.offline.result_compare import orders_result, results_match
+from schemakg.kernel.sql.results import orders_result, results_match
 from schemakg.offline.retriever.linking_eval import column_metrics, latency_metrics, table_metrics
 from schemakg.offline.retriever.schema import label_description
 from schemakg.retrieval.join_paths import JoinMode
@@ -318,15 +320,74 @@ def evaluate_sql(
     return summarise([done[i] for i in indices], [str(questions[i].get("difficulty") or "unknown") for i in indices])
 
 
+def bootstrap_ci(values: list[bool], resamples: int = 2000, seed: int = 0) -> list[float]:
+    """The 95 % percentile-bootstrap interval of the mean of ``values`` (fixed seed: reports reproduce)."""
+    if not values:
+        return [0.0, 0.0]
+    samples = np.asarray(values, dtype=float)
+    draws = np.random.default_rng(seed).integers(0, len(samples), size=(resamples, len(samples)))
+    low, high = np.quantile(samples[draws].mean(axis=1), [0.025, 0.975])
+    return [round(float(low), 3), round(float(high), 3)]
+
+
+def paired_comparison(first: list[dict[str, Any]], second: list[dict[str, Any]]) -> dict[str, Any]:
+    """Two configurations' predictions on the same questions: how many each alone got right, and the
+    exact two-sided sign test on those discordant questions (McNemar's exact test)."""
+    a = {int(r["index"]): bool(r["correct"]) for r in first}
+    b = {int(r["index"]): bool(r["correct"]) for r in second}
+    shared = sorted(a.keys() & b.keys())
+    only_first = sum(a[i] and not b[i] for i in shared)
+    only_second = sum(b[i] and not a[i] for i in shared)
+    discordant = only_first + only_second
+    tail = sum(math.comb(discordant, k) for k in range(min(only_first, only_second) + 1)) / 2**discordant
+    return {
+        "n": len(shared),
+        "first": sum(a[i] for i in shared) / len(shared) if shared else 0.0,
+        "second": sum(b[i] for i in shared) / len(shared) if shared else 0.0,
+        "only_first": only_first,
+        "only_second": only_second,
+        "p_value": round(min(1.0, 2 * tail), 4),
+    }
+
+
+def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Accuracy and latency had the run stopped after its first k candidates, for each k: the same choice
+    rule as the service (``candidates.choose``) over the recorded candidates, less the later ones' time."""
+    most = max((len(r.get("candidates") or []) for r in records), default=0)
+    curve: dict[str, dict[str, Any]] = {}
+    for k in range(1, most + 1):
+        correct, executable, latency = [], [], []
+        for record in records:
+            recorded = record.get("candidates") or []
+            if not recorded:  # not sampled (refused): the greedy answer alone
+                correct.append(bool(record["correct"]))
+                executable.append(bool(record["executable"]))
+                latency.append(record["latency_s"])
+                continue
+            kept = recorded[:k]
+            chosen = choose([Candidate(sql=None, greedy=c["greedy"], signature=c["signature"]) for c in kept])
+            correct.append(chosen is not None and bool(kept[chosen]["correct"]))
+            executable.append(chosen is not None)
+            latency.append(record["latency_s"] - sum(c["latency_s"] for c in recorded[k:]))
+        curve[str(k)] = {
+            "execution_accuracy": float(np.mean(correct)),
+            "execution_accuracy_ci95": bootstrap_ci(correct),
+            "executable_rate": float(np.mean(executable)),
+            "latency_s_p50": float(np.median(latency)),
+        }
+    return curve
+
+
 def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[str, Any]:
     """The report of ``evaluate_sql`` from its per-question records."""
     by_difficulty: dict[str, list[bool]] = defaultdict(list)
     for difficulty, record in zip(difficulties, records, strict=True):
         by_difficulty[difficulty].append(bool(record["correct"]))
     first = [r for r in records if not r["retries"]]
-    return {
+    report = {
         "n": len(records),
         "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
+        "execution_accuracy_ci95": bootstrap_ci([bool(r["correct"]) for r in records]),
         "executable_rate": float(np.mean([r["executable"] for r in records])) if records else 0.0,
         "first_attempt": {
             "execution_accuracy": sum(bool(r["correct"]) for r in first) / len(records) if records else 0.0,
@@ -337,6 +398,10 @@ def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[st
         },
         "latency_s_p50": float(np.median([r["latency_s"] for r in records])) if records else 0.0,
     }
+    curve = candidate_curve(records)
+    if curve:
+        report["by_candidates"] = curve
+    return report
 
 
 def _judge(
@@ -350,16 +415,39 @@ def _judge(
     latency = time.perf_counter() - started
     executable = result.sql is not None and result.error is None and result.rows is not None
     correct = False
-    if executable:
-        source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
+    candidates = []
+    source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
+    try:
+        gold_sql = question_sql(row)
         try:
-            gold = execute(source, question_sql(row), options.timeout_s, options.row_cap, options.max_result_bytes)
-            correct = results_match(result.rows or [], gold.rows, orders_result(question_sql(row)))
+            gold = execute(source, gold_sql, options.timeout_s, options.row_cap, options.max_result_bytes).rows
         except GuardError:
-            correct = False
-        finally:
-            source.dispose()
-    return {
+            gold = None
+
+        def matches(rows: list[list[object]] | None, sql: str | None) -> bool:
+            if gold is None or sql is None:
+                return False
+            if rows is None:
+                try:
+                    rows = execute(source, sql, options.timeout_s, options.row_cap, options.max_result_bytes).rows
+                except GuardError:
+                    return False
+            return results_match(rows, gold, orders_result(gold_sql))
+
+        correct = executable and matches(result.rows, result.sql)
+        candidates = [
+            {
+                "greedy": c.greedy,
+                "signature": c.signature,
+                "row_count": c.row_count,
+                "latency_s": c.latency_s,
+                "correct": c.signature is not None and matches(None, c.sql),
+            }
+            for c in result.candidates
+        ]
+    finally:
+        source.dispose()
+    record = {
         "index": index,
         "db_id": row["db_id"],
         "sql": result.sql,
@@ -369,3 +457,6 @@ def _judge(
         "retries": result.retries,
         "error": result.error,
     }
+    if candidates:
+        record["candidates"] = candidates
+    return record

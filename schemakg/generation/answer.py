@@ -13,6 +13,7 @@ import sqlglot
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlglot.errors import SqlglotError
 
+from schemakg.generation.candidates import Candidate, choose
 from schemakg.generation.guard import GuardError, QueryResult, execute, repair, validate
 from schemakg.generation.llm.base import ChatMessage, ChatModel, StructuredOutputError
 from schemakg.generation.prompts import load_examples, render_prompt
@@ -20,6 +21,7 @@ from schemakg.generation.schema_render import fit_to_budget, render
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
 from schemakg.kernel.sql.links import SchemaNames
+from schemakg.kernel.sql.results import result_signature
 from schemakg.retrieval.join_paths import JoinMode
 from schemakg.retrieval.linked_schema import LinkedSchema
 
@@ -52,6 +54,8 @@ class AskOptions(BaseModel):
     timeout_s: float = 15.0
     row_cap: int = 200
     max_result_bytes: int = 2_000_000
+    candidates: int = Field(default=1, ge=1, le=8)  # >1: the greedy SQL plus samples, chosen by execution
+    candidate_temperature: float = Field(default=0.7, gt=0, le=2)
 
 
 class AskRequest(BaseModel):
@@ -94,6 +98,9 @@ class AskResult(BaseModel):
     model: str
     retries: int = 0
     repairs: list[str] = Field(default_factory=list)  # fixes the guard made without the LLM
+    candidates: list[Candidate] = Field(
+        default_factory=list, description="With several candidates: each one's outcome, the greedy one first."
+    )
 
 
 class PastExample(BaseModel):
@@ -268,11 +275,72 @@ class Answerer:
                 )
                 sql = extract_sql(self._chat(fix, options.max_tokens))
         timings["guard_execute_retry"] = round(time.perf_counter() - started, 3)
+        if options.candidates > 1 and request.execute and source is not None and result.refused is None:
+            started = time.perf_counter()
+            self._choose_by_execution(result, prompt, dialect, names, context, source)
+            timings["candidates"] = round(time.perf_counter() - started, 3)
         if request.dialect and result.sql and result.error is None:
             result.exported_dialect = sqlglot_dialect(request.dialect)
             result.exported_sql = transpile(result.sql, dialect, str(result.exported_dialect))
         result.timings_s = timings
         return result
+
+    def _choose_by_execution(
+        self,
+        result: AskResult,
+        prompt: str,
+        dialect: str,
+        names: SchemaNames,
+        context: DatabaseContext,
+        source: SourceDatabase,
+    ) -> None:
+        """Sample more candidates of the same prompt (its prefill is cached), run each through the guard
+        once, and keep the answer most of them agree on (``candidates.choose``)."""
+        options = self.options
+        greedy_ran = result.error is None and result.rows is not None
+        candidates = [
+            Candidate(
+                sql=result.sql,
+                greedy=True,
+                error=result.error,
+                signature=result_signature(result.rows or []) if greedy_ran else None,
+                row_count=len(result.rows or []) if greedy_ran else None,
+            )
+        ]
+        outcomes: list[tuple[QueryResult, list[str]] | None] = [None]
+        for number in range(1, options.candidates):
+            started = time.perf_counter()
+            reply = self.llm.chat(
+                [ChatMessage(role="user", content=prompt)],
+                max_tokens=options.max_tokens,
+                temperature=options.candidate_temperature,
+                seed=number,
+            )
+            sql = extract_sql(reply.text)
+            candidate = Candidate(sql=sql)
+            outcome = None
+            try:
+                if sql is None:
+                    raise GuardError("the model wrote no SQL statement", "parse")
+                repaired = repair(sql, dialect, names, context.foreign_keys)
+                candidate.sql = validate(repaired.sql, dialect, names).sql
+                rows = execute(source, candidate.sql, options.timeout_s, options.row_cap, options.max_result_bytes)
+                candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)
+                outcome = (rows, repaired.notes)
+            except GuardError as exc:
+                candidate.error = str(exc)
+            candidate.latency_s = round(time.perf_counter() - started, 3)
+            candidates.append(candidate)
+            outcomes.append(outcome)
+        chosen = choose(candidates)
+        result.candidates = candidates
+        if chosen is None or chosen == 0:
+            return
+        outcome = outcomes[chosen]
+        assert outcome is not None  # a candidate that ran has its outcome
+        rows, notes = outcome
+        result.sql, result.error, result.repairs = candidates[chosen].sql, None, notes
+        result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
 
     def _evidence(self, schema_text: str, question: str) -> str | None:
         prompt = render_prompt("evidence.j2", schema=schema_text, question=question)

@@ -7,7 +7,15 @@ import shutil
 from pathlib import Path
 
 from schemakg.app.container import Container
-from schemakg.app.evaluation import EvalDatabases, evaluate_routing, ingest_history, schema_metadata, summarise
+from schemakg.app.evaluation import (
+    EvalDatabases,
+    bootstrap_ci,
+    evaluate_routing,
+    ingest_history,
+    paired_comparison,
+    schema_metadata,
+    summarise,
+)
 from tests.conftest import SAMPLE_DB
 
 
@@ -70,6 +78,44 @@ def test_first_attempt_counts_only_questions_answered_without_a_retry() -> None:
     assert report["first_attempt"] == {"execution_accuracy": 0.25, "executable_rate": 0.5}
     assert report["by_difficulty"]["hard"] == {"n": 2, "execution_accuracy": 0.5}
     assert report["latency_s_p50"] == 2.5
+    assert report["execution_accuracy_ci95"][0] < 0.5 < report["execution_accuracy_ci95"][1]
+    assert "by_candidates" not in report  # one candidate: no curve
+
+
+def test_bootstrap_interval_narrows_with_more_questions() -> None:
+    low, high = bootstrap_ci([True, False] * 10)
+    wide = high - low
+    low, high = bootstrap_ci([True, False] * 200)
+    assert low < 0.5 < high and high - low < wide / 3
+    assert bootstrap_ci([True] * 30) == [1.0, 1.0]
+
+
+def test_paired_comparison_counts_discordant_questions() -> None:
+    first = [{"index": i, "correct": i < 12} for i in range(20)]
+    second = [{"index": i, "correct": i < 2 or i >= 18} for i in range(20)]
+    paired = paired_comparison(first, second)
+    assert (paired["only_first"], paired["only_second"]) == (10, 2)
+    assert paired["p_value"] == 0.0386  # exact two-sided sign test, 2 of 12
+    assert paired_comparison(first, first)["p_value"] == 1.0
+
+
+def _candidate(signature: str | None, correct: bool, greedy: bool = False, latency_s: float = 2.0) -> dict:
+    return {"greedy": greedy, "signature": signature, "row_count": 1, "latency_s": latency_s, "correct": correct}
+
+
+def test_candidate_curve_replays_the_choice_for_each_count() -> None:
+    # Greedy wrong; two samples agree on the right answer: right from 3 candidates on.
+    overturned = [_candidate("a", False, greedy=True, latency_s=0), _candidate("b", True), _candidate("b", True)]
+    # Greedy right; samples split: greedy keeps it.
+    kept = [_candidate("c", True, greedy=True, latency_s=0), _candidate("d", False), _candidate(None, False)]
+    records = [
+        {"correct": True, "executable": True, "retries": 0, "latency_s": 10.0, "candidates": overturned},
+        {"correct": True, "executable": True, "retries": 0, "latency_s": 10.0, "candidates": kept},
+    ]
+    curve = summarise(records, ["easy", "easy"])["by_candidates"]
+    assert curve["1"]["execution_accuracy"] == 0.5 and curve["1"]["latency_s_p50"] == 6.0
+    assert curve["2"]["execution_accuracy"] == 0.5  # a tie keeps the greedy answer
+    assert curve["3"]["execution_accuracy"] == 1.0 and curve["3"]["latency_s_p50"] == 10.0
 
 
 def _spider_entry(db_id: str, tables: dict[str, list[str]], fks: list[tuple[int, int]]) -> dict:

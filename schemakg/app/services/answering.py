@@ -105,6 +105,8 @@ class AskService:
             timeout_s=self.settings.ask_timeout_s,
             max_result_bytes=self.settings.ask_max_result_bytes,
             generate_evidence=evidence_by_default(self.settings),
+            candidates=self.settings.ask_candidates,
+            candidate_temperature=self.settings.ask_candidate_temperature,
         )
         context = self.linking.context(database)
         link = (

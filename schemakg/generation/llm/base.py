@@ -103,8 +103,10 @@ class ChatModel(ABC):
         temperature: float,
         output: type[BaseModel] | None = None,
         stop: list[str] | None = None,
+        seed: int | None = None,
     ) -> ChatResult:
-        """Complete a conversation; ``output`` asks for one JSON object of that model (``chat_as`` parses it)."""
+        """Complete a conversation; ``output`` asks for one JSON object of that model (``chat_as`` parses it).
+        ``seed`` varies sampling between calls at a temperature above 0 (None: the client's own seed)."""
         if not messages:
             raise ValueError("a chat needs at least one message")
         if max_tokens < 1:
@@ -114,7 +116,7 @@ class ChatModel(ABC):
             messages = with_json_instruction(messages)
             json_schema = output.model_json_schema()
         result = self._complete(
-            messages, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema, stop=stop
+            messages, max_tokens=max_tokens, temperature=temperature, json_schema=json_schema, stop=stop, seed=seed
         )
         with self._usage_lock:
             self._usage = Usage(
@@ -141,6 +143,7 @@ class ChatModel(ABC):
         temperature: float,
         json_schema: dict[str, Any] | None,
         stop: list[str] | None,
+        seed: int | None,
     ) -> ChatResult:
         """The backend call; ``json_schema``: constrain the reply to it where the backend can.
         Raise ``LLMError`` subclasses only."""

@@ -93,6 +93,7 @@ class LlamaChatModel(ChatModel):
         temperature: float,
         json_schema: dict[str, Any] | None,
         stop: list[str] | None,
+        seed: int | None,
     ) -> ChatResult:
         response_format: ChatCompletionRequestResponseFormat | None = (
             {"type": "json_object", "schema": json_schema} if json_schema is not None else None
@@ -107,7 +108,8 @@ class LlamaChatModel(ChatModel):
                     max_tokens=max_tokens,
                     temperature=temperature,
                     stop=stop or [],
-                    seed=self._seed,  # with temperature 0 decoding is greedy; the seed fixes sampling otherwise
+                    # with temperature 0 decoding is greedy; the seed fixes sampling otherwise
+                    seed=self._seed if seed is None else seed,
                     response_format=response_format,
                 )
             except ValueError as exc:  # e.g. the prompt does not fit the context window

@@ -93,10 +93,11 @@ class OpenAIChatModel(ChatModel):
         temperature: float,
         json_schema: dict[str, Any] | None,
         stop: list[str] | None,
+        seed: int | None,
     ) -> ChatResult:
         model = self.model_name
         started = time.perf_counter()
-        completion = self._request(messages, model, max_tokens, temperature, json_schema, stop)
+        completion = self._request(messages, model, max_tokens, temperature, json_schema, stop, seed)
         latency_s = time.perf_counter() - started
         if not completion.choices or completion.choices[0].message.content is None:
             raise LLMError(f"{model} at {self._endpoint} returned no text")
@@ -119,6 +120,7 @@ class OpenAIChatModel(ChatModel):
         temperature: float,
         json_schema: dict[str, Any] | None,
         stop: list[str] | None,
+        seed: int | None = None,
     ) -> ChatCompletion:
         response_format = self._response_format(json_schema)
         try:
@@ -129,6 +131,7 @@ class OpenAIChatModel(ChatModel):
                 temperature=temperature,
                 stop=stop or openai.omit,
                 response_format=response_format or openai.omit,
+                seed=openai.omit if seed is None else seed,
             )
         except openai.BadRequestError as exc:
             refused = response_format["type"] if response_format else None
@@ -141,7 +144,7 @@ class OpenAIChatModel(ChatModel):
                     self._redact(exc.message)[:_MAX_DETAIL_CHARS],
                 )
                 self._rejected_formats.add(refused)
-                return self._request(messages, model, max_tokens, temperature, json_schema, stop)
+                return self._request(messages, model, max_tokens, temperature, json_schema, stop, seed)
             raise self._translate(exc, model) from None
         except openai.OpenAIError as exc:
             raise self._translate(exc, model) from None

@@ -46,6 +46,23 @@ def test_how_many_question_end_to_end(client: TestClient, admin: dict[str, str],
 
 
 @pytest.mark.slow
+def test_candidates_chosen_by_execution(container: Container, hr_db: str) -> None:
+    """Three candidates of the real model: each ran through the guard, and the answer is the one most agree on."""
+    from schemakg.generation.answer import AskOptions, AskRequest
+
+    result = container.answering.ask(
+        hr_db, AskRequest(question="How many employees are there?", mode="fast"), AskOptions(candidates=3)
+    )
+    assert [c.greedy for c in result.candidates] == [True, False, False]
+    assert result.rows == [[107]] and result.error is None
+    ran = [c for c in result.candidates if c.signature is not None]
+    assert ran and all(c.sql and c.sql.lstrip().upper().startswith(("SELECT", "WITH")) for c in ran)
+    chosen = next(c for c in result.candidates if c.sql == result.sql)
+    assert chosen.votes == max(c.votes for c in result.candidates) >= 1.5
+    assert result.timings_s["candidates"] >= sum(c.latency_s for c in result.candidates[1:]) * 0.9
+
+
+@pytest.mark.slow
 def test_requests_to_change_data_change_nothing(
     client: TestClient, admin: dict[str, str], hr_db: str, sample_copy: Path
 ) -> None:

@@ -1,4 +1,4 @@
-from schemakg.offline.result_compare import orders_result, results_match
+from schemakg.kernel.sql.results import orders_result, result_signature, results_match
 
 
 def test_multiset_equality_without_order_by() -> None:
@@ -13,3 +13,15 @@ def test_order_counts_only_when_gold_orders() -> None:
     assert orders_result("SELECT name FROM t ORDER BY age DESC")
     assert not orders_result("SELECT name FROM (SELECT name FROM t ORDER BY age) AS s")
     assert not orders_result("SELECT count(*) FROM t")
+
+
+def test_result_signature_ignores_row_order_and_float_noise() -> None:
+    assert result_signature([(1, "a"), (2, "b")]) == result_signature([(2, "b"), (1, "a")])
+    assert result_signature([(0.1 + 0.2,)]) == result_signature([(0.3,)])
+    assert result_signature([(1.0,)]) == result_signature([(1,)])
+
+
+def test_result_signature_tells_different_results_apart() -> None:
+    assert result_signature([(1,)]) != result_signature([(1,), (1,)])  # a multiset: duplicates count
+    assert result_signature([]) != result_signature([(None,)])
+    assert result_signature([("1",)]) != result_signature([(1,)])

@@ -1,8 +1,11 @@
-"""Execution accuracy's comparison: result sets equal as multisets; order counts only when the
-gold query orders its top-level result."""
+"""Comparing query results: execution accuracy's test (result sets equal as multisets; order counts
+only when the gold query orders its top-level result) and the signature that groups SQL candidates
+whose results agree."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from collections.abc import Sequence
 
@@ -37,3 +40,10 @@ def results_match(predicted: Sequence[Sequence[object]], gold: Sequence[Sequence
     if ordered:
         return predicted_rows == gold_rows
     return Counter(predicted_rows) == Counter(gold_rows)
+
+
+def result_signature(rows: Sequence[Sequence[object]]) -> str:
+    """A short fingerprint of a result as a multiset of rows: equal for results that ``results_match``
+    unordered, so candidates that return the same answer in another row order agree."""
+    canonical = sorted(json.dumps(_row(r), default=str) for r in rows)
+    return hashlib.sha256("\n".join(canonical).encode()).hexdigest()[:16]
