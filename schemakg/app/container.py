@@ -10,6 +10,7 @@ from schemakg.app.services.browse import CatalogBrowser
 from schemakg.app.services.catalog_transfer import CatalogTransferService
 from schemakg.app.services.curation import CurationService
 from schemakg.app.services.databases import DatabaseService
+from schemakg.app.services.dbt_import import DbtImportService
 from schemakg.app.services.jobs import JobService
 from schemakg.app.services.keys import KeyService
 from schemakg.app.services.linking import LinkingService
@@ -21,6 +22,7 @@ from schemakg.kernel.model import JobKind
 from schemakg.kernel.search.sqlite_fts import SqliteFtsIndex
 from schemakg.kernel.secrets import SecretStore
 from schemakg.kernel.settings import Settings
+from schemakg.kernel.store.dbt_repo import DbtRepository
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.kernel.store.factory import open_graph_store
 from schemakg.kernel.store.jobs_repo import JobRepository
@@ -58,6 +60,15 @@ class Container:
         self.catalog_transfer = CatalogTransferService(
             self.catalog, TransferRepository(self.store), self.proposals_repo, on_change=self.search.catalog_changed
         )
+        self.dbt_import = DbtImportService(
+            settings,
+            self.catalog,
+            TransferRepository(self.store),
+            DbtRepository(self.store),
+            self.curation,
+            self.proposals_repo,
+            self.jobs,
+        )
         self.keys = KeyService(ApiKeyRepository(self.store), cache_s=settings.api_key_cache_s)
         self.proposals = ProposalService(
             self.proposals_repo,
@@ -80,6 +91,7 @@ class Container:
                 JobKind.INGEST_QUERY_LOG: self.query_logs.run_ingestion,
                 JobKind.COMPLETE_KNOWLEDGE: self.proposals.run_completion,
                 JobKind.ACTIVATE_RETRIEVER: self.linking.run_activation,
+                JobKind.IMPORT_DBT: self.dbt_import.run_import,
             },
             max_retries=settings.job_max_retries,
             backoff_s=settings.job_retry_backoff_s,

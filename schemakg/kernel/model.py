@@ -20,6 +20,7 @@ class Provenance(str, Enum):
     INGESTED = "ingested"
     LLM = "llm"
     STEWARD = "steward"
+    DBT = "dbt"  # a dbt project's documentation (schemakg import dbt); a steward's edit is never overwritten
 
 
 class Role(str, Enum):
@@ -187,6 +188,9 @@ class ColumnInfo(BaseModel):
     distinct_estimate: int | None = None
     null_fraction: float | None = None
     usage_count: int = 0
+    key_hints: list[str] = Field(
+        default_factory=list, description="what the dbt project's tests assert of the column: unique, not_null"
+    )
     status: EntityStatus = EntityStatus.CURRENT
     revision: int = 1
     references: list[str] = Field(
@@ -200,6 +204,9 @@ class ForeignKeyInfo(BaseModel):
     column: str
     ref_table: str
     ref_column: str
+    source: Literal["dbt"] | None = Field(
+        default=None, description="'dbt': a dbt relationships test, where the database declares no key"
+    )
 
 
 class Revision(BaseModel):
@@ -247,6 +254,7 @@ class JobKind(StrEnum):
     INGEST_QUERY_LOG = "ingest_query_log"
     COMPLETE_KNOWLEDGE = "complete_knowledge"
     ACTIVATE_RETRIEVER = "activate_retriever"
+    IMPORT_DBT = "import_dbt"
 
 
 class RetrieverInfo(BaseModel):
@@ -316,6 +324,7 @@ class Proposal(BaseModel):
     example_source: str | None = None
     example_line: int | None = None
     model: str
+    source: Provenance | None = Field(default=None, description="provenance once approved: llm when absent, or dbt")
     created_at: str
     decided_by: str | None = None
     decided_at: str | None = None

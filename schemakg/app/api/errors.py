@@ -109,14 +109,16 @@ def allowed_methods(request: Request) -> list[str]:
 class BodySizeLimit:
     """Rejects request bodies over ``max_bytes`` with 413 before the app parses them."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, unbounded_suffix: str = "/query-logs") -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, unbounded_suffixes: tuple[str, ...] = ("/query-logs", "/dbt")
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.unbounded_suffix = unbounded_suffix
+        self.unbounded_suffixes = unbounded_suffixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Log uploads stream to disk under their own (larger) limit, enforced by the service.
-        if scope["type"] != "http" or scope["path"].endswith(self.unbounded_suffix):
+        # Log and dbt uploads stream to disk under their own (larger) limit, enforced by the service.
+        if scope["type"] != "http" or scope["path"].endswith(self.unbounded_suffixes):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from schemakg.app.cli.catalog import app as catalog_app
+from schemakg.app.cli.dbt import app as import_app
 from schemakg.app.cli.llm import app as llm_app
 from schemakg.app.cli.mcp import mcp
 from schemakg.app.cli.momq import app as momq_app
@@ -43,6 +44,7 @@ app.add_typer(llm_app, name="llm")
 app.add_typer(retriever_app, name="retriever")
 app.add_typer(keys_app, name="keys")
 app.add_typer(catalog_app, name="catalog")
+app.add_typer(import_app, name="import")
 app.command()(mcp)
 
 console = Console()

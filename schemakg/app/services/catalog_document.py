@@ -36,7 +36,7 @@ class TextValue(BaseModel):
 
     model_config = _STRICT
     value: str | None = None
-    source: Provenance | None = Field(default=None, description="ingested, llm or steward")
+    source: Provenance | None = Field(default=None, description="ingested, llm, steward or dbt")
 
 
 class ListValue(BaseModel):

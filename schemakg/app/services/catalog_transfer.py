@@ -36,7 +36,8 @@ from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import CURATED_FIELDS, SchemaRepository
 from schemakg.kernel.store.transfer_repo import CurationSnapshot, TransferRepository
 
-CURATED_SOURCES = (Provenance.STEWARD, Provenance.LLM)  # what an import carries; ingested text is the source's
+# what an import carries; ingested text is the source's
+CURATED_SOURCES = (Provenance.STEWARD, Provenance.LLM, Provenance.DBT)
 DEPENDS_ON = "depends_on"  # the history field of an approved dependency
 
 

@@ -102,7 +102,8 @@ _CREATE_FOREIGN_KEYS = """
 UNWIND $rows AS r
 MATCH (a:Column {key: r.from_key})
 MATCH (b:Column {key: r.to_key})
-MERGE (a)-[:FOREIGN_KEY]->(b)
+MERGE (a)-[k:FOREIGN_KEY]->(b)
+SET k.source = null
 WITH r
 MATCH (ta:Table {key: r.from_table})
 MATCH (tb:Table {key: r.to_table})
@@ -217,7 +218,8 @@ class SchemaRepository:
                 tx.run(_UPSERT_COLUMNS, rows=list(chunk), db=database, at=at)
             removed_tables = self._mark_removed(tx, "Table", database, [t["key"] for t in tables], at)
             removed_columns = self._mark_removed(tx, "Column", database, [c["key"] for c in columns], at)
-            tx.run("MATCH (:Column {database: $db})-[e:FOREIGN_KEY]->() DELETE e", db=database)
+            # keys the database declares are read again; those of dbt tests (source 'dbt') are dbt's to change
+            tx.run("MATCH (:Column {database: $db})-[e:FOREIGN_KEY]->() WHERE e.source IS NULL DELETE e", db=database)
             tx.run("MATCH (:Table {database: $db})-[e:RELATED_TO {source: 'fk'}]->() DELETE e", db=database)
             for chunk in _chunks(fks):
                 tx.run(_CREATE_FOREIGN_KEYS, rows=list(chunk))
@@ -330,17 +332,17 @@ class SchemaRepository:
 
     def version(self, database: str) -> str:
         """Changes whenever what linking reads of ``database`` may have changed: its ingestion time, the count
-        of steward revisions and the count of logged examples."""
+        of steward revisions, the count of logged examples and when a dbt import last changed keys."""
         rows = self.store.read(
             "MATCH (d:Database {key: $db}) OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
             "OPTIONAL MATCH (q:QueryExample {database: $db}) "
-            "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples",
+            "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples, d.keys_changed_at AS keys",
             db=database,
         )
         if not rows:
             raise NotFound(f"database {database!r} is not registered")
         row = rows[0]
-        return f"{row['ingested']}/{row['revisions']}/{row['examples']}"
+        return f"{row['ingested']}/{row['revisions']}/{row['examples']}/{row['keys'] or ''}"
 
     def column_descriptions(self, database: str, names: list[str]) -> dict[str, str | None]:
         """The description of each ``table.column`` (``model.column_ref``) in ``names`` that exists."""
@@ -355,8 +357,8 @@ class SchemaRepository:
 
     def foreign_keys(self, database: str) -> list[ForeignKeyInfo]:
         rows = self.store.read(
-            "MATCH (a:Column {database: $db, status: 'current'})-[:FOREIGN_KEY]->(b:Column {status: 'current'}) "
-            "RETURN a.table AS table, a.name AS column, b.table AS ref_table, b.name AS ref_column "
+            "MATCH (a:Column {database: $db, status: 'current'})-[k:FOREIGN_KEY]->(b:Column {status: 'current'}) "
+            "RETURN a.table AS table, a.name AS column, b.table AS ref_table, b.name AS ref_column, k.source AS source "
             "ORDER BY table, column",
             db=database,
         )

@@ -8,7 +8,8 @@ from schemakg.app.api import links
 from schemakg.app.api.deps import Offset, container, require
 from schemakg.app.api.schemas import DatabaseCreate
 from schemakg.app.container import Container
-from schemakg.kernel.model import DatabaseInfo, ForeignKeyInfo, JobInfo, Page, Role
+from schemakg.app.services.dbt_import import DbtUpload
+from schemakg.kernel.model import ApiKeyInfo, DatabaseInfo, ForeignKeyInfo, JobInfo, Page, Role
 
 router = APIRouter(prefix="/databases", tags=["databases"])
 
@@ -76,3 +77,28 @@ async def upload_query_log(
 ) -> JobInfo:
     """Upload a question→SQL log as the raw request body; ingestion runs as a job."""
     return await app.query_logs.upload(database, format, source, request.stream())
+
+
+@router.post(
+    "/{database:name}/dbt",
+    status_code=202,
+    response_model=JobInfo,
+    openapi_extra={
+        "requestBody": {
+            "content": {"application/json": {"schema": DbtUpload.model_json_schema()}},
+            "required": True,
+            "description": "{manifest, catalog?}: dbt's target/manifest.json and, optionally, catalog.json",
+        }
+    },
+)
+async def import_dbt(
+    database: str,
+    request: Request,
+    proposals: bool = Query(False, description="column descriptions become pending proposals instead of edits"),
+    principal: ApiKeyInfo = Depends(require(Role.STEWARD)),
+    app: Container = Depends(container),
+) -> JobInfo:
+    """Import a dbt project's descriptions (provenance dbt; a steward's edit is kept), the key hints of its
+    unique / not_null tests and the foreign keys of its relationships tests, as a job whose result is the
+    report (docs/dbt-import.md). Streamed, bounded by SCHEMAKG_MAX_UPLOAD_BYTES."""
+    return await app.dbt_import.upload(database, request.stream(), proposals, principal.name)
