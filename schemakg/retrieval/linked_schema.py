@@ -8,6 +8,15 @@ from schemakg.kernel.model import column_ref
 from schemakg.retrieval.join_paths import JoinCondition
 
 
+class RankedColumn(BaseModel):
+    """One column of a question's ranking: its retriever score, and whether linking selected it."""
+
+    column: str
+    score: float
+    normalised: float
+    selected: bool
+
+
 class ColumnFacts(BaseModel):
     """What the catalogue says about a column, as linking and generation use it."""
 

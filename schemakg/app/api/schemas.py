@@ -1,10 +1,11 @@
-"""Request bodies of the HTTP API (responses reuse schemakg.kernel.model)."""
+"""Bodies of the HTTP API that are not kernel models; the Python client (schemakg.client) sends and reads them too."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemakg.kernel.model import NAME_PATTERN, ApiKeyInfo, Role
+from schemakg.retrieval.linked_schema import LinkedSchema, RankedColumn
 
 _TEXT = 4000
 
@@ -42,3 +43,21 @@ class ApiKeyCreate(BaseModel):
 
 class ApiKeyCreated(ApiKeyInfo):
     key: str = Field(description="The secret; shown only in this response")
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000)
+    evidence: str | None = Field(default=None, max_length=4000)
+    top: int = Field(default=30, ge=1, le=500, description="how many ranked columns to return")
+    mode: str | None = Field(
+        default=None,
+        description="join mode: force-union (default), n-n, 1-1, 1-n, n-1, no-union, force-longest, steiner",
+    )
+
+
+class RetrieveResponse(BaseModel):
+    ranked: list[RankedColumn]
+    selected: list[str]
+    linked: LinkedSchema
+    timings_ms: dict[str, float]

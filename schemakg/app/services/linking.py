@@ -9,8 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
-
 from schemakg.app.job_runner import JobReporter, TaskFailed
 from schemakg.app.services.jobs import JobService
 from schemakg.generation.llm.base import ChatModel
@@ -24,19 +22,12 @@ from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
 from schemakg.retrieval.column_docs import question_text
 from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
-from schemakg.retrieval.linked_schema import Dependency
+from schemakg.retrieval.linked_schema import Dependency, RankedColumn
 from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
 from schemakg.retrieval.routing import Route, route
 
 if TYPE_CHECKING:
     from schemakg.retrieval.index import ScoredColumn
-
-
-class RankedColumn(BaseModel):
-    column: str
-    score: float
-    normalised: float
-    selected: bool
 
 
 @dataclass(frozen=True)

@@ -6,31 +6,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemakg.app.api.deps import container, require
+from schemakg.app.api.schemas import RetrieveRequest, RetrieveResponse
 from schemakg.app.container import Container
-from schemakg.app.services.linking import RankedColumn
 from schemakg.kernel.model import JobInfo, RetrieverInfo, Role
-from schemakg.retrieval.linked_schema import LinkedSchema
 from schemakg.retrieval.routing import Route
 
 router = APIRouter(tags=["linking"])
-
-
-class RetrieveRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000)
-    evidence: str | None = Field(default=None, max_length=4000)
-    top: int = Field(default=30, ge=1, le=500, description="how many ranked columns to return")
-    mode: str | None = Field(
-        default=None,
-        description="join mode: force-union (default), n-n, 1-1, 1-n, n-1, no-union, force-longest, steiner",
-    )
-
-
-class RetrieveResponse(BaseModel):
-    ranked: list[RankedColumn]
-    selected: list[str]
-    linked: LinkedSchema
-    timings_ms: dict[str, float]
 
 
 @router.post(
