@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent, TextResourceContents
 
 from schemakg.app.api.app import create_app
@@ -108,14 +109,17 @@ async def _ask(session: ClientSession, database: str) -> CallToolResult:
     return await session.call_tool("ask", {"database": database, "question": QUESTION}, read_timeout_seconds=600)
 
 
-def test_a_request_without_a_valid_key_is_refused(mcp_url: str) -> None:
-    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+def test_a_request_without_a_valid_key_is_refused(mcp_url: str, keys: dict[Role, str]) -> None:
+    hello = {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}
     accept = {"Accept": "application/json, text/event-stream"}
     for headers in ({}, {"Authorization": "Bearer skg_not_a_key"}, {"X-API-Key": "skg_not_a_key"}):
         response = httpx.post(mcp_url, json=initialize, headers=accept | headers)
         assert response.status_code == 401, response.text
         assert response.json()["error"]["code"] == "unauthorized"
         assert "skg_not_a_key" not in response.text
+    accepted = httpx.post(mcp_url, json=initialize, headers=accept | {"X-API-Key": keys[Role.ANALYST]})
+    assert accepted.status_code == 200 and accepted.json()["result"]["serverInfo"]["name"] == "schemakg"
 
 
 def test_http_lists_tools_links_and_refuses_bad_input(mcp_url: str, keys: dict[Role, str], hr: str) -> None:
@@ -142,6 +146,8 @@ def test_http_lists_tools_links_and_refuses_bad_input(mcp_url: str, keys: dict[R
         contents = resource.contents[0]
         assert isinstance(contents, TextResourceContents)
         assert json.loads(contents.text)["table"]["name"] == "employees"
+        with pytest.raises(MCPError, match="table 'nowhere' not found"):
+            await session.read_resource(f"schemakg://databases/{hr}/tables/nowhere")
         proposal = {"database": hr, "table": "employees", "column": "SALARY", "description": "monthly pay in USD"}
         refused = await session.call_tool("propose_description", proposal)
         assert refused.is_error and "needs the steward role; your key has analyst" in _text(refused)
