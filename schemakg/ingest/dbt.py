@@ -33,6 +33,12 @@ class _Metadata(_Loose):
     dbt_version: str | None = None
 
 
+class _Header(_Loose):
+    """What a file says it is, checked before the rest is read."""
+
+    metadata: _Metadata
+
+
 class _Column(_Loose):
     name: str
     description: str | None = None
@@ -157,7 +163,7 @@ def _object(data: Any, what: str) -> dict[str, Any]:
     return data
 
 
-def _validated(model: type[_Manifest] | type[_Catalog], data: Any, what: str) -> Any:
+def _validated(model: type[_Loose], data: Any, what: str) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -182,12 +188,14 @@ def parse_manifest(manifest: Any, catalog: Any = None) -> DbtDocs:
     """The documentation in a dbt ``manifest.json`` (its JSON, loaded); ``catalog.json``, when given, adds the
     comments the warehouse holds where the manifest has no description. ``InvalidInput`` names the first
     problem."""
-    parsed: _Manifest = _validated(_Manifest, _object(manifest, "the manifest"), "the manifest")
-    _check_version(parsed.metadata, "manifest", MANIFEST_VERSIONS, "the manifest")
+    data = _object(manifest, "the manifest")
+    _check_version(_validated(_Header, data, "the manifest").metadata, "manifest", MANIFEST_VERSIONS, "the manifest")
+    parsed: _Manifest = _validated(_Manifest, data, "the manifest")
     comments: dict[str, _CatalogTable] = {}
     if catalog is not None:
-        read: _Catalog = _validated(_Catalog, _object(catalog, "the catalog"), "the catalog")
-        _check_version(read.metadata, "catalog", CATALOG_VERSIONS, "the catalog")
+        data = _object(catalog, "the catalog")
+        _check_version(_validated(_Header, data, "the catalog").metadata, "catalog", CATALOG_VERSIONS, "the catalog")
+        read: _Catalog = _validated(_Catalog, data, "the catalog")
         comments = {**read.nodes, **read.sources}
     relations = [_source(source, comments.get(uid)) for uid, source in sorted(parsed.sources.items())]
     relations += [

@@ -9,7 +9,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from schemakg.app.services.dbt_import import DbtImportReport
+from schemakg.app.services.dbt_import import DbtImportReport, read_files
+from schemakg.kernel.errors import InvalidInput
 
 app = typer.Typer(help="Import documentation written elsewhere.", no_args_is_help=True)
 console = Console()
@@ -28,8 +29,13 @@ def import_dbt(
     foreign keys of relationships tests where the database declares none. Idempotent."""
     from schemakg.app.cli.main import _container, _report_job, _wait_for_job
 
+    try:
+        upload = read_files(manifest, catalog)  # before the graph engine starts: a bad file fails fast
+    except InvalidInput as exc:
+        console.print(f"[red]error:[/red] {escape(exc.message)}")
+        raise typer.Exit(1) from exc
     with _container() as container:
-        job = container.dbt_import.import_files(database, manifest, catalog, proposals, "cli")
+        job = container.dbt_import.import_files(database, upload, proposals, "cli")
         finished = _wait_for_job(container.jobs.get, job.id, f"importing {manifest.name}")
     if finished.result is None:
         _report_job(finished)  # failed: prints the error and exits 1

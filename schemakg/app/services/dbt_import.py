@@ -138,11 +138,10 @@ class DbtImportService:
             raise
         return self._start(database, path, proposals, who)
 
-    def import_files(self, database: str, manifest: Path, catalog: Path | None, proposals: bool, who: str) -> JobInfo:
-        """Check local files and queue their import (the CLI); they are copied where workers read them."""
+    def import_files(self, database: str, upload: dict[str, Any], proposals: bool, who: str) -> JobInfo:
+        """Queue the import of local files read by :func:`read_files` (the CLI); they are written where workers
+        read them."""
         self.catalog.require_database(database)
-        upload = {"manifest": _read(manifest, "the manifest"), "catalog": _read(catalog, "the catalog")}
-        parse_manifest(upload["manifest"], upload["catalog"])
         path = self._upload_path()
         path.write_text(json.dumps(upload), encoding="utf-8")
         return self._start(database, path, proposals, who)
@@ -399,6 +398,13 @@ def _check_upload(path: Path) -> None:
     if "manifest" not in upload:
         raise InvalidInput("the body needs 'manifest': the manifest.json object (and 'catalog', optional)")
     parse_manifest(upload["manifest"], upload.get("catalog"))
+
+
+def read_files(manifest: Path, catalog: Path | None) -> dict[str, Any]:
+    """The upload of local dbt files, checked: ``InvalidInput`` naming the problem when one is not readable."""
+    upload = {"manifest": _read(manifest, "the manifest"), "catalog": _read(catalog, "the catalog")}
+    parse_manifest(upload["manifest"], upload["catalog"])
+    return upload
 
 
 def _read(path: Path | None, what: str) -> dict[str, Any] | None:

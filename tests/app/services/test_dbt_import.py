@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from schemakg.app.container import Container
-from schemakg.app.services.dbt_import import DbtImportReport
+from schemakg.app.services.dbt_import import DbtImportReport, read_files
 from schemakg.ingest.dbt import parse_manifest
 from schemakg.kernel.errors import InvalidInput
 from schemakg.kernel.model import JobState, ProposalState, Provenance
@@ -183,13 +183,22 @@ def test_malformed_manifests_are_named(manifest: Any, message: str) -> None:
     assert message in raised.value.message
 
 
-def test_files_that_are_not_json_are_refused_before_a_job(container: Container, tmp_path: Path) -> None:
-    name = _database(container, "dbtbad")
+def test_files_that_are_not_json_are_refused_before_a_job(tmp_path: Path) -> None:
     broken = tmp_path / "manifest.json"
     broken.write_text('{"metadata": ')
-    jobs_before = container.jobs.list(name, 0, 500).total
-    with pytest.raises(InvalidInput, match="is not JSON"):
-        container.dbt_import.import_files(name, broken, None, False, "tester")
+    with pytest.raises(InvalidInput, match=f"the manifest {broken} is not JSON"):
+        read_files(broken, None)
     with pytest.raises(InvalidInput, match="cannot read the catalog"):
-        container.dbt_import.import_files(name, FIXTURE / "manifest.json", tmp_path / "missing.json", False, "t")
-    assert container.jobs.list(name, 0, 500).total == jobs_before
+        read_files(FIXTURE / "manifest.json", tmp_path / "missing.json")
+    assert read_files(FIXTURE / "manifest.json", None) == {"manifest": MANIFEST, "catalog": None}
+
+
+def test_a_job_imports_and_reports_progress(container: Container) -> None:
+    name = _database(container, "dbtjob")
+    job = container.dbt_import.import_files(name, read_files(FIXTURE / "manifest.json", None), False, "tester")
+    while (info := container.jobs.get(job.id)).state in (JobState.QUEUED, JobState.RUNNING):
+        time.sleep(0.1)
+    assert info.state == JobState.SUCCEEDED, info
+    assert info.done == info.total == 8  # the sample's 7 tables, then the keys
+    assert DbtImportReport.model_validate(info.result).mapped == 12
+    assert not list(container.settings.uploads_dir.glob("*.dbt.json"))  # the stored upload is gone
