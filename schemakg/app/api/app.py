@@ -10,10 +10,23 @@ from starlette.routing import Route
 
 from schemakg.app.api.errors import ERROR_RESPONSES, BodySizeLimit, install_error_handlers
 from schemakg.app.api.paths import EncodedSegments
-from schemakg.app.api.routers import ask, catalog, databases, health, jobs, keys, knowledge, linking, search, tables
+from schemakg.app.api.routers import (
+    ask,
+    catalog,
+    databases,
+    health,
+    jobs,
+    keys,
+    knowledge,
+    linking,
+    search,
+    tables,
+    whoami,
+)
 from schemakg.app.container import Container
 from schemakg.app.mcp.http import McpEndpoint
 from schemakg.app.services.warmup import WarmUp
+from schemakg.app.web import install as install_ui
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.settings import Settings
 
@@ -78,6 +91,7 @@ def create_app(
     app.include_router(health.router)
     mcp = McpEndpoint(lambda: app.state.container)
     app.router.routes.append(Route("/mcp", mcp, include_in_schema=False))  # MCP for agents (docs/integrations.md)
-    for module in (databases, tables, search, jobs, keys, knowledge, linking, ask, catalog):
+    for module in (databases, tables, search, jobs, keys, whoami, knowledge, linking, ask, catalog):
         app.include_router(module.router, responses=ERROR_RESPONSES)
+    install_ui(app)
     return app

@@ -1,0 +1,98 @@
+// Ask: a question over one database or the whole catalogue; the SQL (highlighted, copyable), the rows, the
+// linked sub-schema as a picture, value hints, repairs, per-stage timings, and a clear refusal.
+
+import { all, api, dbPath } from "./api.js";
+import { clear, h, table } from "./dom.js";
+import { linkGraph } from "./graph.js";
+import { showError } from "./notice.js";
+import { sqlBlock } from "./sql.js";
+
+const CATALOGUE = "";
+
+export async function askPage(view, _params, query) {
+  const databases = await all("/databases");
+  const chosen = query.get("db") ?? (databases.length === 1 ? databases[0].name : CATALOGUE);
+  const select = h(
+    "select",
+    { id: "ask-db" },
+    h("option", { value: CATALOGUE }, "The whole catalogue (routed)"),
+    databases.map((db) => h("option", { value: db.name, selected: db.name === chosen }, db.name)),
+  );
+  const question = h("textarea", { id: "ask-question", rows: 2, required: true, maxlength: 2000 });
+  const evidence = h("input", { id: "ask-evidence", autocomplete: "off", maxlength: 4000 });
+  const button = h("button", { type: "submit", class: "primary", id: "ask-submit" }, "Ask");
+  const out = h("section", { id: "answer", "aria-live": "polite", "aria-busy": "false" });
+  const form = h(
+    "form",
+    { class: "card", id: "ask-form" },
+    h("label", { for: "ask-db" }, "Ask over"),
+    select,
+    h("label", { for: "ask-question" }, "Question"),
+    question,
+    h("label", { for: "ask-evidence" }, "Evidence or hint (optional)"),
+    evidence,
+    h("div", { class: "actions" }, button),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const started = performance.now();
+    button.disabled = true;
+    out.setAttribute("aria-busy", "true");
+    const waiting = h("p", { class: "working" }, "Working: linking the schema and generating SQL…");
+    clear(out).append(waiting);
+    const tick = setInterval(() => (waiting.textContent = `Working: linking the schema and generating SQL… ${((performance.now() - started) / 1000).toFixed(0)} s`), 1000);
+    try {
+      const body = { question: question.value.trim(), evidence: evidence.value.trim() || null };
+      const path = select.value === CATALOGUE ? "/ask" : `${dbPath(select.value)}/ask`;
+      const { data } = await api("POST", path, { body });
+      clear(out).append(answerView(data, select.value || data.database));
+    } catch (error) {
+      clear(out);
+      showError(error);
+    } finally {
+      clearInterval(tick);
+      button.disabled = false;
+      out.setAttribute("aria-busy", "false");
+    }
+  });
+  view.append(h("h1", {}, "Ask"), form, out);
+}
+
+function answerView(result, db) {
+  const box = h("div", { class: "answer" });
+  if (result.routes) {
+    box.append(h("p", { class: "routed" }, "Routed to ", h("strong", {}, result.database), ` (candidates: ${result.routes.map((r) => `${r.database} ${Number(r.score ?? 0).toFixed(2)}`).join(", ")})`));
+  }
+  if (result.refused) {
+    box.append(h("div", { class: "refused", role: "alert" }, h("strong", {}, "The SQL was refused and not run. "), result.refused));
+  } else if (result.error) {
+    box.append(h("div", { class: "failed", role: "alert" }, h("strong", {}, "No answer: "), result.error));
+  }
+  if (result.sql) box.append(h("h2", {}, "SQL"), sqlBlock(result.sql));
+  if (result.exported_sql) box.append(h("h3", {}, `As ${result.exported_dialect} (not run)`), sqlBlock(result.exported_sql, `${result.exported_dialect} SQL`));
+  if (result.columns && result.rows) {
+    box.append(
+      h("h2", {}, `Rows (${result.rows.length}${result.truncated ? ", truncated" : ""})`),
+      h("div", { class: "scroll" }, table(result.columns, result.rows.map((row) => row.map((v) => (v === null ? h("span", { class: "muted" }, "NULL") : String(v)))), { class: "grid", id: "rows" })),
+    );
+  }
+  if (result.linked_tables.length) {
+    box.append(
+      h("h2", {}, "Linked sub-schema"),
+      h("div", { class: "scroll graph" }, linkGraph({ tables: result.linked_tables, columns: result.linked_columns, paths: result.join_paths })),
+    );
+    if (result.join_conditions.length) box.append(h("p", {}, "Joins: ", result.join_conditions.map((j, i) => [i ? "; " : "", h("code", {}, j)])));
+  }
+  const details = [];
+  if (result.evidence) details.push(["Evidence", `${result.evidence} (${result.evidence_source})`]);
+  if (result.value_hints.length) details.push(["Value hints", h("ul", {}, result.value_hints.map((v) => h("li", {}, v)))]);
+  if (result.repairs.length) details.push(["Repairs", h("ul", {}, result.repairs.map((v) => h("li", {}, v)))]);
+  details.push(["Model", `${result.model}${result.mode ? `, ${result.mode} mode` : ""}, ${result.retries} retr${result.retries === 1 ? "y" : "ies"}`]);
+  box.append(h("h2", {}, "How it was made"), h("dl", { class: "facts" }, details.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])));
+  const timings = Object.entries(result.timings_s || {});
+  if (timings.length) {
+    box.append(h("h3", {}, "Timings"), table(["Stage", "Seconds"], timings.map(([stage, seconds]) => [stage, seconds.toFixed(3)]), { class: "grid compact timings" }));
+  }
+  box.dataset.database = db;
+  return box;
+}
