@@ -65,9 +65,10 @@ class Container:
             self.catalog,
             TransferRepository(self.store),
             DbtRepository(self.store),
-            self.curation,
+            CurationService(self.catalog, self.browser),  # the search index syncs once, after the import
             self.proposals_repo,
             self.jobs,
+            on_change=self.search.catalog_changed,
         )
         self.keys = KeyService(ApiKeyRepository(self.store), cache_s=settings.api_key_cache_s)
         self.proposals = ProposalService(

@@ -108,6 +108,7 @@ class DbtImportService:
         curation: CurationService,
         proposals: ProposalRepository,
         jobs: JobService,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
         self.settings = settings
         self.catalog = catalog
@@ -116,6 +117,7 @@ class DbtImportService:
         self.curation = curation
         self.proposals = proposals
         self.jobs = jobs
+        self.on_change = on_change  # told once after an import that wrote text (the search index)
 
     # --- starting the job ----------------------------------------------------------------
 
@@ -222,6 +224,8 @@ class DbtImportService:
         if progress is not None:
             progress(total - 1, total, "key hints and foreign keys")
         self._keys(database, docs, mapped, columns, hints, report)
+        if self.on_change is not None and any(item.item == "description" for item in report.applied):
+            self.on_change()
         if progress is not None:
             progress(total, total, "done")
         return report
