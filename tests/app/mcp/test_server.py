@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,7 +25,8 @@ from mcp.types import CallToolResult, TextContent, TextResourceContents
 
 from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
-from schemakg.kernel.model import Role
+from schemakg.kernel.model import JobState, Role
+from schemakg.kernel.settings import Settings
 from tests.conftest import LOCAL_GGUF, SAMPLE_DB, wait_for_job
 from tests.live import serve
 
@@ -194,18 +195,30 @@ def test_http_ask_returns_the_rows_of_the_question(
 
 
 @pytest.fixture(scope="module")
-def stdio_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """A data dir of its own with the sample registered and ingested by the CLI, as a user would."""
-    data_dir = tmp_path_factory.mktemp("mcp-stdio")
-    env = {**os.environ, "SCHEMAKG_DATA_DIR": str(data_dir)}
-    env.pop("NEO4J_URI", None)
-    if LOCAL_GGUF.exists():
-        env["SCHEMAKG_LLM_MODEL_PATH"] = str(LOCAL_GGUF)
-    cli = [sys.executable, "-m", "schemakg.app.cli.main"]
-    for args in (["db", "add", "hr", f"sqlite:///{SAMPLE_DB}"], ["db", "ingest", "hr"]):
-        done = subprocess.run(cli + args, env=env, capture_output=True, text=True, timeout=300, check=False)
-        assert done.returncode == 0, done.stdout + done.stderr
-    return env
+def stdio_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A data dir of its own with the sample registered and ingested, held open by this process the way a
+    running service holds it: ``schemakg mcp`` reuses its graph engine."""
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("mcp-stdio"),
+        llm_model_path=LOCAL_GGUF if LOCAL_GGUF.exists() else None,
+        torch_threads=1,
+    )
+    service = Container(settings)
+    try:
+        service.databases.register("hr", f"sqlite:///{SAMPLE_DB}")
+        job = service.databases.start_ingestion("hr")
+        deadline = time.monotonic() + 120
+        while service.jobs.get(job.id).state in (JobState.QUEUED, JobState.RUNNING):
+            assert time.monotonic() < deadline, "ingestion did not finish"
+            time.sleep(0.1)
+        assert service.jobs.get(job.id).state == JobState.SUCCEEDED
+        env = {**os.environ, "SCHEMAKG_DATA_DIR": str(settings.data_dir), "SCHEMAKG_TORCH_THREADS": "1"}
+        env.pop("NEO4J_URI", None)
+        if settings.llm_model_path:
+            env["SCHEMAKG_LLM_MODEL_PATH"] = str(settings.llm_model_path)
+        yield env
+    finally:
+        service.close()
 
 
 @pytest.mark.slow
