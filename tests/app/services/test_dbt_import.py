@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from schemakg.app.container import Container
-from schemakg.app.services.dbt_import import DbtImportReport, read_files
-from schemakg.ingest.dbt import parse_manifest
+from schemakg.app.services.dbt_import import DbtImportReport, DbtImportService, read_files
+from schemakg.ingest.dbt import DbtRelation, parse_manifest
 from schemakg.kernel.errors import InvalidInput
 from schemakg.kernel.model import JobState, ProposalState, Provenance
 from tests.conftest import SAMPLE_DB
@@ -204,3 +204,23 @@ def test_a_job_imports_and_reports_progress(container: Container) -> None:
     assert info.done == info.total == 8  # the sample's 7 tables, then the keys
     assert DbtImportReport.model_validate(info.result).mapped == 12
     assert not list(container.settings.uploads_dir.glob("*.dbt.json"))  # the stored upload is gone
+
+
+@pytest.mark.parametrize(
+    ("schema", "identifier", "table"),
+    [
+        ("raw", "employees", "employees"),  # a schema the catalogue does not qualify: the default one
+        ("sales", "orders", "sales.orders"),  # a PostgreSQL schema the catalogue holds
+        ("SALES", "ORDERS", "sales.orders"),  # ignoring case when only one matches
+        ("sales", "employees", None),  # never another schema's table of the same name
+        ("public", "stock", "Stock"),
+        ("public", "missing", None),
+    ],
+)
+def test_the_mapping_rule(schema: str, identifier: str, table: str | None) -> None:
+    tables = {name: {"name": name} for name in ("employees", "sales.orders", "sales.customers", "Stock")}
+    relation = DbtRelation(
+        unique_id="model.x.y", kind="model", database="db", schema_name=schema, identifier=identifier
+    )
+    found = DbtImportService._map(relation, tables)
+    assert (found["name"] if found else None) == table
