@@ -42,9 +42,7 @@ R = TypeVar("R")
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Question = Annotated[str, Field(min_length=1, max_length=2000, description="the question in plain language")]
-Evidence = Annotated[
-    str | None, Field(default=None, max_length=4000, description="optional hints, e.g. 'rich means salary > 10000'")
-]
+Evidence = Annotated[str | None, Field(max_length=4000, description="optional hints, e.g. 'rich means salary > 10000'")]
 
 INSTRUCTIONS = """\
 SchemaKG is a catalogue of SQL databases: their tables, columns, curated descriptions and join paths.
