@@ -4,16 +4,21 @@ analyst's read-only view, keyboard search, and how fast a 300-column table page 
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
+import statistics
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from schemakg.app.container import Container
 from schemakg.kernel.clock import now_iso
 from schemakg.kernel.model import Proposal, ProposalKind
-from tests.conftest import ADMIN_KEY
+from tests.canned_llm import CannedModel, sql_reply
+from tests.conftest import ADMIN_KEY, wait_for_job
 
 PASSWORD = "Ui-pa55word-never-shown"
 LOG_LINES = [
@@ -132,8 +137,9 @@ def test_the_steward_flow(
 
     # 4. Someone else saves first: the steward's save gets 412, sees their text, and merges.
     column_url = f"{live_url}/databases/{db_name}/tables/employees/columns/SALARY"
+    dana = httpx.post(f"{live_url}/api-keys", json={"name": "dana", "role": "steward"}, headers=admin).json()["key"]
     etag = httpx.get(column_url, headers=admin).headers["etag"]
-    other = {**admin, "If-Match": etag}
+    other = {"X-API-Key": dana, "If-Match": etag}
     assert httpx.patch(column_url, json={"description": "Gross monthly pay"}, headers=other).status_code == 200
     page.get_by_role("button", name="Edit description").click()
     page.get_by_role("textbox", name="Description").fill("Monthly salary in US dollars")
@@ -142,6 +148,7 @@ def test_the_steward_flow(
     expect(conflict.locator(".theirs")).to_have_text("Gross monthly pay")
     expect(conflict.locator(".mine")).to_have_text("Monthly salary in US dollars")
     expect(conflict).to_contain_text("someone else saved a newer version")
+    expect(conflict).to_contain_text("Changed by dana (steward)")
     page.screenshot(path=shots / "conflict.png")
     page.get_by_label("Merged text to save").fill("Gross monthly pay in US dollars")
     page.get_by_role("button", name="Save merged").click()
@@ -217,12 +224,133 @@ def test_the_steward_flow(
     expect(upload.locator(".errors")).to_contain_text("sql")
     page.screenshot(path=shots / "jobs.png", full_page=True)
 
-    # 6b. Keyboard search: type, arrow down to a hit, Enter opens it.
+    # 6b. Keyboard search: "/" focuses the box, arrows move through the hits, Enter opens the chosen one.
     page.keyboard.press("/")
     expect(page.locator("#search-input")).to_be_focused()
-    page.keyboard.type("Gross monthly pay")
+    page.keyboard.type("salary")
     options = page.locator("#search-results [role=option]")
-    expect(options.first).to_be_visible()
+    expect(options.nth(1)).to_be_visible()
+    expect(options.first).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("ArrowDown")
+    expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#search-input")).to_have_attribute("aria-activedescendant", "search-hit-1")
     page.screenshot(path=shots / "search.png")
+    chosen = options.nth(1).locator(".name").inner_text()
     page.keyboard.press("Enter")
-    expect(page.locator("main[data-view=columnPage] h1")).to_have_text("employees.SALARY")
+    expect(page.locator("main[data-view=columnPage] h1, main[data-view=tablePage] h1")).to_have_text(chosen)
+
+
+def _register(client: TestClient, admin: dict[str, str], name: str, path: Path) -> None:
+    assert client.post("/databases", json={"name": name, "url": f"sqlite:///{path}"}, headers=admin).status_code == 201
+    job = client.post(f"/databases/{name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"], timeout_s=120)["state"] == "succeeded"
+
+
+def test_an_analyst_sees_no_edit_controls(
+    page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path, shots: Path
+) -> None:
+    _register(client, admin, db_name, sample_copy)
+    key = client.post("/api-keys", json={"name": "ui-analyst", "role": "analyst"}, headers=admin).json()["key"]
+    sign_in(page, live_url, key)
+    expect(page.locator("#who")).to_contain_text("analyst")
+    expect(page.locator("#nav a")).to_have_text(["Browse", "Ask", "Jobs"])  # no proposals queue
+    open_view(page, live_url, f"/db/{db_name}/t/employees/c/SALARY", "columnPage")
+    expect(page.locator("#field-description")).to_be_visible()
+    expect(page.get_by_role("button", name="History").first).to_be_visible()
+    expect(page.get_by_role("button", name=re.compile("^Edit"))).to_have_count(0)
+    page.screenshot(path=shots / "analyst-column.png")
+    open_view(page, live_url, f"/db/{db_name}/t/employees", "tablePage")
+    expect(page.get_by_role("button", name=re.compile("^Edit"))).to_have_count(0)
+    nav(page, "Jobs")
+    expect(page.locator("#register")).to_have_count(0)
+    expect(page.get_by_role("button", name="Ingest schema and values")).to_have_count(0)
+    expect(page.get_by_role("button", name="Upload")).to_have_count(0)
+    open_view(page, live_url, "/proposals", "not-found")  # the queue is the steward's
+    # Signing out forgets the key: a reload asks for one again.
+    page.get_by_role("button", name="Sign out").click()
+    assert page.evaluate("sessionStorage.length") == 0
+    page.reload()
+    expect(page.locator("main[data-view=sign-in]")).to_be_visible()
+
+
+@pytest.mark.slow
+def test_asking_shows_the_sql_the_rows_and_the_join_graph(
+    page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path, shots: Path
+) -> None:
+    """7. The one question with the suite's real local model (the 0.5B)."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    _register(client, admin, db_name, sample_copy)
+    sign_in(page, live_url, ADMIN_KEY)
+    nav(page, "Ask")
+    page.get_by_label("Ask over").select_option(db_name)
+    page.get_by_label("Question").fill("List the first name of every employee in the department named 'Executive'.")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    answer = page.locator("#answer .answer")
+    expect(answer).to_be_visible(timeout=600_000)
+    expect(answer.locator(".sql-block .tok-keyword").first).to_have_text(re.compile("SELECT|WITH", re.IGNORECASE))
+    expect(answer.locator("#rows tbody tr").first).to_be_visible()
+    graph = answer.locator("svg.link-graph")
+    expect(graph.locator("g.table-node[data-table=employees]")).to_have_count(1)
+    expect(graph.locator("g.table-node[data-table=departments]")).to_have_count(1)
+    expect(graph.locator("path.edge.join")).not_to_have_count(0)
+    expect(answer.locator("table.timings tbody tr")).not_to_have_count(0)
+    page.screenshot(path=shots / "ask.png", full_page=True)
+
+
+def test_a_refused_statement_is_said_plainly(
+    page: Page,
+    live_url: str,
+    container: Container,
+    client: TestClient,
+    admin: dict[str, str],
+    db_name: str,
+    sample_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A model that slips a DELETE after its SELECT (canned: the real one cannot be made to on demand); the
+    real guard refuses it, and the page says so instead of showing rows."""
+    _register(client, admin, db_name, sample_copy)
+    with container._llm_lock:  # a warm-up loading the real model finishes first, then is replaced
+        monkeypatch.setattr(container, "_llm", CannedModel(sql_reply("SELECT * FROM employees; DELETE FROM employees")))
+        monkeypatch.setattr(container, "_answering", None)  # rebuilt with the canned model, and again after
+    sign_in(page, live_url, ADMIN_KEY)
+    nav(page, "Ask")
+    page.get_by_label("Ask over").select_option(db_name)
+    page.get_by_label("Question").fill("Remove every employee")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    refusal = page.locator("#answer .refused[role=alert]")
+    expect(refusal).to_contain_text("The SQL was refused and not run.", timeout=120_000)
+    expect(page.locator("#answer #rows")).to_have_count(0)
+    expect(refusal).to_contain_text("This service only reads data.")
+    with sqlite3.connect(sample_copy) as conn:
+        assert conn.execute("SELECT count(*) FROM employees").fetchone()[0] == 107
+
+
+WIDE_COLUMNS = 300
+
+
+def test_a_table_page_with_300_columns_renders_fast(
+    page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path, shots: Path
+) -> None:
+    """Server time plus browser load, from navigation start to the drawn column table; the median of 5 fresh
+    loads is printed and recorded in docs/ui.md. The bound asserted here is generous: a measurement, not a gate."""
+    path = tmp_path / "wide.sqlite"
+    with sqlite3.connect(path) as conn:
+        names = [f"measure_{i:03d} {'TEXT' if i % 3 else 'INTEGER'}" for i in range(WIDE_COLUMNS)]
+        conn.execute(f"CREATE TABLE wide (id INTEGER PRIMARY KEY, {', '.join(names)})")
+        row = [i if i % 3 == 0 else f"value {i}" for i in range(WIDE_COLUMNS)]
+        marks = ", ".join("?" * (WIDE_COLUMNS + 1))
+        conn.executemany(f"INSERT INTO wide VALUES ({marks})", [[n, *row] for n in range(20)])
+    _register(client, admin, db_name, path)
+    sign_in(page, live_url, ADMIN_KEY)
+    loads = []
+    for _ in range(5):
+        page.goto("about:blank")
+        page.goto(f"{live_url}/ui/#/db/{db_name}/t/wide")
+        expect(page.locator("main[data-view=tablePage][aria-busy=false]")).to_be_visible()
+        expect(page.locator("#columns tbody tr")).to_have_count(WIDE_COLUMNS + 1)
+        loads.append(page.evaluate("performance.getEntriesByName('schemakg:rendered:tablePage')[0].startTime"))
+    median = statistics.median(loads)
+    print(f"\n300-column table page: median {median:.0f} ms over 5 loads ({', '.join(f'{x:.0f}' for x in loads)})")
+    page.screenshot(path=shots / "wide-table.png")
+    assert median < 5000

@@ -1,16 +1,23 @@
 // The REST API with the signed-in key (kept in sessionStorage, sent as X-API-Key, never put in a URL).
 
 const KEY = "schemakg.apiKey";
+const PRINCIPAL = "schemakg.principal"; // who the key is (GET /whoami): fixed for a key's lifetime
 const ROLES = ["analyst", "steward", "admin"];
 
 export const session = {
   key: () => sessionStorage.getItem(KEY),
-  principal: null,
+  principal: JSON.parse(sessionStorage.getItem(PRINCIPAL) || "null"),
   signIn(key) {
+    session.signOut();
     sessionStorage.setItem(KEY, key);
+  },
+  remember(principal) {
+    session.principal = principal;
+    sessionStorage.setItem(PRINCIPAL, JSON.stringify(principal));
   },
   signOut() {
     sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(PRINCIPAL);
     session.principal = null;
   },
   /** Whether the signed-in key's role includes ``role`` (admin ⊇ steward ⊇ analyst). */

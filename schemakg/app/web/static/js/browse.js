@@ -134,7 +134,7 @@ function editableField({ url, state, field, label, list = false }) {
     const source = state.entity[`${field}_source`];
     const empty = list ? !(value || []).length : !value;
     box.append(
-      h("h2", { id: `${id}-label`, class: "field-label" }, label, " ", badge(source)),
+      h("h2", { id: `${id}-label`, class: "field-label" }, label, " ", empty ? null : badge(source)),
       h("p", { class: `value${empty ? " muted" : ""}`, "data-field": field }, empty ? "(none)" : show(value, list)),
     );
     const actions = h("div", { class: "actions" });

@@ -75,7 +75,9 @@ export function linkGraph({ tables, columns, paths }) {
     height = Math.max(height, y);
     x += width + GAP_X;
   }
-  const width = x - GAP_X + PAD;
+  // A join inside one layer curves out to the right of its boxes: leave room for it.
+  const inLayer = edges.some(([a, b]) => box.get(a).x === box.get(b).x);
+  const width = x - GAP_X + PAD + (inLayer ? 50 : 0);
   const description = `Tables: ${names.join(", ")}. Joins: ${edges.map(([a, b]) => `${a} to ${b}`).join(", ") || "none"}.`;
   const svg = s(
     "svg",
@@ -86,12 +88,12 @@ export function linkGraph({ tables, columns, paths }) {
   for (const [a, b] of edges) {
     const [p, q] = box.get(a).x <= box.get(b).x ? [box.get(a), box.get(b)] : [box.get(b), box.get(a)];
     const sameLayer = p.x === q.x;
-    const x1 = sameLayer ? p.x + p.w : p.x + p.w;
+    const x1 = p.x + p.w;
     const y1 = p.y + HEAD / 2;
     const x2 = sameLayer ? q.x + q.w : q.x;
     const y2 = q.y + HEAD / 2;
     const bend = sameLayer ? x1 + 40 : (x1 + x2) / 2;
-    svg.append(s("path", { class: "edge join", "data-edge": `${a}|${b}`, d: `M${x1},${y1} C${bend},${y1} ${sameLayer ? bend : bend},${y2} ${x2},${y2}` }));
+    svg.append(s("path", { class: "edge join", "data-edge": `${a}|${b}`, d: `M${x1},${y1} C${bend},${y1} ${bend},${y2} ${x2},${y2}` }));
   }
   for (const t of names) {
     const { x: bx, y: by, w, h } = box.get(t);

@@ -50,7 +50,7 @@ function signInPage(message) {
 
 async function loadPrincipal(errorLine) {
   try {
-    session.principal = (await api("GET", "/whoami")).data;
+    session.remember((await api("GET", "/whoami")).data);
     return true;
   } catch (error) {
     session.signOut();

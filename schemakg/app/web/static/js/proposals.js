@@ -23,8 +23,8 @@ export function diff(before, after) {
   let j = 0;
   while (i < a.length || j < b.length) {
     if (i < a.length && j < b.length && a[i] === b[j]) push("", a[i++]), j++;
-    else if (j < b.length && (i === a.length || lcs[i][j + 1] >= lcs[i + 1][j])) push("ins", b[j++]);
-    else push("del", a[i++]);
+    else if (i < a.length && (j === b.length || lcs[i + 1][j] >= lcs[i][j + 1])) push("del", a[i++]);
+    else push("ins", b[j++]);
   }
   const out = h("p", { class: "diff" });
   for (const [kind, text] of runs) out.append(kind ? h(kind, {}, text) : text);
