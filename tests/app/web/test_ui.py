@@ -42,6 +42,16 @@ def sign_in(page: Page, url: str, key: str, shots: Path | None = None) -> None:
 VIEWS = {"Browse": "databasesPage", "Ask": "askPage", "Proposals": "proposalsPage", "Jobs": "jobsPage"}
 
 
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea, button')]
+  .filter((el) => !(el.labels && el.labels.length) && !el.getAttribute('aria-label') && !el.textContent.trim())
+  .map((el) => el.outerHTML.slice(0, 80))"""
+
+
+def assert_accessible_names(page: Page) -> None:
+    """Every control on the page has a label, an aria-label or text: what a screen reader announces."""
+    assert page.evaluate(UNLABELLED) == []
+
+
 def nav(page: Page, section: str) -> None:
     """Opens a section from the navigation bar and waits until its page is drawn."""
     page.locator("#nav").get_by_role("link", name=section).click()
@@ -109,6 +119,7 @@ def test_the_steward_flow(
     ingest = page.locator("article.job[data-kind=ingest_schema]", has_text=db_name).first
     expect(ingest).to_have_attribute("data-state", "succeeded", timeout=120_000)
     expect(ingest.locator(".summary")).to_contain_text("tables: 7")
+    assert_accessible_names(page)
     assert PASSWORD not in page.content()
 
     # Browse: databases, tables, columns (types, keys, values, distinct counts, null fractions, badges).
@@ -164,6 +175,7 @@ def test_the_steward_flow(
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#field-synonyms .value")).to_have_text("pay, wage")
     page.screenshot(path=shots / "column.png", full_page=True)
+    assert_accessible_names(page)
 
     # 5. Approve a proposal (the LLM's knowledge, seeded here: completion with the model is tested in
     #    tests/generation/test_knowledge.py), one by itself, the others in bulk.
@@ -199,6 +211,7 @@ def test_the_steward_flow(
     expect(first).to_contain_text("What is the e-mail of Steven King?")
     expect(first.locator(".tok-keyword").first).to_have_text("SELECT")
     page.screenshot(path=shots / "proposals.png")
+    assert_accessible_names(page)
     first.get_by_role("button", name="Approve").click()
     expect(page.locator("#notice")).to_contain_text("Approved 1 proposal(s).")
     expect(cards).to_have_count(2)
@@ -295,6 +308,7 @@ def test_asking_shows_the_sql_the_rows_and_the_join_graph(
     expect(graph.locator("path.edge.join")).not_to_have_count(0)
     expect(answer.locator("table.timings tbody tr")).not_to_have_count(0)
     page.screenshot(path=shots / "ask.png", full_page=True)
+    assert_accessible_names(page)
 
 
 def test_a_refused_statement_is_said_plainly(
