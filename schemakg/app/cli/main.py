@@ -109,7 +109,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     from schemakg.app.api.app import create_app
 
     settings = Settings()
-    console.print(f"SchemaKG API on http://{host}:{port}/docs (data dir {settings.data_dir.resolve()})")
+    console.print(f"SchemaKG API on http://{host}:{port}/docs, web UI at /ui/ (data dir {settings.data_dir.resolve()})")
     console.print("loading the retriever, the LLM and the databases' indexes; /health/ready is 503 until done")
 
     def announce(warmup: WarmUp) -> None:
@@ -424,7 +424,7 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
             time.sleep(0.05)
         bound = server.servers[0].sockets[0].getsockname()[1]
         base = f"http://127.0.0.1:{bound}"
-        console.print(f"service up at {base}/docs (graph engine: {container.store.engine})")
+        console.print(f"service up at {base}/docs, web UI at {base}/ui/ (graph engine: {container.store.engine})")
         warmed.wait(600)  # the retriever and the LLM load at start-up, not in the first question
         try:
             # An answer on a 2-core CPU can take minutes (evidence, generation, retries).
