@@ -17,7 +17,8 @@ from schemakg.generation.candidates import Candidate, choose
 from schemakg.generation.guard import GuardError, QueryResult, execute, repair, validate
 from schemakg.generation.llm.base import ChatMessage, ChatModel, StructuredOutputError
 from schemakg.generation.prompts import load_examples, render_prompt
-from schemakg.generation.schema_render import fit_to_budget, render
+from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render, union_schema
+from schemakg.kernel.settings import SchemaView
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
 from schemakg.kernel.sql.links import SchemaNames
@@ -45,7 +46,7 @@ _COMPLEX = re.compile(
 class AskOptions(BaseModel):
     """Switches for the pipeline's stages (the ablation toggles them; the service uses the defaults)."""
 
-    use_kg_schema: bool = True  # False: the full schema without linking
+    schema_view: SchemaView = "linked"
     generate_evidence: bool = True
     log_examples: int = 3
     max_retries: int = 2
@@ -158,6 +159,18 @@ def choose_mode(question: str) -> Literal["fast", "full"]:
     return "full" if _COMPLEX.search(question) else "fast"
 
 
+def view_schema(view: SchemaView, linked: LinkedSchema | None, full: LinkedSchema, budget: int) -> LinkedSchema:
+    """The schema the prompt shows (``SchemaView``); the full one when nothing was linked."""
+    if linked is None or view == "full":
+        return full
+    if view == "linked":
+        return linked
+    union = union_schema(linked, full)
+    if view == "union" or approx_tokens(render(union)) <= budget:
+        return union
+    return linked
+
+
 def transpile(sql: str, read: str, write: str) -> str | None:
     """``sql`` in another dialect, or None when sqlglot cannot carry it over."""
     if read == write:
@@ -201,7 +214,7 @@ class Answerer:
         past: list[PastExample],
         source: SourceDatabase | None,
     ) -> AskResult:
-        """``link`` is the linking result (None when the KG schema is switched off: ``full_schema`` is used)."""
+        """``link`` is the linking result (None for the ``full`` schema view)."""
         options = self.options
         timings: dict[str, float] = {}
         result = AskResult(sql=None, model=self.llm.model_name)
@@ -209,8 +222,10 @@ class Answerer:
         if dialect is None:
             result.error = f"the source's dialect {context.dialect!r} is not supported"
             return result
-        schema = link.schema_ if (link is not None and options.use_kg_schema) else full_schema
-        schema = fit_to_budget(schema, options.schema_token_budget)
+        schema = fit_to_budget(
+            view_schema(options.schema_view, link.schema_ if link else None, full_schema, options.schema_token_budget),
+            options.schema_token_budget,
+        )
         if link is not None:
             timings.update({f"link_{k}": round(v / 1000, 4) for k, v in link.timings_ms.items()})
         result.linked_tables, result.linked_columns = schema.tables, schema.column_refs()

@@ -88,6 +88,20 @@ def render(schema: LinkedSchema) -> str:
     return "\n\n".join(blocks + extras)
 
 
+def union_schema(linked: LinkedSchema, full: LinkedSchema) -> LinkedSchema:
+    """``linked`` (its tables, columns, joins and value hints first), then everything else of ``full``."""
+    have = {(c.table, c.name) for c in linked.columns}
+    return linked.model_copy(
+        update={
+            "tables": list(dict.fromkeys(linked.tables + full.tables)),
+            "table_descriptions": {**full.table_descriptions, **linked.table_descriptions},
+            "columns": linked.columns + [c for c in full.columns if (c.table, c.name) not in have],
+            "joins": linked.joins + [j for j in full.joins if j not in linked.joins],
+            "dependencies": linked.dependencies + [d for d in full.dependencies if d not in linked.dependencies],
+        }
+    )
+
+
 def fit_to_budget(schema: LinkedSchema, max_tokens: int, count: TokenCounter = approx_tokens) -> LinkedSchema:
     """Drop the lowest-scoring droppable columns until the rendering fits (or nothing droppable is left)."""
     keep = list(schema.columns)

@@ -38,6 +38,11 @@ def default_threads() -> int:
     return max(1, usable_cpus() - 1)
 
 
+# The schema an SQL prompt shows: the linked sub-schema; every table; the linked columns first, then every
+# other one; or auto: that union when it fits the schema token budget, else the linked sub-schema.
+SchemaView = Literal["linked", "full", "union", "auto"]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SCHEMAKG_", extra="ignore")
 
@@ -84,6 +89,7 @@ class Settings(BaseSettings):
     # Evidence generation (pipeline step 5). auto: on with an OpenAI-compatible endpoint, off with the
     # embedded small models, whose accuracy it lowered in the answering ablation (docs/evaluation.md).
     ask_evidence: Literal["auto", "on", "off"] = "auto"
+    ask_schema_view: SchemaView = "linked"  # docs/evaluation.md compares the views
     # SQL candidates per question, chosen by agreement of their results (1: the greedy SQL alone). Each
     # extra one is one more decode of the same, cached prompt (docs/evaluation.md: the candidate curve).
     ask_candidates: int = Field(default=1, ge=1, le=8)

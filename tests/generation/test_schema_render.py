@@ -1,4 +1,5 @@
-from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render
+from schemakg.generation.answer import view_schema
+from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render, union_schema
 from schemakg.kernel.model import column_ref
 from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
@@ -80,3 +81,34 @@ def test_schema_qualified_tables_are_written_as_the_source_reads_them() -> None:
     assert "--   concert.concert.singer_id = concert.singer.singer_id" in text
     assert '--   "Hr"."Staff".id is concert.singer.singer_id' in text  # references (concert\\.singer...) as SQL
     assert '"concert.singer"' not in text and '"Hr.Staff"' not in text and "\\" not in text
+
+
+def _full() -> LinkedSchema:
+    linked = _schema()
+    extra = [
+        LinkedColumn(table="employees", name="EMAIL", data_type="TEXT"),
+        LinkedColumn(table="jobs", name="JOB_ID", data_type="TEXT", is_pk=True),
+        LinkedColumn(table="jobs", name="MAX_SALARY", data_type="INT"),
+    ]
+    joins = [*linked.joins, JoinCondition(left=("employees", "JOB_ID"), right=("jobs", "JOB_ID"), source="fk")]
+    update = {"tables": ["jobs", *linked.tables], "columns": extra + linked.columns, "joins": joins, "value_hints": []}
+    return linked.model_copy(update=update)
+
+
+def test_the_union_shows_the_linked_schema_first_then_the_rest() -> None:
+    union = union_schema(_schema(), _full())
+    assert union.tables == ["employees", "departments", "jobs"]
+    refs = union.column_refs()
+    assert refs[: len(_schema().columns)] == _schema().column_refs()
+    assert set(refs) == set(_full().column_refs()) and len(refs) == len(set(refs))
+    assert union.value_hints == _schema().value_hints and len(union.joins) == 2
+
+
+def test_auto_takes_the_union_only_when_it_fits_the_budget() -> None:
+    linked, full = _schema(), _full()
+    size = approx_tokens(render(union_schema(linked, full)))
+    assert view_schema("auto", linked, full, budget=size) == union_schema(linked, full)
+    assert view_schema("auto", linked, full, budget=size - 1) == linked
+    assert view_schema("linked", linked, full, budget=10**6) == linked
+    assert view_schema("full", linked, full, budget=1) == full
+    assert view_schema("union", None, full, budget=1) == full  # nothing linked: the full schema

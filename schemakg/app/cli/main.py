@@ -28,7 +28,7 @@ from schemakg.generation.answer import AskRequest, AskResult
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import ServiceError
 from schemakg.kernel.model import JobInfo, JobState, Role
-from schemakg.kernel.settings import Settings
+from schemakg.kernel.settings import SchemaView, Settings
 from schemakg.retrieval.join_paths import JOIN_MODES
 
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
@@ -358,12 +358,21 @@ def eval_sql(
     seed: int = 0,
     json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
     predictions: Path | None = typer.Option(None, help="one JSON line per question; reruns skip done ones"),
-    kg_schema: bool = typer.Option(True, help="link first (off: the full schema)"),
+    schema_view: SchemaView | None = typer.Option(
+        None, "--schema", help="the schema the prompt shows [default: SCHEMAKG_ASK_SCHEMA_VIEW]"
+    ),
     evidence: bool | None = typer.Option(
         None, help="generate evidence when the question has none [default: SCHEMAKG_ASK_EVIDENCE]"
     ),
     log_examples: int = typer.Option(3, help="similar past questions from the catalogue's log"),
     max_retries: int = typer.Option(2, help="execution-guided retries"),
+    candidates: int | None = typer.Option(
+        None,
+        min=1,
+        max=8,
+        help="SQL candidates chosen by execution; the report also gives every smaller count "
+        "[default: SCHEMAKG_ASK_CANDIDATES]",
+    ),
     history: Path | None = typer.Option(
         None,
         help="Spider-format questions logged as each database's query log (evaluated questions and "
@@ -377,13 +386,16 @@ def eval_sql(
 
     rows = load_json(questions)
     indices = sample_indices(len(rows), limit, seed)
-    generate_evidence = evidence_by_default(Settings()) if evidence is None else evidence
+    settings = Settings()
+    generate_evidence = evidence_by_default(settings) if evidence is None else evidence
     options = AskOptions(
-        use_kg_schema=kg_schema,
+        schema_view=settings.ask_schema_view if schema_view is None else schema_view,
         generate_evidence=generate_evidence,
         log_examples=log_examples,
         max_retries=max_retries,
         row_cap=100_000,
+        candidates=settings.ask_candidates if candidates is None else candidates,
+        candidate_temperature=settings.ask_candidate_temperature,
     )
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)

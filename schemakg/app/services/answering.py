@@ -105,13 +105,14 @@ class AskService:
             timeout_s=self.settings.ask_timeout_s,
             max_result_bytes=self.settings.ask_max_result_bytes,
             generate_evidence=evidence_by_default(self.settings),
+            schema_view=self.settings.ask_schema_view,
             candidates=self.settings.ask_candidates,
             candidate_temperature=self.settings.ask_candidate_temperature,
         )
         context = self.linking.context(database)
         link = (
             self.linking.linker.link(context, request.question, request.evidence, request.join_mode)
-            if options.use_kg_schema
+            if options.schema_view != "full"
             else None
         )
         past = self.past.similar(database, request.question, options.log_examples)
