@@ -77,6 +77,36 @@ def test_the_ui_is_served_with_its_assets_and_outside_the_openapi_document(clien
     assert "/whoami" in paths
 
 
+def test_the_helpers_split_references_encode_names_and_diff_words(page: Page, live_url: str) -> None:
+    page.goto(f"{live_url}/ui/")
+    found = page.evaluate(
+        r"""async () => {
+        const dom = await import("./static/js/dom.js");
+        const api = await import("./static/js/api.js");
+        const graph = await import("./static/js/graph.js");
+        const proposals = await import("./static/js/proposals.js");
+        const sql = await import("./static/js/sql.js");
+        const diff = proposals.diff("The e-mail address", "Work e-mail address");
+        return {
+          plain: dom.splitRef("employees.SALARY"),
+          qualified: dom.splitRef("concert\\.singer.name.x"),
+          segments: [api.seg("a/b c"), api.seg(".."), api.seg("x.y")],
+          edges: graph.joinEdges([["a", "b", "c"], ["c", "b"]]),
+          deleted: [...diff.querySelectorAll("del")].map((e) => e.textContent),
+          inserted: [...diff.querySelectorAll("ins")].map((e) => e.textContent),
+          keywords: [...sql.highlight("select 'from' FROM t -- where").querySelectorAll(".tok-keyword")].map(
+            (e) => e.textContent),
+        };
+      }"""
+    )
+    assert found["plain"] == ["employees", "SALARY"]
+    assert found["qualified"] == ["concert.singer", "name.x"]
+    assert found["segments"] == ["a%2Fb%20c", "%2E%2E", "x.y"]
+    assert found["edges"] == [["a", "b"], ["b", "c"]]
+    assert found["deleted"] == ["The"] and found["inserted"] == ["Work"]
+    assert found["keywords"] == ["select", "FROM"]  # not inside a string or a comment
+
+
 def test_whoami_names_the_key_and_its_role_never_its_secret(client: TestClient, admin: dict[str, str]) -> None:
     created = client.post("/api-keys", json={"name": "ui-ana", "role": "analyst"}, headers=admin).json()
     me = client.get("/whoami", headers={"X-API-Key": created["key"]})
@@ -309,6 +339,18 @@ def test_asking_shows_the_sql_the_rows_and_the_join_graph(
     expect(answer.locator("table.timings tbody tr")).not_to_have_count(0)
     page.screenshot(path=shots / "ask.png", full_page=True)
     assert_accessible_names(page)
+
+    # Knowledge completion from the Jobs page, over one logged example, with the same model.
+    body = "\n".join(json.dumps(line) for line in LOG_LINES[:2]).encode()
+    upload = client.post(f"/databases/{db_name}/query-logs", content=body, headers=admin).json()
+    assert wait_for_job(client, admin, upload["id"])["state"] == "succeeded"
+    nav(page, "Jobs")
+    page.get_by_label("Database", exact=True).select_option(db_name)
+    page.get_by_label("At most this many logged examples").fill("1")
+    page.get_by_role("button", name="Start knowledge completion").click()
+    completion = page.locator("article.job[data-kind=complete_knowledge]", has_text=db_name).first
+    expect(completion).to_have_attribute("data-state", re.compile("^succeeded"), timeout=600_000)
+    expect(completion.locator(".summary")).to_contain_text("examples: 1")
 
 
 def test_a_refused_statement_is_said_plainly(
