@@ -52,6 +52,31 @@ def assert_accessible_names(page: Page) -> None:
     assert page.evaluate(UNLABELLED) == []
 
 
+# WCAG 2 contrast of text on its own opaque background: badges, keys, buttons, the navigation, the notice.
+LOW_CONTRAST = """() => {
+  const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
+  const lum = ([r, g, b]) => {
+    const c = [r, g, b].map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2];
+  };
+  const low = [];
+  for (const el of document.querySelectorAll('.badge, .key, button, #nav a, .notice, .sql-block span, th')) {
+    const style = getComputedStyle(el);
+    let bg = el;
+    while (bg && rgb(getComputedStyle(bg).backgroundColor)[3] === 0) bg = bg.parentElement;
+    const back = bg ? rgb(getComputedStyle(bg).backgroundColor) : [255, 255, 255];
+    const [a, b] = [lum(rgb(style.color)), lum(back)];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (el.textContent.trim() && ratio < 4.5) low.push(`${el.className || el.tagName}: ${ratio.toFixed(2)}`);
+  }
+  return low;
+}"""
+
+
+def assert_contrast(page: Page) -> None:
+    assert page.evaluate(LOW_CONTRAST) == []
+
+
 def nav(page: Page, section: str) -> None:
     """Opens a section from the navigation bar and waits until its page is drawn."""
     page.locator("#nav").get_by_role("link", name=section).click()
@@ -105,6 +130,15 @@ def test_the_helpers_split_references_encode_names_and_diff_words(page: Page, li
     assert found["edges"] == [["a", "b"], ["b", "c"]]
     assert found["deleted"] == ["The"] and found["inserted"] == ["Work"]
     assert found["keywords"] == ["select", "FROM"]  # not inside a string or a comment
+    # The contrast check sees grey on white.
+    page.evaluate("""() => {
+      const faint = document.createElement("span");
+      faint.className = "badge";
+      faint.textContent = "faint";
+      Object.assign(faint.style, { color: "#aaaaaa", background: "#ffffff" });
+      document.body.append(faint);
+    }""")
+    assert page.evaluate(LOW_CONTRAST) == ["badge: 2.32"]
 
 
 def test_whoami_names_the_key_and_its_role_never_its_secret(client: TestClient, admin: dict[str, str]) -> None:
@@ -165,6 +199,7 @@ def test_the_steward_flow(
     expect(columns.locator("tr", has_text="DEPARTMENT_ID").first).to_contain_text("FK → departments.DEPARTMENT_ID")
     expect(columns.locator("tr", has_text="EMPLOYEE_ID").first).to_contain_text("PK")
     page.screenshot(path=shots / "table.png", full_page=False)
+    assert_contrast(page)
 
     # 3. Edit a description inline.
     salary_row.get_by_role("link", name="SALARY").click()
@@ -242,6 +277,7 @@ def test_the_steward_flow(
     expect(first.locator(".tok-keyword").first).to_have_text("SELECT")
     page.screenshot(path=shots / "proposals.png")
     assert_accessible_names(page)
+    assert_contrast(page)
     first.get_by_role("button", name="Approve").click()
     expect(page.locator("#notice")).to_contain_text("Approved 1 proposal(s).")
     expect(cards).to_have_count(2)
@@ -266,6 +302,7 @@ def test_the_steward_flow(
     expect(upload.locator(".errors tbody tr")).to_contain_text("3")
     expect(upload.locator(".errors")).to_contain_text("sql")
     page.screenshot(path=shots / "jobs.png", full_page=True)
+    assert_contrast(page)
 
     # 6b. Keyboard search: "/" focuses the box, arrows move through the hits, Enter opens the chosen one.
     page.keyboard.press("/")
