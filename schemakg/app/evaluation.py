@@ -256,15 +256,15 @@ def sample_indices(total: int, limit: int | None, seed: int) -> list[int]:
     return sorted(random.Random(seed).sample(range(total), limit))
 
 
+def read_predictions(path: Path) -> list[dict[str, Any]]:
+    """The per-question records of an ``eval sql`` predictions file."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def _done(predictions: Path | None) -> dict[int, dict[str, Any]]:
     if predictions is None or not predictions.exists():
         return {}
-    done = {}
-    for line in predictions.read_text().splitlines():
-        if line.strip():
-            record = json.loads(line)
-            done[int(record["index"])] = record
-    return done
+    return {int(record["index"]): record for record in read_predictions(predictions)}
 
 
 def ingest_history(

@@ -408,6 +408,26 @@ def eval_sql(
         _write_report(report, json_out)
 
 
+@eval_app.command("compare")
+def eval_compare(
+    first: Path = typer.Argument(..., help="predictions (JSON lines) of one configuration"),
+    second: Path = typer.Argument(..., help="predictions of another, on the same questions"),
+) -> None:
+    """Two `eval sql` runs on the same questions: each one's accuracy, the questions only one got right,
+    and the exact sign test on those."""
+    from schemakg.app.evaluation import paired_comparison, read_predictions
+
+    try:
+        report = paired_comparison(read_predictions(first), read_predictions(second))
+    except (OSError, ValueError, KeyError) as exc:
+        console.print(f"cannot compare: {exc}")
+        raise typer.Exit(1) from None
+    if not report["n"]:
+        console.print("the two runs share no question")
+        raise typer.Exit(1)
+    _write_report(report, None)
+
+
 @app.command()
 def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the sample a few questions")) -> None:
     """The main job on embedded defaults: start the service, ingest the sample database over HTTP, show it."""

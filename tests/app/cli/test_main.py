@@ -48,3 +48,14 @@ def test_add_ingest_list(data_dir: Path, sample_copy: Path) -> None:
     listing = _run(["db", "list"], data_dir)
     assert "hr2" in listing.stdout and "TopSecret9" not in listing.stdout + listing.stderr
     assert "u:***@" in listing.stdout
+
+
+def test_eval_compare_pairs_two_runs(tmp_path: Path, data_dir: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text("\n".join(f'{{"index": {i}, "correct": {str(i < 6).lower()}}}' for i in range(8)))
+    second.write_text("\n".join(f'{{"index": {i}, "correct": {str(i < 1).lower()}}}' for i in range(8)))
+    result = _run(["eval", "compare", str(first), str(second)], data_dir)
+    assert result.returncode == 0, result.stderr
+    assert '"only_first": 5' in result.stdout and '"p_value": 0.0625' in result.stdout
+    missing = _run(["eval", "compare", str(tmp_path / "nothing.jsonl"), str(second)], data_dir)
+    assert missing.returncode == 1 and "cannot compare" in missing.stdout
