@@ -753,14 +753,17 @@ def _to_text(value: Any, copy: PgCopy) -> str | None:
     return text
 
 
-def _load(pg: psycopg.Connection, rows: sqlite3.Connection, db: SourceDb, warehouse: Warehouse, copy: PgCopy) -> None:
-    """Schema, tables and rows of one source database (a schema of that name is replaced), in one transaction."""
+def _load(
+    pg: psycopg.Connection, rows: sqlite3.Connection, db: SourceDb, source_tables: Mapping[str, str], copy: PgCopy
+) -> None:
+    """Schema, tables and rows of one source database (a schema of that name is replaced), in one transaction;
+    ``source_tables`` names each table (by lower-case name) as ``rows`` holds it."""
     schema, moved = copy.schemas[db.key], copy.sources[db.key]
     with pg.transaction():
         pg.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(pgsql.Identifier(schema)))
         pg.execute(pgsql.SQL("CREATE SCHEMA {}").format(pgsql.Identifier(schema)))
         for table, target in zip(db.tables, moved.tables, strict=True):
-            source = warehouse.renamed[db.key][table.name.lower()]
+            source = source_tables[table.name.lower()]
             names = [c.name for c in table.columns]
             classes = storage_classes(rows, source, names) if db.rows is not None else [set() for _ in names]
             target.columns = [
@@ -873,7 +876,7 @@ def build_postgres(warehouse: Warehouse, url: str) -> PgCopy:
         copy.sources[key] = pg_source(db)
     with closing(_connect(warehouse.path)) as rows, psycopg.connect(postgres_url(url), autocommit=True) as pg:
         for db in tqdm(warehouse.sources.values(), desc="PostgreSQL tables and rows", unit="db", leave=False):
-            _load(pg, rows, db, warehouse, copy)
+            _load(pg, rows, db, warehouse.renamed[db.key], copy)
         for key in tqdm(warehouse.sources, desc="PostgreSQL keys", unit="db", leave=False):
             _add_keys(pg, copy.schemas[key], copy.sources[key], copy)
         pg.execute("ANALYZE")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Numeric, Table, Text, create_engine
+from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Numeric, Table, Text, create_engine, make_url
 from sqlalchemy.types import TypeEngine
 
 from schemakg.app.container import Container
@@ -89,12 +89,21 @@ def schema_names(raw: dict[str, Any]) -> SchemaNames:
 
 
 class EvalDatabases:
-    """Registers and ingests (once) each evaluation database under the name ``eval-<db_id>``."""
+    """Registers and ingests (once) each evaluation database under the name ``eval-<db_id>``: from its SQLite
+    file, or with ``engine_url`` (a PostgreSQL or MariaDB server) from that server's database named ``db_id``
+    (``bench/engine_copies.py`` builds them). The gold SQL always runs on the SQLite file."""
 
-    def __init__(self, container: Container, tables: dict[str, dict[str, Any]], db_dir: Path | None) -> None:
+    def __init__(
+        self,
+        container: Container,
+        tables: dict[str, dict[str, Any]],
+        db_dir: Path | None,
+        engine_url: str | None = None,
+    ) -> None:
         self.container = container
         self.tables = tables
         self.db_dir = db_dir
+        self.engine_url = engine_url
         self._names: dict[str, SchemaNames] = {}
         self._documented: set[str] = set()
 
@@ -116,12 +125,18 @@ class EvalDatabases:
             building.replace(path)
         return path
 
+    def source_url(self, db_id: str) -> str:
+        """Where questions on ``db_id`` are answered: the engine's database of that name, else the SQLite file."""
+        if self.engine_url is None:
+            return f"sqlite:///{self.sqlite_path(db_id)}"
+        return make_url(self.engine_url).set(database=db_id).render_as_string(hide_password=False)
+
     def ensure(self, db_id: str) -> str:
         name = f"eval-{db_id}"[:64]
         if not valid_name(name):
             raise ValueError(f"database id {db_id!r} cannot be a catalogue name")
         if self.container.catalog.get_database(name) is None:
-            url = f"sqlite:///{self.sqlite_path(db_id)}"
+            url = self.source_url(db_id)
             self.container.databases.register(name, url)
             source = SourceDatabase(url)
             try:
@@ -142,14 +157,15 @@ class EvalDatabases:
             raw["column_names_original"], raw.get("column_names") or [], strict=False
         ):
             description = label_description(column, label)
-            if t_index < 0 or not description:
+            table = self.container.catalog.get_table(name, tables[t_index]) if t_index >= 0 else None
+            if table is None or not description:  # an engine copy may spell the table otherwise (PostgreSQL's)
                 continue
-            info = self.container.catalog.get_column(name, tables[t_index], column)
+            info = self.container.catalog.get_column(name, table.name, column)
             if info is not None and not info.description:
                 self.container.curation.edit_column(
                     name,
-                    tables[t_index],
-                    column,
+                    table.name,
+                    info.name,
                     {"description": description},
                     None,
                     "tables.json",
@@ -416,11 +432,12 @@ def _judge(
     executable = result.sql is not None and result.error is None and result.rows is not None
     correct = False
     candidates = []
-    source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
+    source = SourceDatabase(catalogue.source_url(row["db_id"]))
+    gold_source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
     try:
         gold_sql = question_sql(row)
         try:
-            gold = execute(source, gold_sql, options.timeout_s, options.row_cap, options.max_result_bytes).rows
+            gold = execute(gold_source, gold_sql, options.timeout_s, options.row_cap, options.max_result_bytes).rows
         except GuardError:
             gold = None
 
@@ -447,6 +464,7 @@ def _judge(
         ]
     finally:
         source.dispose()
+        gold_source.dispose()
     record = {
         "index": index,
         "db_id": row["db_id"],

@@ -378,12 +378,25 @@ def eval_sql(
         help="Spider-format questions logged as each database's query log (evaluated questions and "
         "entries with their gold SQL left out)",
     ),
+    engine_url: str | None = typer.Option(
+        None,
+        help="answer on this PostgreSQL or MariaDB server's database named DB_ID instead of the SQLite file "
+        "(bench/engine_copies.py builds them); the gold SQL still runs on the SQLite file",
+    ),
 ) -> None:
     """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_sql, ingest_history, load_json, sample_indices
     from schemakg.app.services.answering import evidence_by_default
     from schemakg.generation.answer import AskOptions
+    from schemakg.kernel.sources import SourceError, parse_url
 
+    try:
+        engine = parse_url(engine_url).get_backend_name() if engine_url is not None else None
+    except SourceError:
+        engine = ""
+    if engine not in {None, "postgresql", "mysql", "mariadb"}:
+        console.print("--engine-url must be a postgresql:// or mysql:// (MariaDB) server URL")
+        raise typer.Exit(2)
     rows = load_json(questions)
     indices = sample_indices(len(rows), limit, seed)
     settings = Settings()
@@ -398,7 +411,7 @@ def eval_sql(
         candidate_temperature=settings.ask_candidate_temperature,
     )
     with _container() as container:
-        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
         if history is not None:
             logged = ingest_history(container, catalogue, load_json(history), [rows[i] for i in indices])
             console.print(f"query logs: {sum(logged.values())} examples over {len(logged)} databases")
