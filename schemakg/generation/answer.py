@@ -107,6 +107,7 @@ class AskResult(BaseModel):
 class PastExample(BaseModel):
     question: str
     sql: str
+    dialect: str | None = None  # sqlglot's name of the dialect it was logged in; None: the source's own
 
 
 def _listed(value: Any) -> list[Any]:
@@ -182,7 +183,8 @@ def transpile(sql: str, read: str, write: str) -> str | None:
 
 
 def render_examples(mode: Literal["fast", "full"], dialect: str, past: list[PastExample]) -> str:
-    """The few-shot block: the worked examples (written for SQLite, carried over to ``dialect``), then ``past``."""
+    """The few-shot block: the worked examples (written for SQLite) then ``past`` (each logged in its own dialect),
+    all carried over to ``dialect``: a PostgreSQL source logged with SQLite's SQL must not be shown SQLite-isms."""
 
     def carried(sql: str) -> str:
         return transpile(sql, "sqlite", dialect) or sql
@@ -190,6 +192,9 @@ def render_examples(mode: Literal["fast", "full"], dialect: str, past: list[Past
     examples = [
         {**example, "sql": carried(example["sql"]), "steps": [(q, carried(s)) for q, s in example["steps"]]}
         for example in FEW_SHOT
+    ]
+    past = [
+        p.model_copy(update={"sql": transpile(p.sql, p.dialect, dialect) or p.sql}) if p.dialect else p for p in past
     ]
     return render_prompt("sql_examples.j2", examples=examples, full=mode == "full", past=past)
 

@@ -1,6 +1,7 @@
-"""The answerer's cheap complexity estimate, which picks one call or least-to-most decomposition."""
+"""The answerer's cheap complexity estimate, which picks one call or least-to-most decomposition, and the
+few-shot block's dialect."""
 
-from schemakg.generation.answer import choose_mode
+from schemakg.generation.answer import PastExample, choose_mode, render_examples
 
 
 def test_plain_aggregates_and_superlatives_take_one_call() -> None:
@@ -14,3 +15,18 @@ def test_compositional_questions_take_least_to_most() -> None:
     assert choose_mode("Which students do not have any allergy?") == "full"
     assert choose_mode("List the cities with more than 3 stores.") == "full"
     assert choose_mode("Which products were ordered by both Alice and Bob?") == "full"
+
+
+def test_past_examples_are_carried_into_the_sources_dialect() -> None:
+    """A PostgreSQL or MariaDB source whose query log was written for SQLite is shown its own dialect."""
+    logged = PastExample(
+        question="Longest name?", sql="SELECT name FROM t ORDER BY length(name) DESC LIMIT 1", dialect="sqlite"
+    )
+    mariadb = render_examples("fast", "mysql", [logged])
+    assert "ORDER BY CHAR_LENGTH(name) DESC LIMIT 1" in mariadb and "length(name)" not in mariadb
+    postgres = render_examples("fast", "postgres", [logged.model_copy(update={"sql": "SELECT a || b FROM t"})])
+    assert "SELECT a || b FROM t" in postgres
+    concatenated = render_examples("fast", "mysql", [logged.model_copy(update={"sql": "SELECT a || b FROM t"})])
+    assert "CONCAT(a, b)" in concatenated
+    unknown = render_examples("fast", "postgres", [PastExample(question="q?", sql="SELECT length(x) FROM t")])
+    assert "SELECT length(x) FROM t" in unknown  # no logged dialect: shown as logged

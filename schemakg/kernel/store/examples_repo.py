@@ -86,9 +86,10 @@ class QueryExampleRepository:
         return [row["via"] for row in rows]
 
     def questions(self, database: str) -> list[Row]:
-        """Every logged ``question`` and ``sql`` of ``database``, in a stable order."""
+        """Every logged ``question``, ``sql`` and ``dialect`` (sqlglot's name) of ``database``, in a stable order."""
         return self.store.read(
-            "MATCH (q:QueryExample {database: $db}) RETURN q.question AS question, q.sql AS sql ORDER BY q.key",
+            "MATCH (q:QueryExample {database: $db}) "
+            "RETURN q.question AS question, q.sql AS sql, q.dialect AS dialect ORDER BY q.key",
             db=database,
         )
 
