@@ -12,7 +12,13 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
 from schemakg.generation.guard.checks import GuardError, check_limits
-from schemakg.generation.guard.rules import join_equated_columns, missing_join, sqlite_keyword_qualifier, wrong_alias
+from schemakg.generation.guard.rules import (
+    join_equated_columns,
+    missing_join,
+    name_case,
+    sqlite_keyword_qualifier,
+    wrong_alias,
+)
 from schemakg.generation.guard.rules.context import RepairContext
 from schemakg.kernel.sql.links import ColumnRef, SchemaNames
 
@@ -22,6 +28,7 @@ RULES: tuple[Rule, ...] = (
     join_equated_columns.apply,
     missing_join.apply,
     sqlite_keyword_qualifier.apply,
+    name_case.apply,
 )
 
 
@@ -40,7 +47,8 @@ def repair(
     themselves: a column put on the wrong alias when exactly one other table in reach has it; an
     unqualified column that joined tables share and the join equates; a column of a table the
     query never joins, when exactly one foreign key links that table to one the query reads (the
-    join is added); and an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``).
+    join is added); an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``); and a table or
+    qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``).
     SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         check_limits(sql)

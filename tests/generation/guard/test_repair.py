@@ -17,7 +17,13 @@ from schemakg.generation.guard import (
     validate,
 )
 from schemakg.generation.guard.repairs import RULES
-from schemakg.generation.guard.rules import join_equated_columns, missing_join, sqlite_keyword_qualifier, wrong_alias
+from schemakg.generation.guard.rules import (
+    join_equated_columns,
+    missing_join,
+    name_case,
+    sqlite_keyword_qualifier,
+    wrong_alias,
+)
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.links import SchemaNames
 
@@ -30,7 +36,13 @@ NAMES = SchemaNames(
 
 
 def test_the_rules_run_in_a_fixed_order() -> None:
-    assert (wrong_alias.apply, join_equated_columns.apply, missing_join.apply, sqlite_keyword_qualifier.apply) == RULES
+    assert (
+        wrong_alias.apply,
+        join_equated_columns.apply,
+        missing_join.apply,
+        sqlite_keyword_qualifier.apply,
+        name_case.apply,
+    ) == RULES
 
 
 def test_notes_of_several_rules_add_up_in_rule_order() -> None:
@@ -157,3 +169,25 @@ def test_repair_qualifies_a_column_the_join_makes_equal(sample_copy: Path) -> No
     ).rows == [[6]]
     unrelated = "SELECT department_id FROM employees JOIN departments ON employees.salary = departments.department_id"
     assert repair(unrelated, "sqlite", NAMES) == Repaired(sql=unrelated, notes=[])
+
+
+@pytest.mark.parametrize("url_fixture", ["mariadb_hr_url", "postgres_hr_url"])
+def test_repair_spells_tables_and_qualifiers_as_a_case_sensitive_engine_finds_them(
+    url_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    """MariaDB refuses ``Employees`` and ``e.salary`` under ``AS E`` (its names and aliases tell case apart); the
+    repaired query runs on the real server and answers as SQLite would."""
+    source = SourceDatabase(request.getfixturevalue(url_fixture))
+    dialect = source.sqlglot_dialect
+    names = SchemaNames({"employees": ["employee_id", "salary"]}, dialect)
+    sql = "SELECT count(*) FROM Employees AS E WHERE e.salary > 10000"
+    try:
+        if dialect == "mysql":
+            with pytest.raises(GuardError, match="doesn't exist"):
+                execute(source, sql, 5.0, 10, 10_000)
+        repaired = repair(sql, dialect, names)
+        assert execute(source, repaired.sql, 5.0, 10, 10_000).rows == [[15]]
+    finally:
+        source.dispose()
+    expected = ["spelt table Employees as the catalogue does: employees", "spelt qualifier e as E"]
+    assert repaired.notes == (expected if dialect == "mysql" else [])  # PostgreSQL folds both to lower case
