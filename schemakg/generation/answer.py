@@ -182,6 +182,15 @@ def transpile(sql: str, read: str, write: str) -> str | None:
         return None
 
 
+# What a model trained mostly on SQLite-style SQL gets wrong on these engines (seen on the Spider copies,
+# docs/engines.md); SQLite's prompts carry no note.
+DIALECT_NOTES = {
+    "postgres": "PostgreSQL is strict: every selected column that is not aggregated must be in the GROUP BY; "
+    "= and LIKE tell upper from lower case (ILIKE does not); text is not compared with numbers without a cast.",
+    "mysql": "MariaDB tells upper from lower case in table names and aliases: spell them as the schema does.",
+}
+
+
 def render_examples(mode: Literal["fast", "full"], dialect: str, past: list[PastExample]) -> str:
     """The few-shot block: the worked examples (written for SQLite) then ``past`` (each logged in its own dialect),
     all carried over to ``dialect``: a PostgreSQL source logged with SQLite's SQL must not be shown SQLite-isms."""
@@ -251,6 +260,7 @@ class Answerer:
         prompt = render_prompt(
             "sql_least_to_most.j2" if mode == "full" else "sql_fast.j2",
             dialect=dialect,
+            notes=DIALECT_NOTES.get(dialect, ""),
             examples=render_examples(mode, dialect, past[: options.log_examples]),
             schema=schema_text,
             evidence=result.evidence or "none",
@@ -292,6 +302,7 @@ class Answerer:
                     schema=schema_text,
                     question=request.question,
                     dialect=dialect,
+                    notes=DIALECT_NOTES.get(dialect, ""),
                 )
                 sql = extract_sql(self._chat(fix, options.max_tokens))
         timings["guard_execute_retry"] = round(time.perf_counter() - started, 3)

@@ -1,7 +1,10 @@
 """The answerer's cheap complexity estimate, which picks one call or least-to-most decomposition, and the
 few-shot block's dialect."""
 
-from schemakg.generation.answer import PastExample, choose_mode, render_examples
+import pytest
+
+from schemakg.generation.answer import DIALECT_NOTES, PastExample, choose_mode, render_examples
+from schemakg.generation.prompts import _ENVIRONMENT, render_prompt, template_source
 
 
 def test_plain_aggregates_and_superlatives_take_one_call() -> None:
@@ -30,3 +33,16 @@ def test_past_examples_are_carried_into_the_sources_dialect() -> None:
     assert "CONCAT(a, b)" in concatenated
     unknown = render_examples("fast", "postgres", [PastExample(question="q?", sql="SELECT length(x) FROM t")])
     assert "SELECT length(x) FROM t" in unknown  # no logged dialect: shown as logged
+
+
+@pytest.mark.parametrize("template", ["sql_fast.j2", "sql_least_to_most.j2", "sql_fix.j2"])
+def test_engine_prompts_carry_their_dialects_pitfalls_and_sqlites_none(template: str) -> None:
+    values = {"examples": "", "schema": "t(a)", "evidence": "none", "question": "q?", "sql": "SELECT 1", "error": "e"}
+    sqlite = render_prompt(template, dialect="sqlite", notes=DIALECT_NOTES.get("sqlite", ""), **values)
+    before = template_source(template).replace("{% if notes %} {{ notes }}{% endif %}", "")  # as it was
+    assert sqlite == _ENVIRONMENT.from_string(before).render(dialect="sqlite", **values)
+    assert "GROUP BY" not in sqlite and "MariaDB" not in sqlite
+    postgres = render_prompt(template, dialect="postgres", notes=DIALECT_NOTES["postgres"], **values)
+    assert "must be in the GROUP BY" in postgres and "ILIKE" in postgres
+    mariadb = render_prompt(template, dialect="mysql", notes=DIALECT_NOTES["mysql"], **values)
+    assert "spell them as the schema does" in mariadb
