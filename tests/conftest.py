@@ -70,6 +70,18 @@ def db_name() -> str:
 
 
 @pytest.fixture
+def local_model(container: Container) -> str:
+    """The packaged local model's name; the test is skipped where llama-cpp or the model files are missing."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    from schemakg.generation.llm.model_files import ModelFilesError
+
+    try:
+        return container.llm.model_name
+    except ModelFilesError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture
 def sample_copy(tmp_path: Path) -> Path:
     """A private copy of the sample database that a test may alter."""
     target = tmp_path / "hr_1.sqlite"

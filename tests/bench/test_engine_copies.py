@@ -146,10 +146,9 @@ def test_gold_sql_agrees_with_sqlite_on_both_engines(engine_urls: dict[str, str]
 @pytest.mark.slow
 @pytest.mark.parametrize("engine", ["postgres", "mariadb"])
 def test_eval_sql_answers_on_the_engine_copy(
-    engine: str, engine_urls: dict[str, str], container: Container, tmp_path: Path
+    engine: str, engine_urls: dict[str, str], container: Container, local_model: str, tmp_path: Path
 ) -> None:
     """``eval sql --engine-url``: ingested from the engine, answered in its dialect, judged by SQLite's gold."""
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
     db_id = "engines_hr"
     (tmp_path / db_id).mkdir()
     shutil.copyfile(SAMPLE_DB, tmp_path / db_id / f"{db_id}.sqlite")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from schemakg.app.container import Container
 from tests.conftest import wait_for_job
 
 
@@ -16,17 +15,10 @@ def test_a_question_is_answered_on_the_engine(
     url_fixture: str,
     request: pytest.FixtureRequest,
     client: TestClient,
-    container: Container,
+    local_model: str,
     admin: dict[str, str],
     db_name: str,
 ) -> None:
-    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
-    from schemakg.generation.llm.model_files import ModelFilesError
-
-    try:
-        assert container.llm.model_name
-    except ModelFilesError as exc:
-        pytest.skip(str(exc))
     url = request.getfixturevalue(url_fixture)
     assert client.post("/databases", json={"name": db_name, "url": url}, headers=admin).status_code == 201
     job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
