@@ -162,14 +162,9 @@ def choose_mode(question: str) -> Literal["fast", "full"]:
 
 def view_schema(view: SchemaView, linked: LinkedSchema | None, full: LinkedSchema, budget: int) -> LinkedSchema:
     """The schema the prompt shows (``SchemaView``); the full one when nothing was linked."""
-    if linked is None or view == "full":
+    if linked is None or view == "full" or (view == "auto" and approx_tokens(render(full)) <= budget):
         return full
-    if view == "linked":
-        return linked
-    union = union_schema(linked, full)
-    if view == "union" or approx_tokens(render(union)) <= budget:
-        return union
-    return linked
+    return union_schema(linked, full) if view == "union" else linked
 
 
 def transpile(sql: str, read: str, write: str) -> str | None:

@@ -104,11 +104,12 @@ def test_the_union_shows_the_linked_schema_first_then_the_rest() -> None:
     assert union.value_hints == _schema().value_hints and len(union.joins) == 2
 
 
-def test_auto_takes_the_union_only_when_it_fits_the_budget() -> None:
+def test_auto_takes_the_full_schema_only_when_it_fits_the_budget() -> None:
     linked, full = _schema(), _full()
-    size = approx_tokens(render(union_schema(linked, full)))
-    assert view_schema("auto", linked, full, budget=size) == union_schema(linked, full)
+    size = approx_tokens(render(full))
+    assert view_schema("auto", linked, full, budget=size) == full
     assert view_schema("auto", linked, full, budget=size - 1) == linked
+    assert view_schema("union", linked, full, budget=1) == union_schema(linked, full)
     assert view_schema("linked", linked, full, budget=10**6) == linked
     assert view_schema("full", linked, full, budget=1) == full
     assert view_schema("union", None, full, budget=1) == full  # nothing linked: the full schema
