@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     # Evidence generation (pipeline step 5). auto: on with an OpenAI-compatible endpoint, off with the
     # embedded small models, whose accuracy it lowered in the answering ablation (docs/evaluation.md).
     ask_evidence: Literal["auto", "on", "off"] = "auto"
-    ask_schema_view: SchemaView = "auto"  # docs/evaluation.md compares the views
+    ask_schema_view: SchemaView = "linked"  # docs/evaluation.md compares the views
     # SQL candidates per question, chosen by agreement of their results (1: the greedy SQL alone). Each
     # extra one is one more decode of the same, cached prompt (docs/evaluation.md: the candidate curve).
     ask_candidates: int = Field(default=1, ge=1, le=8)
