@@ -174,7 +174,7 @@ def test_the_steward_flow(
     # 2. Register the sample (its URL comes back masked) and ingest it, watching the job finish.
     nav(page, "Jobs")
     expect(page.locator("main[data-view=jobsPage]")).to_be_visible()
-    page.get_by_label("Name").fill(db_name)
+    page.get_by_label("Name", exact=True).fill(db_name)
     page.get_by_label("Connection URL").fill(f"sqlite://steward:{PASSWORD}@localhost/{sample_copy}")
     page.get_by_role("button", name="Register").click()
     expect(page.locator("#notice")).to_contain_text(f"Registered {db_name}: sqlite://steward:***@")
