@@ -28,7 +28,7 @@ from pydantic import BaseModel, Field
 from schemakg.app.job_runner import JobReporter, TaskFailed
 from schemakg.app.services.curation import CurationService
 from schemakg.app.services.jobs import JobService
-from schemakg.app.services.query_logs import UploadTooLarge
+from schemakg.app.services.query_logs import save_upload
 from schemakg.ingest.dbt import DbtDocs, DbtRelation, load_json, parse_manifest
 from schemakg.kernel.clock import now_iso
 from schemakg.kernel.errors import InvalidInput, PreconditionFailed
@@ -126,14 +126,8 @@ class DbtImportService:
         queue the import."""
         self.catalog.require_database(database)
         path = self._upload_path()
-        written = 0
+        await save_upload(body, path, self.settings.max_upload_bytes, "the upload")
         try:
-            with open(path, "wb") as handle:
-                async for chunk in body:
-                    written += len(chunk)
-                    if written > self.settings.max_upload_bytes:
-                        raise UploadTooLarge(f"the upload is larger than {self.settings.max_upload_bytes} bytes")
-                    handle.write(chunk)
             await asyncio.to_thread(_check_upload, path)  # a large manifest parses off the event loop
         except BaseException:
             path.unlink(missing_ok=True)

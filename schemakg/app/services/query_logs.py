@@ -25,6 +25,23 @@ class UploadTooLarge(InvalidInput):
     status = 413
 
 
+async def save_upload(body: AsyncIterator[bytes], path: Path, limit: int, what: str) -> int:
+    """Stream ``body`` to ``path``, refused past ``limit`` bytes; a failed upload leaves no file behind.
+    Returns the bytes written."""
+    written = 0
+    try:
+        with open(path, "wb") as handle:
+            async for chunk in body:
+                written += len(chunk)
+                if written > limit:
+                    raise UploadTooLarge(f"{what} is larger than {limit} bytes")
+                handle.write(chunk)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return written
+
+
 class QueryLogService:
     def __init__(
         self, settings: Settings, catalog: SchemaRepository, examples: QueryExampleRepository, jobs: JobService
@@ -47,17 +64,7 @@ class QueryLogService:
         """Stream an uploaded log to the data directory (bounded by max_upload_bytes), then queue its ingestion."""
         self._check(database, fmt)
         path = self._upload_path(fmt)
-        written = 0
-        try:
-            with open(path, "wb") as handle:
-                async for chunk in body:
-                    written += len(chunk)
-                    if written > self.settings.max_upload_bytes:
-                        raise UploadTooLarge(f"the log is larger than {self.settings.max_upload_bytes} bytes")
-                    handle.write(chunk)
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
+        written = await save_upload(body, path, self.settings.max_upload_bytes, "the log")
         if written == 0:
             path.unlink(missing_ok=True)
             raise InvalidInput("the uploaded log is empty")
