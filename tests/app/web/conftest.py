@@ -5,37 +5,23 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
-from tests.servers import free_port
+from tests.live import serve
 
 DOCS_UI = Path(__file__).resolve().parents[3] / "docs" / "ui"
 
 
 @pytest.fixture(scope="session")
 def live_url(container: Container) -> Iterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(container=container), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline, "the service did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(container=container)) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
