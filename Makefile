@@ -1,4 +1,4 @@
-.PHONY: setup demo lint test bench retriever
+.PHONY: setup demo lint test bench retriever reranker
 
 setup:
 	bash scripts/setup.sh
@@ -25,3 +25,8 @@ bench: setup
 # under the data dir (about 30 min on 2 idle cores; needs ../shared/data). See shipped/PROVENANCE.md.
 retriever: setup
 	HF_HUB_OFFLINE=1 .venv/bin/schemakg retriever train --max-train-questions 13000 --epochs 1 --eval-every 100 --no-baseline --threads 2
+
+# Reproduces the area reranker shipped in schemakg/retrieval/shipped_reranker/ into .schemakg/reranker
+# (about 30 min on 2 idle cores; needs ../shared/data). See shipped_reranker/PROVENANCE.md.
+reranker: setup
+	HF_HUB_OFFLINE=1 .venv/bin/schemakg retriever train-reranker --out .schemakg/reranker --questions 4000 --threads 2

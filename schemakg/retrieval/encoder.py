@@ -148,7 +148,7 @@ class DualTowerEncoder(nn.Module, Encoder):
         config = config or EncoderConfig()
         base_dir = base_dir or base_model_dir()
         towers = []
-        with _quiet_loading():
+        with quiet_loading():
             for _ in range(2):
                 tower = Tower(BertModel.from_pretrained(base_dir, add_pooling_layer=False), config.kernel_size)
                 tower.identity_init()
@@ -168,7 +168,7 @@ class DualTowerEncoder(nn.Module, Encoder):
     def add_adapters(self, adapter: AdapterConfig) -> None:
         """Wrap both towers' BERT in LoRA adapters; the base weights are frozen, adapters and CNNs train."""
         self.adapter = adapter
-        with _quiet_loading():
+        with quiet_loading():
             for tower in (self.question, self.column):
                 tower.bert = get_peft_model(tower.bert, adapter.lora())
 
@@ -195,7 +195,7 @@ class DualTowerEncoder(nn.Module, Encoder):
     def merge_adapters(self) -> None:
         """Fold the LoRA weights into BERT: inference runs a plain model at the base model's speed."""
         self.merged = True
-        with _quiet_loading():
+        with quiet_loading():
             for tower in (self.question, self.column):
                 if isinstance(tower.bert, PeftModel):
                     tower.bert = tower.bert.merge_and_unload()
@@ -269,7 +269,7 @@ def base_model_dir() -> Path:
 
 
 @contextmanager
-def _quiet_loading() -> Iterator[None]:
+def quiet_loading() -> Iterator[None]:
     """The sentence-transformers checkpoint has a pooler we do not use, and peft asks transformers a
     deprecated question (``is_gradient_checkpointing``): noise in every start-up log."""
     level = hf_logging.get_verbosity()

@@ -18,12 +18,14 @@ from pydantic import BaseModel, Field
 
 from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.links import columns_by_table
+from schemakg.retrieval.area_reranker import area_texts, combined
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
 from schemakg.retrieval.value_match import ValueIndex
 
 if TYPE_CHECKING:
+    from schemakg.retrieval.area_reranker import AreaReranker
     from schemakg.retrieval.index import ColumnScores, ScoredColumn
     from schemakg.retrieval.retriever import ColumnRetriever
 
@@ -83,6 +85,10 @@ class LinkerSettings(BaseModel):
     # coverage of the question is within this margin of the best area's (None: no focus). An answer lives
     # within one area.
     region_margin: float | None = 0.06
+    # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
+    # below the best area's final score (area_reranker.combined) another one may be and still be kept.
+    rerank_areas: int = 0
+    rerank_margin: float = 5.0
     # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths
     # (None: never). Applies when the request names no join mode.
     steiner_above: int | None = None
@@ -96,11 +102,16 @@ class LinkResult(BaseModel):
 
 class Linker:
     def __init__(
-        self, retriever: ColumnRetriever, settings: LinkerSettings | None = None, picker: TablePicker | None = None
+        self,
+        retriever: ColumnRetriever,
+        settings: LinkerSettings | None = None,
+        picker: TablePicker | None = None,
+        reranker: AreaReranker | None = None,
     ) -> None:
         self.retriever = retriever
         self.settings = settings or LinkerSettings()
         self.picker = picker
+        self.reranker = reranker
         self._prepared: dict[str, tuple[str, JoinGraph, ValueIndex]] = {}
         self._by_ref: dict[str, tuple[str, dict[ColumnRef, ContextColumn]]] = {}
 
@@ -140,7 +151,7 @@ class Linker:
             scores = self.retriever.scores(context.database, text)
             timings["retrieve"] = _ms(started)
         started = time.perf_counter()
-        focus = self.focus(scores, graph)
+        focus = self.focus(scores, graph, text)
         scored = self.select(scores, graph, focus)
         timings["select"] = _ms(started)
 
@@ -209,19 +220,25 @@ class Linker:
         return LinkResult(schema=schema, retrieved=[s.key for s in scored], timings_ms=timings)
 
     def select(
-        self, scores: ColumnScores, graph: JoinGraph, focus: set[str] | Literal["auto"] | None = "auto"
+        self,
+        scores: ColumnScores,
+        graph: JoinGraph,
+        focus: set[str] | Literal["auto"] | None = "auto",
+        question: str | None = None,
     ) -> list[ScoredColumn]:
         """The retriever's selection among the columns of the focused tables (``focus``: from :meth:`focus`
-        when "auto"; None: every table). Selecting within the focus, not filtering a selection made over
-        the whole schema, keeps the column budget for the subject areas the question is about."""
-        kept = self.focus(scores, graph) if focus == "auto" else focus
+        of ``question`` when "auto"; None: every table). Selecting within the focus, not filtering a selection
+        made over the whole schema, keeps the column budget for the subject areas the question is about."""
+        kept = self.focus(scores, graph, question) if focus == "auto" else focus
         if kept is not None:
             scores = scores.subset([i for i, key in enumerate(scores.keys) if split_column_ref(key)[0] in kept])
         return self.retriever.select(scores)
 
-    def focus(self, scores: ColumnScores, graph: JoinGraph) -> set[str] | None:
-        """The tables of the subject areas (:meth:`JoinGraph.areas`) whose coverage of the question is within
-        ``region_margin`` of the best area's; None when not focusing."""
+    def focus(self, scores: ColumnScores, graph: JoinGraph, question: str | None = None) -> set[str] | None:
+        """The tables of the subject areas (:meth:`JoinGraph.areas`) the question is about; None when not
+        focusing. With a reranker (and the question text), the best-covering ``rerank_areas`` are rescored
+        (:func:`combined`) and those within ``rerank_margin`` of the best are kept; otherwise those whose
+        coverage is within ``region_margin`` of the best area's."""
         margin = self.settings.region_margin
         areas = graph.areas()
         if margin is None or len(areas) < FOCUS_MIN_TABLES or len(set(areas.values())) < 2:
@@ -229,9 +246,22 @@ class Linker:
         count = max(areas.values()) + 1
         groups = torch.tensor([areas.get(split_column_ref(key)[0], count) for key in scores.keys], dtype=torch.long)
         coverage = scores.coverage(groups, count + 1)[:count].tolist()
-        best = max(coverage, default=0.0)
-        kept = {area for area, score in enumerate(coverage) if score >= best - margin}
+        if self.reranker is not None and question and self.settings.rerank_areas > 1:
+            kept = self._rerank(question, scores, areas, coverage)
+        else:
+            best = max(coverage, default=0.0)
+            kept = {area for area, score in enumerate(coverage) if score >= best - margin}
         return {table for table, area in areas.items() if area in kept}
+
+    def _rerank(self, question: str, scores: ColumnScores, areas: dict[str, int], coverage: list[float]) -> set[int]:
+        """The areas the reranker keeps among the best-covering ``rerank_areas``."""
+        assert self.reranker is not None
+        top = sorted(range(len(coverage)), key=lambda area: -coverage[area])[: self.settings.rerank_areas]
+        texts = area_texts(scores, areas, top, self.reranker.config.max_columns)
+        logits = self.reranker.score(question, [texts[area] for area in top])
+        final = combined(logits, [coverage[area] for area in top])
+        best = max(final)
+        return {area for area, score in zip(top, final, strict=True) if score >= best - self.settings.rerank_margin}
 
     def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
         """The context's columns by (table, name), built once per catalogue version, not per question."""

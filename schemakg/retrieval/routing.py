@@ -13,11 +13,16 @@ needs more than one good column to win.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 
 from schemakg.kernel.model import split_column_ref
+from schemakg.retrieval.area_reranker import area_text, combined
 from schemakg.retrieval.index import ColumnScores
+
+if TYPE_CHECKING:
+    from schemakg.retrieval.area_reranker import AreaReranker
 
 COLUMNS_PER_TABLE = 2
 _CANDIDATES = 24  # a database's best columns considered; the rest cannot change its best two tables
@@ -31,8 +36,9 @@ class TableMatch(BaseModel):
 
 class Route(BaseModel):
     database: str
-    score: float
+    score: float  # coverage
     tables: list[TableMatch]  # the best tables, best first: why this database
+    rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
 
 
 def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[TableMatch]:
@@ -52,12 +58,32 @@ def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[T
     return sorted(matches, key=lambda m: -m.score)
 
 
-def route(scores: Mapping[str, ColumnScores], top: int = 5) -> list[Route]:
-    """The ``top`` databases for the question these scores answer, best first (ties by name)."""
+def route(
+    scores: Mapping[str, ColumnScores],
+    top: int = 5,
+    question: str | None = None,
+    reranker: AreaReranker | None = None,
+    rerank: int = 4,
+) -> list[Route]:
+    """The ``top`` databases for the question these scores answer, best first (ties by name). With a
+    ``reranker`` (and the ``question`` text), the best ``rerank`` by coverage are reordered by their final
+    scores (:func:`combined`)."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)
         if tables:
             routes.append(Route(database=database, score=float(scored.coverage()[0]), tables=tables[:2]))
     routes.sort(key=lambda r: (-r.score, r.database))
+    if reranker is not None and question and rerank > 1 and len(routes) > 1:
+        head = routes[:rerank]
+        texts = [
+            area_text(
+                r.database, [split_column_ref(s.key) for s in scores[r.database].ranked(reranker.config.max_columns)]
+            )
+            for r in head
+        ]
+        final = combined(reranker.score(question, texts), [r.score for r in head])
+        for r, score in zip(head, final, strict=True):
+            r.rerank_score = score
+        routes[:rerank] = sorted(head, key=lambda r: -(r.rerank_score or 0.0))
     return routes[:top]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from schemakg.retrieval.area_reranker import AreaReranker
 from schemakg.retrieval.artifacts import RetrieverModel
 from schemakg.retrieval.encoder import DualTowerEncoder
 from schemakg.retrieval.index import ColumnIndex
@@ -91,3 +92,22 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
     )
     context = _warehouse().model_copy(update={"columns": _warehouse().columns[:10]})  # 4 tables: linked whole
     assert small.focus(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None
+
+
+def test_the_area_reranker_decides_which_areas_a_large_schema_is_linked_within(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=3, max_columns=3))
+    linker = Linker(
+        ColumnRetriever(model, ColumnIndex(tmp_path / "index", encoder, "zero-shot")),
+        LinkerSettings(rerank_areas=3, rerank_margin=0.0),  # three areas (music, payroll, filler); keep the best
+        reranker=AreaReranker.load(),
+    )
+    graph = linker.prepare(_warehouse())[0]
+    for question, tables in (
+        ("Which concerts did the singer from France give?", {"m__singer", "m__concert", "m__award"}),
+        ("What is the salary amount of each employee?", {"p__employee", "p__salary"}),
+    ):
+        assert linker.focus(linker.retriever.scores("warehouse", question), graph, question) == tables
+    linked = linker.link(_warehouse(), "What is the salary amount of each employee?")
+    assert set(linked.schema_.tables) <= {"p__employee", "p__salary"}

@@ -155,6 +155,22 @@ def calibrate(
     typer.echo(json.dumps({"version": model.version, **figures}, indent=2))
 
 
+@app.command("train-reranker")
+def train_reranker(
+    out: Annotated[Path, typer.Option(help="Folder for the weights (schemakg/retrieval/shipped_reranker ships).")],
+    questions: Annotated[int, typer.Option(help="Seeded random subsample of training questions.")] = 4000,
+    corpus_dir: Annotated[Path, typer.Option(help="Folder holding the benchmark data sets.")] = Path("../shared/data"),
+    threads: int = 2,
+) -> None:
+    """Train the area reranker (a cross-encoder over the best-covering subject areas or databases) on the
+    training databases' questions, with the shipped column retriever's confusions as negatives."""
+    from schemakg.offline.reranker import RerankerTrainConfig
+    from schemakg.offline.reranker import train_reranker as train_areas
+
+    config = RerankerTrainConfig(questions=questions, corpus_dir=corpus_dir, threads=threads)
+    typer.echo(json.dumps(train_areas(config, out, typer.echo), indent=2))
+
+
 def _validation(
     version: str, sources: str, corpus_dir: Path
 ) -> tuple[TrainConfig, list[LabelledQuestion], dict[str, list[ColumnDoc]]]:

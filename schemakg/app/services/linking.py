@@ -67,7 +67,8 @@ class LinkingService:
     @property
     def linker(self) -> Linker:
         """The newest activated retriever (or the zero-shot one); a model activated by any process is picked up."""
-        from schemakg.retrieval.artifacts import active_version  # torch loads here, not at import
+        from schemakg.retrieval.area_reranker import AreaReranker  # torch loads here, not at import
+        from schemakg.retrieval.artifacts import active_version
         from schemakg.retrieval.retriever import ColumnRetriever
 
         with self._lock:
@@ -83,6 +84,7 @@ class LinkingService:
                     scoring_threads=self.settings.retrieval_scoring_threads,
                 )
                 picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
+                reranking = (self.settings.routing_rerank_databases, self.settings.linking_rerank_areas)
                 self._linker = Linker(
                     retriever,
                     LinkerSettings(
@@ -91,8 +93,11 @@ class LinkingService:
                         table_picker=self.settings.linking_table_picker,
                         region_margin=self.settings.linking_region_margin,
                         steiner_above=self.settings.linking_steiner_above,
+                        rerank_areas=self.settings.linking_rerank_areas,
+                        rerank_margin=self.settings.linking_rerank_margin,
                     ),
                     picker,
+                    AreaReranker.load() if max(reranking) > 1 else None,
                 )
                 self._version = version
             return self._linker
@@ -204,7 +209,8 @@ class LinkingService:
         linker = self.linker
         linker.prepare(context)
         scores = linker.retriever.scores(database, question)
-        return _ranked(scores.ranked(top), [s.key for s in linker.select(scores, linker.prepare(context)[0])])
+        selected = linker.select(scores, linker.prepare(context)[0], question=question)
+        return _ranked(scores.ranked(top), [s.key for s in selected])
 
     def route(
         self, question: str, evidence: str | None = None, databases: Sequence[str] | None = None, top: int = 5
@@ -220,8 +226,11 @@ class LinkingService:
         for name in names:
             if not linker.prepared(name):
                 linker.prepare(self.context(name))  # NotFound for an unregistered name
-        scores = linker.retriever.scores_many(names, question_text(question, evidence))
-        return route(dict(zip(names, scores, strict=True)), top)
+        text = question_text(question, evidence)
+        scores = linker.retriever.scores_many(names, text)
+        return route(
+            dict(zip(names, scores, strict=True)), top, text, linker.reranker, self.settings.routing_rerank_databases
+        )
 
     def retrieve_catalogue(
         self,
