@@ -5,7 +5,7 @@ misses are among same-topic areas (``allergy_1``'s Student against ``dorm_1``'s,
 against another). A cross-encoder reads the question and one area's best-matching tables and columns
 together, so it can weigh what the question asks against what the area holds. It is all-MiniLM-L6-v2
 (the packaged wheel) with LoRA adapters and a one-logit head, trained on the training databases
-(``schemakg reranker train``); it reranks only the top few areas by coverage, which keeps it to one
+(``schemakg retriever train-reranker``); it reranks only the top few areas by coverage, which keeps it to one
 small batch per question.
 """
 

@@ -7,7 +7,8 @@ among all of its columns, averaged (late interaction with the whole database as 
 the Spider training databases that ranked the right one first for 0.78 of the validation questions,
 against 0.69 for its best column and 0.66 for its best tables (docs/evaluation.md). The route's
 reason is its best tables: a table scores the mean of its best ``COLUMNS_PER_TABLE`` columns, so it
-needs more than one good column to win.
+needs more than one good column to win. The best few are then rescored by the area reranker, which
+reads the question with each database's best columns together (0.729 → 0.761 recall@1).
 """
 
 from __future__ import annotations
