@@ -27,6 +27,7 @@ from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, Li
 from schemakg.retrieval.routing import Route, route
 
 if TYPE_CHECKING:
+    from schemakg.retrieval.area_reranker import AreaReranker
     from schemakg.retrieval.index import ScoredColumn
 
 
@@ -63,12 +64,13 @@ class LinkingService:
         self._version: str | None = None
         self._contexts: dict[str, DatabaseContext] = {}
         self._lock = threading.Lock()
+        self._reranker: AreaReranker | None = None
+        self._reranker_lock = threading.Lock()
 
     @property
     def linker(self) -> Linker:
         """The newest activated retriever (or the zero-shot one); a model activated by any process is picked up."""
-        from schemakg.retrieval.area_reranker import AreaReranker  # torch loads here, not at import
-        from schemakg.retrieval.artifacts import active_version
+        from schemakg.retrieval.artifacts import active_version  # torch loads here, not at import
         from schemakg.retrieval.retriever import ColumnRetriever
 
         with self._lock:
@@ -84,7 +86,6 @@ class LinkingService:
                     scoring_threads=self.settings.retrieval_scoring_threads,
                 )
                 picker = LLMTablePicker(self._llm()) if self.settings.linking_table_picker != "off" else None
-                reranking = (self.settings.routing_rerank_databases, self.settings.linking_rerank_areas)
                 self._linker = Linker(
                     retriever,
                     LinkerSettings(
@@ -97,10 +98,20 @@ class LinkingService:
                         rerank_margin=self.settings.linking_rerank_margin,
                     ),
                     picker,
-                    AreaReranker.load() if max(reranking) > 1 else None,
+                    self.area_reranker() if self.settings.linking_rerank_areas > 1 else None,
                 )
                 self._version = version
             return self._linker
+
+    def area_reranker(self) -> AreaReranker:
+        """The shipped area reranker, loaded on first use (routing, or focusing when that is on), so that
+        questions to one database never pay for it."""
+        from schemakg.retrieval.area_reranker import AreaReranker
+
+        with self._reranker_lock:
+            if self._reranker is None:
+                self._reranker = AreaReranker.load()
+            return self._reranker
 
     def close(self) -> None:
         """Stop the retriever's batching worker."""
@@ -228,9 +239,9 @@ class LinkingService:
                 linker.prepare(self.context(name))  # NotFound for an unregistered name
         text = question_text(question, evidence)
         scores = linker.retriever.scores_many(names, text)
-        return route(
-            dict(zip(names, scores, strict=True)), top, text, linker.reranker, self.settings.routing_rerank_databases
-        )
+        rerank = self.settings.routing_rerank_databases
+        reranker = self.area_reranker() if rerank > 1 else None
+        return route(dict(zip(names, scores, strict=True)), top, text, reranker, rerank)
 
     def retrieve_catalogue(
         self,
