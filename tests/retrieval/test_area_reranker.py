@@ -74,3 +74,6 @@ def test_routing_lets_the_reranker_reorder_the_best_covered_databases(shipped: A
     assert reranked[0].score == pytest.approx(0.7)  # still its coverage; the final score is beside it
     assert reranked[0].rerank_score is not None and reranked[0].rerank_score > (reranked[1].rerank_score or 0.0)
     assert route(candidates, question=question, reranker=shipped, rerank=1)[0].database == "hr"
+    decided = {**candidates, "hr": scores(["employee.salary", "employee.name", "department.budget"], 0.80)}
+    kept = route(decided, question=question, reranker=shipped, rerank=2)  # coverage leads by DECIDED or more
+    assert [r.database for r in kept] == ["hr", "concert_singer"] and kept[0].rerank_score is None
