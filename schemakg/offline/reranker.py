@@ -29,7 +29,8 @@ from schemakg.offline.retriever.data import (
     split_by_database,
     subsample,
 )
-from schemakg.retrieval.area_reranker import AreaReranker, RerankerConfig, area_text
+from schemakg.retrieval.area_reranker import AreaReranker, RerankerConfig
+from schemakg.retrieval.area_text import area_text
 from schemakg.retrieval.artifacts import load_model
 from schemakg.retrieval.column_docs import ColumnDoc
 from schemakg.retrieval.index import ColumnIndex

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.links import columns_by_table
-from schemakg.retrieval.area_reranker import area_texts, combined
+from schemakg.retrieval.area_text import area_texts, combined
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
@@ -86,7 +86,7 @@ class LinkerSettings(BaseModel):
     # within one area.
     region_margin: float | None = 0.06
     # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
-    # below the best area's final score (area_reranker.combined) another one may be and still be kept.
+    # below the best area's final score (area_text.combined) another one may be and still be kept.
     rerank_areas: int = 0
     rerank_margin: float = 5.0
     # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from schemakg.kernel.model import split_column_ref
-from schemakg.retrieval.area_reranker import area_text, combined
+from schemakg.retrieval.area_text import area_text, combined
 from schemakg.retrieval.index import ColumnScores
 
 if TYPE_CHECKING:

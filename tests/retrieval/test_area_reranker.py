@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from schemakg.retrieval.area_reranker import AreaReranker, RerankerConfig, area_text, area_texts
+from schemakg.retrieval.area_reranker import AreaReranker, RerankerConfig
+from schemakg.retrieval.area_text import area_text, area_texts
 from schemakg.retrieval.index import ColumnScores
 from schemakg.retrieval.routing import route
 
