@@ -15,13 +15,19 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-from peft import PeftModel, get_peft_model, get_peft_model_state_dict, set_peft_model_state_dict
+from peft import PeftModel, get_peft_model
 from pydantic import BaseModel
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase
 
-from schemakg.retrieval.encoder import AdapterConfig, base_model_dir, quiet_loading
+from schemakg.retrieval.encoder import (
+    AdapterConfig,
+    adapter_weights,
+    base_model_dir,
+    load_adapter_weights,
+    quiet_loading,
+)
 
 SHIPPED_DIR = Path(__file__).parent / "shipped_reranker"
 WEIGHTS_FILE = "reranker.safetensors"
@@ -60,13 +66,8 @@ class AreaReranker(nn.Module):
         """Trained weights written by :meth:`save`, merged into the base model for inference."""
         config = RerankerConfig.model_validate_json((directory / "config.json").read_text())
         model = cls.from_base(config, base_dir)
-        state = {k: v.float() for k, v in load_file(directory / WEIGHTS_FILE).items()}
-        lora = {k.removeprefix("lora."): v for k, v in state.items() if k.startswith("lora.")}
         with quiet_loading():
-            unexpected = set_peft_model_state_dict(model.bert, lora).unexpected_keys  # type: ignore[attr-defined]
-            if unexpected:
-                raise ValueError(f"reranker weights do not fit the model: {unexpected[:3]}")
-            model.head.load_state_dict({k.removeprefix("head."): v for k, v in state.items() if k.startswith("head.")})
+            load_adapter_weights(model.bert, model.head, "head", load_file(directory / WEIGHTS_FILE), "the reranker")
             assert isinstance(model.bert, PeftModel)
             model.bert = model.bert.merge_and_unload()
         return model.eval()
@@ -76,8 +77,7 @@ class AreaReranker(nn.Module):
         if not isinstance(self.bert, PeftModel):
             raise ValueError("a merged reranker no longer holds its adapter apart from BERT; save before loading")
         directory.mkdir(parents=True, exist_ok=True)
-        state = {f"lora.{k}": v for k, v in get_peft_model_state_dict(self.bert).items()}
-        state |= {f"head.{k}": v for k, v in self.head.state_dict().items()}
+        state = adapter_weights(self.bert, self.head, "head")
         save_file({k: v.detach().to(torch.float16).contiguous() for k, v in state.items()}, directory / WEIGHTS_FILE)
         (directory / "config.json").write_text(self.config.model_dump_json(indent=2))
 

@@ -83,6 +83,27 @@ class AdapterConfig(BaseModel):
         )
 
 
+def adapter_weights(bert: BertModel | PeftModel, head: nn.Module, head_name: str) -> dict[str, Tensor]:
+    """What a trained LoRA model stores apart from the base: its adapter (``lora.``, none once merged)
+    and its small trained head (``<head_name>.``)."""
+    lora = get_peft_model_state_dict(bert) if isinstance(bert, PeftModel) else {}
+    return {f"lora.{k}": v for k, v in lora.items()} | {f"{head_name}.{k}": v for k, v in head.state_dict().items()}
+
+
+def load_adapter_weights(
+    bert: BertModel | PeftModel, head: nn.Module, head_name: str, state: dict[str, Tensor], what: str
+) -> None:
+    """The inverse of :func:`adapter_weights` (float16 files load as float32); weights from another
+    model shape are refused by name."""
+    lora = {k.removeprefix("lora."): v.float() for k, v in state.items() if k.startswith("lora.")}
+    if lora:
+        unexpected = set_peft_model_state_dict(bert, lora).unexpected_keys  # type: ignore[attr-defined]
+        if unexpected:
+            raise ValueError(f"adapter does not fit {what}: {unexpected[:3]}")
+    prefix = f"{head_name}."
+    head.load_state_dict({k.removeprefix(prefix): v.float() for k, v in state.items() if k.startswith(prefix)})
+
+
 class Encoder(ABC):
     """Port: turns questions and column docs into token vectors for late interaction."""
 
@@ -176,21 +197,14 @@ class DualTowerEncoder(nn.Module, Encoder):
         """What a trained version stores: each tower's LoRA weights and CNN head."""
         state: dict[str, Tensor] = {}
         for name, tower in (("question", self.question), ("column", self.column)):
-            lora = get_peft_model_state_dict(tower.bert) if isinstance(tower.bert, PeftModel) else {}
-            cnn = tower.cnn.state_dict()
-            parts = {**{f"lora.{k}": v for k, v in lora.items()}, **{f"cnn.{k}": v for k, v in cnn.items()}}
+            parts = adapter_weights(tower.bert, tower.cnn, "cnn")
             state |= {f"{name}.{k}": v.detach().to(dtype).contiguous() for k, v in parts.items()}
         return state
 
     def load_adapter_state(self, state: dict[str, Tensor]) -> None:
         for name, tower in (("question", self.question), ("column", self.column)):
-            own = {k.removeprefix(f"{name}."): v.float() for k, v in state.items() if k.startswith(f"{name}.")}
-            lora = {k.removeprefix("lora."): v for k, v in own.items() if k.startswith("lora.")}
-            if lora:
-                unexpected = set_peft_model_state_dict(tower.bert, lora).unexpected_keys  # type: ignore[attr-defined]
-                if unexpected:
-                    raise ValueError(f"adapter does not fit the {name} tower: {unexpected[:3]}")
-            tower.cnn.load_state_dict({k.removeprefix("cnn."): v for k, v in own.items() if k.startswith("cnn.")})
+            own = {k.removeprefix(f"{name}."): v for k, v in state.items() if k.startswith(f"{name}.")}
+            load_adapter_weights(tower.bert, tower.cnn, "cnn", own, f"the {name} tower")
 
     def merge_adapters(self) -> None:
         """Fold the LoRA weights into BERT: inference runs a plain model at the base model's speed."""
