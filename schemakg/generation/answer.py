@@ -266,13 +266,14 @@ class Answerer:
         timings["generate"] = round(time.perf_counter() - started, 3)
 
         names = SchemaNames(context.columns_by_table(), dialect)
+        types = context.column_types()
         started = time.perf_counter()
         for attempt in range(options.max_retries + 1):
             result.sql, result.retries = sql, attempt
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names, context.foreign_keys)
+                repaired = repair(sql, dialect, names, context.foreign_keys, types)
                 sql, result.sql = repaired.sql, repaired.sql
                 result.repairs += repaired.notes
                 validated = validate(sql, dialect, names)
@@ -323,6 +324,7 @@ class Answerer:
         """Sample more candidates of the same prompt (its prefill is cached), run each through the guard
         once, and keep the answer most of them agree on (``candidates.choose``)."""
         options = self.options
+        types = context.column_types()
         greedy_ran = result.error is None and result.rows is not None
         candidates = [
             Candidate(
@@ -348,7 +350,7 @@ class Answerer:
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names, context.foreign_keys)
+                repaired = repair(sql, dialect, names, context.foreign_keys, types)
                 candidate.sql = validate(repaired.sql, dialect, names).sql
                 rows = execute(source, candidate.sql, options.timeout_s, options.row_cap, options.max_result_bytes)
                 candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)

@@ -66,6 +66,10 @@ class DatabaseContext(BaseModel):
     def columns_by_table(self) -> dict[str, list[str]]:
         return columns_by_table((c.table, c.name) for c in self.columns)
 
+    def column_types(self) -> dict[tuple[str, str], str]:
+        """(table, column), lower-cased -> the catalogue's type (what the guard's repairs compare)."""
+        return {(c.table.lower(), c.name.lower()): c.data_type for c in self.columns}
+
 
 class TablePicker(Protocol):
     """Names source (filter) and destination (output) tables, e.g. with one LLM call."""

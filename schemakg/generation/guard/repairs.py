@@ -4,7 +4,7 @@ as sqlglot's optimizer applies its rules."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import sqlglot
 from pydantic import BaseModel
@@ -17,6 +17,7 @@ from schemakg.generation.guard.rules import (
     missing_join,
     name_case,
     sqlite_keyword_qualifier,
+    text_number_comparison,
     wrong_alias,
 )
 from schemakg.generation.guard.rules.context import RepairContext
@@ -29,6 +30,7 @@ RULES: tuple[Rule, ...] = (
     missing_join.apply,
     sqlite_keyword_qualifier.apply,
     name_case.apply,
+    text_number_comparison.apply,
 )
 
 
@@ -42,20 +44,22 @@ def repair(
     dialect: str,
     names: SchemaNames,
     foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
+    types: Mapping[tuple[str, str], str] | None = None,
 ) -> Repaired:
     """Fix, without asking the LLM again, the slips small models make most and rarely repair
     themselves: a column put on the wrong alias when exactly one other table in reach has it; an
     unqualified column that joined tables share and the join equates; a column of a table the
     query never joins, when exactly one foreign key links that table to one the query reads (the
     join is added); an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``); and a table or
-    qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``).
+    qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``); and, given
+    the columns' ``types`` ((table, column) lower-cased), a text column compared with a number on PostgreSQL.
     SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         check_limits(sql)
         tree = sqlglot.parse_one(sql, read=dialect)
         if not isinstance(tree, exp.Expression):  # typing only: every tree the parser returns is one
             return Repaired(sql=sql, notes=[])
-        context = RepairContext.of(tree, dialect, names, foreign_keys)
+        context = RepairContext.of(tree, dialect, names, foreign_keys, types)
         notes = [note for rule in RULES for note in rule(tree, context)]
         return Repaired(sql=tree.sql(dialect=dialect) if notes else sql, notes=notes)
     except (SqlglotError, GuardError, RecursionError):

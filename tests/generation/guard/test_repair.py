@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from schemakg.generation.guard import (
     MAX_NESTING,
@@ -22,10 +23,13 @@ from schemakg.generation.guard.rules import (
     missing_join,
     name_case,
     sqlite_keyword_qualifier,
+    text_number_comparison,
     wrong_alias,
 )
+from schemakg.ingest.introspect import introspect
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.links import SchemaNames
+from tests.servers import SOURCE_USER, Server
 
 NAMES = SchemaNames(
     {
@@ -42,6 +46,7 @@ def test_the_rules_run_in_a_fixed_order() -> None:
         missing_join.apply,
         sqlite_keyword_qualifier.apply,
         name_case.apply,
+        text_number_comparison.apply,
     ) == RULES
 
 
@@ -191,3 +196,35 @@ def test_repair_spells_tables_and_qualifiers_as_a_case_sensitive_engine_finds_th
         source.dispose()
     expected = ["spelt table Employees as the catalogue does: employees", "spelt qualifier e as E"]
     assert repaired.notes == (expected if dialect == "mysql" else [])  # PostgreSQL folds both to lower case
+
+
+def test_repair_compares_a_text_key_with_a_number_key_on_postgresql_as_sqlite_does(
+    postgres_server: Server, postgres_hr_url: str
+) -> None:
+    """An id kept as text in one table and as bigint in the other (Spider's school_finance): PostgreSQL refuses
+    the join SQLite runs; with the types the catalogue read from the server, the repaired query answers."""
+    database = "mixed_key_types"
+    with postgres_server.admin_engine("postgres").connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {database}"))
+    with postgres_server.admin_engine(database, autocommit=False).begin() as conn:
+        conn.execute(text("CREATE TABLE school (school_id bigint PRIMARY KEY, school_name text, enrollment text)"))
+        conn.execute(text("CREATE TABLE budget (school_id text, year bigint, budgeted double precision)"))
+        conn.execute(text("INSERT INTO school VALUES (1, 'Glenn', '957'), (2, 'Bremen', '852')"))
+        conn.execute(text("INSERT INTO budget VALUES ('1', 2003, 4979), ('1', 2004, 3666), ('2', 2003, 6803)"))
+        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {SOURCE_USER}"))
+    source = SourceDatabase(postgres_server.url(database))
+    try:
+        snapshot = introspect(source)
+        names = SchemaNames({t.name: [c.name for c in t.columns] for t in snapshot.tables}, "postgres")
+        types = {(t.name, c.name): c.data_type for t in snapshot.tables for c in t.columns}
+        sql = (
+            "SELECT SUM(budgeted) FROM budget AS T1 JOIN school AS T2 ON T1.school_id = T2.school_id "
+            "WHERE T2.school_name = 'Glenn' AND T2.enrollment > 900"
+        )
+        with pytest.raises(GuardError, match="operator does not exist"):
+            execute(source, sql, 5.0, 10, 10_000)
+        repaired = repair(sql, "postgres", names, types=types)
+        assert len(repaired.notes) == 2
+        assert execute(source, repaired.sql, 5.0, 10, 10_000).rows == [[8645.0]]
+    finally:
+        source.dispose()

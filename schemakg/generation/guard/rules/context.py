@@ -1,10 +1,10 @@
-"""What every repair rule sees: the dialect, the catalogue's names, its foreign keys, and how the query
-spells each table alias (read once, before any rule rewrites the tree)."""
+"""What every repair rule sees: the dialect, the catalogue's names, column types and foreign keys, and how the
+query spells each table alias (read once, before any rule rewrites the tree)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
@@ -20,10 +20,16 @@ class RepairContext:
     names: SchemaNames
     foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]]
     spelled: dict[str, str]  # lower-cased alias or table name -> as the query writes it
+    types: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, column), lower-cased -> type
 
     @classmethod
     def of(
-        cls, tree: exp.Expression, dialect: str, names: SchemaNames, foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]]
+        cls,
+        tree: exp.Expression,
+        dialect: str,
+        names: SchemaNames,
+        foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]],
+        types: Mapping[tuple[str, str], str] | None = None,
     ) -> RepairContext:
         spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
-        return cls(dialect=dialect, names=names, foreign_keys=foreign_keys, spelled=spelled)
+        return cls(dialect=dialect, names=names, foreign_keys=foreign_keys, spelled=spelled, types=types or {})
