@@ -16,6 +16,7 @@ from schemakg.generation.guard.rules import (
     join_equated_columns,
     missing_join,
     name_case,
+    postgres_reserved_names,
     sqlite_keyword_qualifier,
     text_number_comparison,
     wrong_alias,
@@ -30,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     missing_join.apply,
     sqlite_keyword_qualifier.apply,
     name_case.apply,
+    postgres_reserved_names.apply,
     text_number_comparison.apply,
 )
 
@@ -51,8 +53,9 @@ def repair(
     unqualified column that joined tables share and the join equates; a column of a table the
     query never joins, when exactly one foreign key links that table to one the query reads (the
     join is added); an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``); and a table or
-    qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``); and, given
-    the columns' ``types`` ((table, column) lower-cased), a text column compared with a number on PostgreSQL.
+    qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``); on PostgreSQL,
+    a table or column named by a reserved word (``cast``), and, given the columns' ``types`` ((table, column)
+    lower-cased), a text column compared with a number.
     SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         check_limits(sql)

@@ -22,6 +22,7 @@ from schemakg.generation.guard.rules import (
     join_equated_columns,
     missing_join,
     name_case,
+    postgres_reserved_names,
     sqlite_keyword_qualifier,
     text_number_comparison,
     wrong_alias,
@@ -46,6 +47,7 @@ def test_the_rules_run_in_a_fixed_order() -> None:
         missing_join.apply,
         sqlite_keyword_qualifier.apply,
         name_case.apply,
+        postgres_reserved_names.apply,
         text_number_comparison.apply,
     ) == RULES
 
@@ -198,33 +200,54 @@ def test_repair_spells_tables_and_qualifiers_as_a_case_sensitive_engine_finds_th
     assert repaired.notes == (expected if dialect == "mysql" else [])  # PostgreSQL folds both to lower case
 
 
-def test_repair_compares_a_text_key_with_a_number_key_on_postgresql_as_sqlite_does(
+def test_repair_makes_postgresql_answer_what_sqlite_answers_for_mixed_types_and_reserved_names(
     postgres_server: Server, postgres_hr_url: str
 ) -> None:
-    """An id kept as text in one table and as bigint in the other (Spider's school_finance): PostgreSQL refuses
-    the join SQLite runs; with the types the catalogue read from the server, the repaired query answers."""
-    database = "mixed_key_types"
+    """An id kept as text in one table and as bigint in the other (Spider's school_finance), and tables named
+    ``cast`` and ``user`` (imdb, yelp): PostgreSQL refuses or misreads what SQLite runs; with the names and
+    types the catalogue reads from the server, the repaired queries answer."""
+    database = "messy_names_and_types"
     with postgres_server.admin_engine("postgres").connect() as conn:
         conn.execute(text(f"CREATE DATABASE {database}"))
     with postgres_server.admin_engine(database, autocommit=False).begin() as conn:
-        conn.execute(text("CREATE TABLE school (school_id bigint PRIMARY KEY, school_name text, enrollment text)"))
-        conn.execute(text("CREATE TABLE budget (school_id text, year bigint, budgeted double precision)"))
-        conn.execute(text("INSERT INTO school VALUES (1, 'Glenn', '957'), (2, 'Bremen', '852')"))
-        conn.execute(text("INSERT INTO budget VALUES ('1', 2003, 4979), ('1', 2004, 3666), ('2', 2003, 6803)"))
-        conn.execute(text(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {SOURCE_USER}"))
+        for statement in (
+            "CREATE TABLE school (school_id bigint PRIMARY KEY, school_name text, enrollment text)",
+            "CREATE TABLE budget (school_id text, year bigint, budgeted double precision)",
+            "INSERT INTO school VALUES (1, 'Glenn', '957'), (2, 'Bremen', '852')",
+            "INSERT INTO budget VALUES ('1', 2003, 4979), ('1', 2004, 3666), ('2', 2003, 6803)",
+            'CREATE TABLE "cast" (aid bigint, role text)',
+            'CREATE TABLE "user" (user_id bigint, name text)',
+            """INSERT INTO "cast" VALUES (1, 'Olivia Pope'), (2, 'Fitz')""",
+            """INSERT INTO "user" VALUES (1, 'Michelle'), (2, 'Tom')""",
+            f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {SOURCE_USER}",
+        ):
+            conn.execute(text(statement))
     source = SourceDatabase(postgres_server.url(database))
     try:
         snapshot = introspect(source)
         names = SchemaNames({t.name: [c.name for c in t.columns] for t in snapshot.tables}, "postgres")
         types = {(t.name, c.name): c.data_type for t in snapshot.tables for c in t.columns}
-        sql = (
-            "SELECT SUM(budgeted) FROM budget AS T1 JOIN school AS T2 ON T1.school_id = T2.school_id "
-            "WHERE T2.school_name = 'Glenn' AND T2.enrollment > 900"
-        )
-        with pytest.raises(GuardError, match="operator does not exist"):
-            execute(source, sql, 5.0, 10, 10_000)
-        repaired = repair(sql, "postgres", names, types=types)
-        assert len(repaired.notes) == 2
-        assert execute(source, repaired.sql, 5.0, 10, 10_000).rows == [[8645.0]]
+        cases = [
+            (
+                "SELECT SUM(budgeted) FROM budget AS T1 JOIN school AS T2 ON T1.school_id = T2.school_id "
+                "WHERE T2.school_name = 'Glenn' AND T2.enrollment > 900",
+                "operator does not exist",
+                [[8645.0]],
+            ),
+            (
+                "SELECT c.role FROM cast AS c JOIN user AS u ON c.aid = u.user_id WHERE u.name = 'Michelle'",
+                "syntax",
+                None,
+            ),
+            ("SELECT u.name FROM user AS u WHERE u.user_id = 2", "does not exist", [["Tom"]]),
+        ]
+        for sql, refusal, rows in cases:
+            with pytest.raises(GuardError, match=refusal):
+                execute(source, sql, 5.0, 10, 10_000)
+            repaired = repair(sql, "postgres", names, types=types)
+            assert repaired.notes
+            assert execute(source, validate(repaired.sql, "postgres", names).sql, 5.0, 10, 10_000).rows == (
+                rows or [["Olivia Pope"]]
+            )
     finally:
         source.dispose()
