@@ -23,6 +23,7 @@ from sqlalchemy.types import TypeEngine
 from schemakg.app.container import Container
 from schemakg.generation.answer import AskOptions, AskRequest
 from schemakg.generation.candidates import Candidate, choose
+from schemakg.generation.example_selection import sql_shape
 from schemakg.generation.guard import GuardError, execute
 from schemakg.ingest.query_log import LogRecord, QueryLogIngestor, normalise_text
 from schemakg.ingest.sampling import SamplingBounds
@@ -287,11 +288,12 @@ def ingest_history(
     container: Container, catalogue: EvalDatabases, history: list[dict[str, Any]], evaluated: list[dict[str, Any]]
 ) -> dict[str, int]:
     """Give each evaluated database a query log: its questions in ``history``, less every question
-    under evaluation and every entry whose SQL equals an evaluated question's gold SQL, so a few-shot
-    example can never be the answer itself. Returns the examples logged per database."""
+    under evaluation and every entry whose SQL is a near-duplicate of an evaluated question's gold SQL
+    (the same but for its values), so a few-shot example can never be the answer itself. Returns the
+    examples logged per database."""
     held_out: dict[str, set[str]] = defaultdict(set)
     for row in evaluated:
-        held_out[row["db_id"]] |= {normalise_text(row["question"]), normalise_text(question_sql(row))}
+        held_out[row["db_id"]] |= {normalise_text(row["question"]), sql_shape(question_sql(row))}
     logged = {}
     for db_id in sorted(held_out):
         records = [
@@ -299,7 +301,7 @@ def ingest_history(
             for number, row in enumerate(history, start=1)
             if row["db_id"] == db_id
             and question_sql(row)
-            and not {normalise_text(row["question"]), normalise_text(question_sql(row))} & held_out[db_id]
+            and not {normalise_text(row["question"]), sql_shape(question_sql(row))} & held_out[db_id]
         ]
         name = catalogue.ensure(db_id)
         ingestor = QueryLogIngestor(container.examples, container.catalog, name, "sqlite")

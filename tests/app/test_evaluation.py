@@ -19,18 +19,24 @@ from schemakg.app.evaluation import (
 from tests.conftest import SAMPLE_DB
 
 
-def test_history_leaves_out_evaluated_questions_and_their_sql(tmp_path: Path, container: Container) -> None:
+def test_history_leaves_out_evaluated_questions_and_near_duplicates_of_their_sql(
+    tmp_path: Path, container: Container
+) -> None:
     (tmp_path / "hr_1").mkdir()
     shutil.copyfile(SAMPLE_DB, tmp_path / "hr_1" / "hr_1.sqlite")
     catalogue = EvalDatabases(container, {}, tmp_path)
     evaluated = {
         "db_id": "hr_1",
-        "question": "How many employees are there?",
-        "query": "SELECT count(*) FROM employees",
+        "question": "How many employees earn more than 5000?",
+        "query": "SELECT count(*) FROM employees WHERE salary > 5000",
     }
     history = [
         evaluated,
-        {"db_id": "hr_1", "question": "Count the employees.", "query": "select  COUNT(*) from employees"},
+        {
+            "db_id": "hr_1",
+            "question": "Count the employees paid over 9000.",
+            "query": "select  COUNT(*) from employees where SALARY > 9000",
+        },
         {"db_id": "hr_1", "question": "What is the highest salary?", "query": "SELECT max(salary) FROM employees"},
         {"db_id": "other_db", "question": "Anything", "query": "SELECT 1"},
     ]

@@ -9,6 +9,7 @@ import numpy as np
 
 from schemakg.app.services.linking import LinkingService
 from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample
+from schemakg.generation.example_selection import mask_question, name_words, sql_names
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import NotFound, SourceUnavailable
@@ -45,27 +46,38 @@ def evidence_by_default(settings: Settings) -> bool:
 
 
 class PastExamples:
-    """The logged questions most similar to a new one (sentence embeddings, cached per log size)."""
+    """The logged questions most similar to a new one: by sentence embedding of the question, mixed with
+    that of the question with its schema words and values masked (``example_selection``). Each logged
+    question is masked with the names its own SQL reads; the embeddings are cached per log size."""
 
-    def __init__(self, examples: QueryExampleRepository, embedder: SentenceEmbedder) -> None:
+    def __init__(self, examples: QueryExampleRepository, embedder: SentenceEmbedder, masked_weight: float) -> None:
         self.examples = examples
         self.embedder = embedder
-        self._cache: dict[str, tuple[int, list[PastExample], np.ndarray]] = {}
+        self.masked_weight = masked_weight
+        self._cache: dict[str, tuple[int, list[PastExample], np.ndarray, np.ndarray]] = {}
 
-    def similar(self, database: str, question: str, k: int) -> list[PastExample]:
-        if k <= 0:
-            return []
+    def _log(self, database: str) -> tuple[list[PastExample], np.ndarray, np.ndarray] | None:
         rows = self.examples.questions(database)
         if not rows:
-            return []
+            return None
         cached = self._cache.get(database)
         if cached is None or cached[0] != len(rows):
             examples = [PastExample(**row) for row in rows]
-            cached = (len(rows), examples, self.embedder.embed([e.question for e in examples]))
+            masked = [mask_question(e.question, name_words(sql_names(e.sql, e.dialect))) for e in examples]
+            plain_vectors = self.embedder.embed([e.question for e in examples])
+            cached = (len(rows), examples, plain_vectors, self.embedder.embed(masked))
             self._cache[database] = cached
-        _, examples, vectors = cached
-        scores = vectors @ self.embedder.embed([question])[0]
-        order = np.argsort(-scores)
+        return cached[1], cached[2], cached[3]
+
+    def similar(self, database: str, question: str, k: int, schema_names: Sequence[str]) -> list[PastExample]:
+        """The ``k`` best, never the question itself; ``schema_names``: the tables and columns linked to it."""
+        log = self._log(database) if k > 0 else None
+        if log is None:
+            return []
+        examples, plain_vectors, masked_vectors = log
+        plain, masked = self.embedder.embed([question, mask_question(question, name_words(schema_names))])
+        scores = (1 - self.masked_weight) * (plain_vectors @ plain) + self.masked_weight * (masked_vectors @ masked)
+        order = np.argsort(-scores, kind="stable")
         return [examples[i] for i in order if examples[i].question.strip().lower() != question.strip().lower()][:k]
 
 
@@ -82,7 +94,7 @@ class AskService:
         self.settings = settings
         self.linking = linking
         self.secrets = secrets
-        self.past = PastExamples(examples, embedder)
+        self.past = PastExamples(examples, embedder, settings.ask_masked_example_weight)
         self.llm = llm
         self._sources: dict[str, SourceDatabase] = {}
         self._lock = threading.Lock()
@@ -115,9 +127,13 @@ class AskService:
             if options.schema_view != "full"
             else None
         )
-        past = self.past.similar(database, request.question, options.log_examples)
+        full = full_schema(context)
+        shown = link.schema_ if link is not None else full
+        past = self.past.similar(
+            database, request.question, options.log_examples, shown.tables + [c.name for c in shown.columns]
+        )
         source = self._source(database) if request.execute else None
-        return Answerer(self.llm, options).answer(request, context, link, full_schema(context), past, source)
+        return Answerer(self.llm, options).answer(request, context, link, full, past, source)
 
     def ask_catalogue(
         self, request: AskRequest, databases: Sequence[str] | None = None, alternatives: int = 3
