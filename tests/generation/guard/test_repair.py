@@ -240,6 +240,11 @@ def test_repair_makes_postgresql_answer_what_sqlite_answers_for_mixed_types_and_
                 None,
             ),
             ("SELECT u.name FROM user AS u WHERE u.user_id = 2", "does not exist", [["Tom"]]),
+            (
+                "SELECT school_name FROM school WHERE school_id IN (SELECT school_id FROM budget WHERE year = 2004)",
+                "operator does not exist",
+                [["Glenn"]],
+            ),
         ]
         for sql, refusal, rows in cases:
             with pytest.raises(GuardError, match=refusal):

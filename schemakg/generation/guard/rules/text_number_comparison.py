@@ -55,7 +55,8 @@ def _as_text(node: exp.Expr) -> exp.Expr:
 
 def apply(tree: exp.Expression, context: RepairContext) -> list[str]:
     """``age = 30`` / ``age IN (30, 40)`` with a text ``age`` -> ``age = '30'`` / ``age IN ('30', '40')``;
-    ``budget.school_id = school.school_id`` with one text and one bigint -> the bigint cast to text."""
+    ``budget.school_id = school.school_id`` or ``school.school_id IN (SELECT school_id FROM budget)`` with one
+    text and one bigint -> the bigint cast to text."""
     if context.dialect != "postgres" or not context.types:
         return []
     families = _column_families(tree, context)
@@ -78,4 +79,20 @@ def apply(tree: exp.Expression, context: RepairContext) -> list[str]:
         if families.get(id(member.this)) == "text" and any(_number_literal(e) for e in member.expressions):
             member.set("expressions", [_as_text(e) if _number_literal(e) else e for e in member.expressions])
             notes.append(f"compared {member.sql(dialect='postgres')} as text, as SQLite does")
+        elif (inner := _single_column(member.args.get("query"))) is not None:
+            sides = (families.get(id(member.this)), families.get(id(inner)))
+            if set(sides) == {"number", "text"}:
+                number = member.this if sides[0] == "number" else inner
+                number.replace(_as_text(number))
+                notes.append(f"compared {member.sql(dialect='postgres')} as text, as SQLite does")
     return notes
+
+
+def _single_column(query: exp.Expr | None) -> exp.Column | None:
+    """The column ``x IN (SELECT column FROM …)`` compares ``x`` with, if the subquery selects one."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+        return None
+    projection = select.expressions[0]
+    projection = projection.this if isinstance(projection, exp.Alias) else projection
+    return projection if isinstance(projection, exp.Column) else None

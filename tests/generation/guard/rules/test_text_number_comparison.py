@@ -39,6 +39,22 @@ def test_a_join_of_a_text_and_a_number_column_compares_both_as_text() -> None:
     assert notes == ["compared b.school_id = CAST(s.school_id AS TEXT) as text, as SQLite does"]
 
 
+def test_a_number_column_in_a_subquery_of_text_compares_as_text() -> None:
+    notes, sql = repaired(
+        "SELECT school_name FROM school WHERE school_id IN (SELECT school_id FROM budget WHERE budgeted > 10)"
+    )
+    assert sql == (
+        "SELECT school_name FROM school WHERE CAST(school_id AS TEXT) IN "
+        "(SELECT school_id FROM budget WHERE budgeted > 10)"
+    )
+    assert len(notes) == 1
+    assert repaired("SELECT budgeted FROM budget AS b WHERE b.school_id NOT IN (SELECT s.school_id FROM school AS s)")[
+        1
+    ] == (
+        "SELECT budgeted FROM budget AS b WHERE NOT b.school_id IN (SELECT CAST(s.school_id AS TEXT) FROM school AS s)"
+    )
+
+
 def test_number_literals_against_a_text_column_become_text_even_when_ordered() -> None:
     assert repaired("SELECT school_name FROM school WHERE enrollment > 300 AND school_id = 2")[1] == (
         "SELECT school_name FROM school WHERE enrollment > '300' AND school_id = 2"
@@ -55,6 +71,7 @@ def test_number_literals_against_a_text_column_become_text_even_when_ordered() -
         "SELECT 1 FROM school WHERE school_id = '2'",  # PostgreSQL reads the literal as a number itself
         "SELECT 1 FROM budget JOIN school ON budget.school_id = school.school_name",  # both text
         "SELECT 1 FROM budget JOIN school ON school_id = 1",  # ambiguous: the guard says so, not this rule
+        "SELECT 1 FROM school WHERE school_id IN (SELECT enrollment + 1 FROM school)",  # not one column
     ],
 )
 def test_comparisons_postgresql_accepts_or_that_cannot_be_resolved_are_left_alone(sql: str) -> None:
