@@ -16,6 +16,7 @@ from schemakg.generation.guard.rules import (
     join_equated_columns,
     missing_join,
     name_case,
+    postgres_group_by,
     postgres_reserved_names,
     sqlite_keyword_qualifier,
     text_number_comparison,
@@ -33,6 +34,7 @@ RULES: tuple[Rule, ...] = (
     name_case.apply,
     postgres_reserved_names.apply,
     text_number_comparison.apply,
+    postgres_group_by.apply,
 )
 
 

@@ -22,6 +22,7 @@ from schemakg.generation.guard.rules import (
     join_equated_columns,
     missing_join,
     name_case,
+    postgres_group_by,
     postgres_reserved_names,
     sqlite_keyword_qualifier,
     text_number_comparison,
@@ -49,6 +50,7 @@ def test_the_rules_run_in_a_fixed_order() -> None:
         name_case.apply,
         postgres_reserved_names.apply,
         text_number_comparison.apply,
+        postgres_group_by.apply,
     ) == RULES
 
 
@@ -244,6 +246,12 @@ def test_repair_makes_postgresql_answer_what_sqlite_answers_for_mixed_types_and_
                 "SELECT school_name FROM school WHERE school_id IN (SELECT school_id FROM budget WHERE year = 2004)",
                 "operator does not exist",
                 [["Glenn"]],
+            ),
+            (
+                "SELECT T1.school_name, COUNT(*) FROM school AS T1 JOIN budget AS T2 "
+                "ON CAST(T1.school_id AS TEXT) = T2.school_id GROUP BY T2.school_id ORDER BY COUNT(*) DESC LIMIT 1",
+                "must appear in the GROUP BY clause",
+                [["Glenn", 2]],
             ),
         ]
         for sql, refusal, rows in cases:
