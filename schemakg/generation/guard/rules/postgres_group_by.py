@@ -70,7 +70,7 @@ def _aggregate_bare(
     for column in _bare_columns(select, part):
         if _is_grouped(column, grouped) or (not column.table and column.name.lower() in aliases):
             continue
-        wrapped: exp.Expression = exp.Min(this=column.copy())
+        wrapped: exp.Expr = exp.Min(this=column.copy())
         if column.parent is select:  # a projection keeps its output name
             wrapped = exp.alias_(wrapped, column.name)
         column.replace(wrapped)
@@ -78,7 +78,7 @@ def _aggregate_bare(
     return notes
 
 
-def _owner(node: exp.Expression) -> exp.Select | None:
+def _owner(node: exp.Expr) -> exp.Select | None:
     """The innermost SELECT holding ``node``."""
     parent = node.parent
     while parent is not None and not isinstance(parent, exp.Select):

@@ -80,9 +80,9 @@ def apply(tree: exp.Expression, context: RepairContext) -> list[str]:
             member.set("expressions", [_as_text(e) if _number_literal(e) else e for e in member.expressions])
             notes.append(f"compared {member.sql(dialect='postgres')} as text, as SQLite does")
         elif (inner := _single_column(member.args.get("query"))) is not None:
-            sides = (families.get(id(member.this)), families.get(id(inner)))
-            if set(sides) == {"number", "text"}:
-                number = member.this if sides[0] == "number" else inner
+            pair = (families.get(id(member.this)), families.get(id(inner)))
+            if set(pair) == {"number", "text"}:
+                number = member.this if pair[0] == "number" else inner
                 number.replace(_as_text(number))
                 notes.append(f"compared {member.sql(dialect='postgres')} as text, as SQLite does")
     return notes
