@@ -370,14 +370,16 @@ def paired_comparison(first: list[dict[str, Any]], second: list[dict[str, Any]])
 
 def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Accuracy and latency had the run stopped after its first k candidates, for each k: the same choice
-    rule as the service (``candidates.choose``) over the recorded candidates, less the later ones' time."""
+    rule as the service (``candidates.choose``) over the recorded candidates, less the later ones' time.
+    Rescue samples (only where the answer failed) are recorded too, so a run with one candidate and N rescue
+    samples gives the figures for 0 to N of them."""
     most = max((len(r.get("candidates") or []) for r in records), default=0)
     curve: dict[str, dict[str, Any]] = {}
     for k in range(1, most + 1):
         correct, executable, latency = [], [], []
         for record in records:
             recorded = record.get("candidates") or []
-            if not recorded:  # not sampled (refused): the greedy answer alone
+            if not recorded:  # not sampled (one candidate that ran, or refused): the greedy answer alone
                 correct.append(bool(record["correct"]))
                 executable.append(bool(record["executable"]))
                 latency.append(record["latency_s"])

@@ -57,6 +57,9 @@ class AskOptions(BaseModel):
     max_result_bytes: int = 2_000_000
     candidates: int = Field(default=1, ge=1, le=8)  # >1: the greedy SQL plus samples, chosen by execution
     candidate_temperature: float = Field(default=0.7, gt=0, le=2)
+    # When no candidate ran after the retries (and not for a refusal or a deadline): up to this many more
+    # samples of the same prompt, stopping at the first that runs.
+    rescue_samples: int = Field(default=4, ge=0, le=8)
 
 
 class AskRequest(BaseModel):
@@ -268,6 +271,7 @@ class Answerer:
         names = SchemaNames(context.columns_by_table(), dialect)
         types = context.column_types()
         started = time.perf_counter()
+        failure: GuardError | None = None
         for attempt in range(options.max_retries + 1):
             result.sql, result.retries = sql, attempt
             try:
@@ -283,10 +287,10 @@ class Answerer:
                         source, sql, options.timeout_s, options.row_cap, options.max_result_bytes
                     )
                     result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
-                result.error = None
+                result.error, failure = None, None
                 break
             except GuardError as exc:
-                result.error = str(exc)
+                result.error, failure = str(exc), exc
                 if exc.refusal:
                     result.refused = f"refused: {exc}. This service only reads data."
                 if exc.final or attempt == options.max_retries:
@@ -302,9 +306,10 @@ class Answerer:
                 )
                 sql = extract_sql(self._chat(fix, options.max_tokens))
         timings["guard_execute_retry"] = round(time.perf_counter() - started, 3)
-        if options.candidates > 1 and request.execute and source is not None and result.refused is None:
+        rescue = failure is not None and not failure.final and options.rescue_samples > 0
+        if (options.candidates > 1 or rescue) and request.execute and source is not None and result.refused is None:
             started = time.perf_counter()
-            self._choose_by_execution(result, prompt, dialect, names, context, source)
+            self._choose_by_execution(result, prompt, dialect, names, context, source, rescue)
             timings["candidates"] = round(time.perf_counter() - started, 3)
         if request.dialect and result.sql and result.error is None:
             result.exported_dialect = sqlglot_dialect(request.dialect)
@@ -320,9 +325,13 @@ class Answerer:
         names: SchemaNames,
         context: DatabaseContext,
         source: SourceDatabase,
+        rescue: bool,
     ) -> None:
         """Sample more candidates of the same prompt (its prefill is cached), run each through the guard
-        once, and keep the answer most of them agree on (``candidates.choose``)."""
+        once, and keep the answer most of them agree on (``candidates.choose``). With ``rescue`` (the answer
+        failed, but not by a deadline), go on while none has run, up to ``rescue_samples`` more, stopping at
+        the first that runs or one that times out: a sample costs one decode, and an answer that does not
+        run answers nothing."""
         options = self.options
         types = context.column_types()
         greedy_ran = result.error is None and result.rows is not None
@@ -336,7 +345,12 @@ class Answerer:
             )
         ]
         outcomes: list[tuple[QueryResult, list[str]] | None] = [None]
-        for number in range(1, options.candidates):
+        number = 1
+        while number < options.candidates or (
+            rescue
+            and number < options.candidates + options.rescue_samples
+            and all(c.signature is None for c in candidates)
+        ):
             started = time.perf_counter()
             reply = self.llm.chat(
                 [ChatMessage(role="user", content=prompt)],
@@ -357,9 +371,11 @@ class Answerer:
                 outcome = (rows, repaired.notes)
             except GuardError as exc:
                 candidate.error = str(exc)
+                rescue = rescue and not exc.final
             candidate.latency_s = round(time.perf_counter() - started, 3)
             candidates.append(candidate)
             outcomes.append(outcome)
+            number += 1
         chosen = choose(candidates)
         result.candidates = candidates
         if chosen is None or chosen == 0:

@@ -15,11 +15,14 @@ from typing import Any
 
 
 class HostileLLM:
-    """``reply`` is what every chat completion answers; ``calls`` counts them."""
+    """``reply`` is what every chat completion answers, unless ``script`` holds replies for the first
+    calls; ``calls`` counts them and ``requests`` keeps their bodies."""
 
     def __init__(self) -> None:
         self.reply = "SELECT 1"
+        self.script: list[str] = []
         self.calls = 0
+        self.requests: list[dict[str, Any]] = []
         hostile = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,9 +41,10 @@ class HostileLLM:
                 self._send({"object": "list", "data": [{"id": "hostile", "object": "model", "owned_by": "attacker"}]})
 
             def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                hostile.requests.append(json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0)))))
                 hostile.calls += 1
-                content = f"Sure.\nFinal SQL:\n```sql\n{hostile.reply}\n```"
+                sql = hostile.script[hostile.calls - 1] if hostile.calls <= len(hostile.script) else hostile.reply
+                content = f"Sure.\nFinal SQL:\n```sql\n{sql}\n```"
                 self._send(
                     {
                         "id": f"chatcmpl-{hostile.calls}",

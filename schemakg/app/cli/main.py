@@ -373,6 +373,13 @@ def eval_sql(
         help="SQL candidates chosen by execution; the report also gives every smaller count "
         "[default: SCHEMAKG_ASK_CANDIDATES]",
     ),
+    rescue_samples: int | None = typer.Option(
+        None,
+        min=0,
+        max=8,
+        help="samples for an answer that still fails after its retries, until one runs; the report's "
+        "by_candidates gives every smaller count [default: SCHEMAKG_ASK_RESCUE_SAMPLES]",
+    ),
     history: Path | None = typer.Option(
         None,
         help="Spider-format questions logged as each database's query log (evaluated questions and "
@@ -409,6 +416,7 @@ def eval_sql(
         row_cap=100_000,
         candidates=settings.ask_candidates if candidates is None else candidates,
         candidate_temperature=settings.ask_candidate_temperature,
+        rescue_samples=settings.ask_rescue_samples if rescue_samples is None else rescue_samples,
     )
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)

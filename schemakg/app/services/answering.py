@@ -120,6 +120,7 @@ class AskService:
             schema_view=self.settings.ask_schema_view,
             candidates=self.settings.ask_candidates,
             candidate_temperature=self.settings.ask_candidate_temperature,
+            rescue_samples=self.settings.ask_rescue_samples,
         )
         context = self.linking.context(database)
         link = (

@@ -1,0 +1,84 @@
+"""An answer that still fails after its retries is rescued by samples of the same prompt, and a model that
+never writes SQL that runs costs a bounded number of calls. A hostile endpoint plays the model: it writes
+exactly the failing SQL each case needs, which a real model cannot be made to do on cue."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from schemakg.app.api.app import create_app
+from schemakg.app.container import Container
+from schemakg.kernel.settings import Settings
+from tests.adversarial.hostile_llm import HostileLLM
+from tests.conftest import SAMPLE_DB, wait_for_job
+
+ADMIN = {"Authorization": "Bearer skg_rescue_admin"}
+MISSING = "SELECT name FROM staff"  # no such table: a schema error, which retries and rescue may fix
+RUNS = "SELECT COUNT(*) FROM employees"  # as the guard renders it back
+SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
+
+
+@pytest.fixture(scope="module")
+def model() -> Iterator[HostileLLM]:
+    with HostileLLM() as llm:
+        yield llm
+
+
+@pytest.fixture(scope="module")
+def service(model: HostileLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("rescue-data"),
+        admin_key=ADMIN["Authorization"].split()[1],
+        llm_backend="openai",
+        openai_base_url=model.base_url,
+        openai_api_key="sk-test",
+        ask_timeout_s=1.0,
+        ask_evidence="off",
+        ask_rescue_samples=3,
+    )
+    container = Container(settings)
+    path = tmp_path_factory.mktemp("rescue-sqlite") / "hr_1.sqlite"
+    shutil.copy(SAMPLE_DB, path)
+    with TestClient(create_app(container=container)) as client:
+        registered = client.post("/databases", json={"name": "hr", "url": f"sqlite:///{path}"}, headers=ADMIN)
+        assert registered.status_code == 201, registered.text
+        job = client.post("/databases/hr/ingest", headers=ADMIN).json()
+        assert wait_for_job(client, ADMIN, job["id"], timeout_s=120)["state"] == "succeeded"
+        yield client
+    container.close()
+
+
+def _ask(service: TestClient, model: HostileLLM, script: list[str], reply: str) -> dict:
+    model.script, model.reply, model.calls, model.requests = script, reply, 0, []
+    response = service.post("/databases/hr/ask", json={"question": "How many employees are there?"}, headers=ADMIN)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_failed_answer_is_rescued_by_a_sample_of_the_same_prompt(service: TestClient, model: HostileLLM) -> None:
+    # The greedy SQL and both fixes fail, the first sample too, the second runs: it is the answer.
+    body = _ask(service, model, [MISSING] * 4, RUNS)
+    assert body["error"] is None and body["rows"] == [[107]] and body["sql"] == RUNS
+    assert body["retries"] == 2 and model.calls == 5  # nothing asked after the sample that ran
+    assert [c["signature"] is not None for c in body["candidates"]] == [False, False, True]
+    first, samples = model.requests[0], model.requests[3:]
+    assert all(r["messages"] == first["messages"] and r["temperature"] == 0.7 for r in samples)
+    assert len({r["seed"] for r in samples}) == len(samples)
+
+
+def test_a_model_that_never_runs_costs_bounded_calls(service: TestClient, model: HostileLLM) -> None:
+    body = _ask(service, model, [], MISSING)
+    assert body["rows"] is None and "staff" in body["error"]
+    assert model.calls == 1 + 2 + 3  # the answer, two fixes, three samples
+    assert len(body["candidates"]) == 4 and all(c["signature"] is None for c in body["candidates"])
+
+
+def test_an_answer_that_runs_or_times_out_is_not_resampled(service: TestClient, model: HostileLLM) -> None:
+    body = _ask(service, model, [], RUNS)
+    assert body["rows"] == [[107]] and model.calls == 1 and body["candidates"] == []
+    body = _ask(service, model, [], SLOW)
+    assert body["rows"] is None and body["error"] and model.calls == 1 and body["candidates"] == []
