@@ -269,7 +269,7 @@ class Answerer:
         timings["generate"] = round(time.perf_counter() - started, 3)
 
         names = SchemaNames(context.columns_by_table(), dialect)
-        types = context.column_types()
+        types, question = context.column_types(), request.question
         started = time.perf_counter()
         failure: GuardError | None = None
         for attempt in range(options.max_retries + 1):
@@ -277,7 +277,7 @@ class Answerer:
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names, context.foreign_keys, types)
+                repaired = repair(sql, dialect, names, context.foreign_keys, types, question)
                 sql, result.sql = repaired.sql, repaired.sql
                 result.repairs += repaired.notes
                 validated = validate(sql, dialect, names)
@@ -309,7 +309,7 @@ class Answerer:
         rescue = failure is not None and not failure.final and options.rescue_samples > 0
         if (options.candidates > 1 or rescue) and request.execute and source is not None and result.refused is None:
             started = time.perf_counter()
-            self._choose_by_execution(result, prompt, dialect, names, context, source, rescue)
+            self._choose_by_execution(result, prompt, question, dialect, names, context, source, rescue)
             timings["candidates"] = round(time.perf_counter() - started, 3)
         if request.dialect and result.sql and result.error is None:
             result.exported_dialect = sqlglot_dialect(request.dialect)
@@ -321,6 +321,7 @@ class Answerer:
         self,
         result: AskResult,
         prompt: str,
+        question: str,
         dialect: str,
         names: SchemaNames,
         context: DatabaseContext,
@@ -364,7 +365,7 @@ class Answerer:
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names, context.foreign_keys, types)
+                repaired = repair(sql, dialect, names, context.foreign_keys, types, question)
                 candidate.sql = validate(repaired.sql, dialect, names).sql
                 rows = execute(source, candidate.sql, options.timeout_s, options.row_cap, options.max_result_bytes)
                 candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)

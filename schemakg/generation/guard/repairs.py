@@ -20,6 +20,7 @@ from schemakg.generation.guard.rules import (
     postgres_reserved_names,
     sqlite_keyword_qualifier,
     text_number_comparison,
+    unused_join,
     wrong_alias,
 )
 from schemakg.generation.guard.rules.context import RepairContext
@@ -30,6 +31,7 @@ RULES: tuple[Rule, ...] = (
     wrong_alias.apply,
     join_equated_columns.apply,
     missing_join.apply,
+    unused_join.apply,
     sqlite_keyword_qualifier.apply,
     name_case.apply,
     postgres_reserved_names.apply,
@@ -49,6 +51,7 @@ def repair(
     names: SchemaNames,
     foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
     types: Mapping[tuple[str, str], str] | None = None,
+    question: str | None = None,
 ) -> Repaired:
     """Fix, without asking the LLM again, the slips small models make most and rarely repair
     themselves: a column put on the wrong alias when exactly one other table in reach has it; an
@@ -57,14 +60,15 @@ def repair(
     join is added); an unquoted keyword used as a qualifier (SQLite rejects ``cast.aid``); and a table or
     qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``); on PostgreSQL,
     a table or column named by a reserved word (``cast``), and, given the columns' ``types`` ((table, column)
-    lower-cased), a text column compared with a number.
+    lower-cased), a text column compared with a number. Given the ``question``, an inner join the query reads only
+    in its own condition, of a table the question does not name, is dropped.
     SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         check_limits(sql)
         tree = sqlglot.parse_one(sql, read=dialect)
         if not isinstance(tree, exp.Expression):  # typing only: every tree the parser returns is one
             return Repaired(sql=sql, notes=[])
-        context = RepairContext.of(tree, dialect, names, foreign_keys, types)
+        context = RepairContext.of(tree, dialect, names, foreign_keys, types, question)
         notes = [note for rule in RULES for note in rule(tree, context)]
         return Repaired(sql=tree.sql(dialect=dialect) if notes else sql, notes=notes)
     except (SqlglotError, GuardError, RecursionError):

@@ -26,6 +26,7 @@ from schemakg.generation.guard.rules import (
     postgres_reserved_names,
     sqlite_keyword_qualifier,
     text_number_comparison,
+    unused_join,
     wrong_alias,
 )
 from schemakg.ingest.introspect import introspect
@@ -46,6 +47,7 @@ def test_the_rules_run_in_a_fixed_order() -> None:
         wrong_alias.apply,
         join_equated_columns.apply,
         missing_join.apply,
+        unused_join.apply,
         sqlite_keyword_qualifier.apply,
         name_case.apply,
         postgres_reserved_names.apply,
@@ -178,6 +180,28 @@ def test_repair_qualifies_a_column_the_join_makes_equal(sample_copy: Path) -> No
     ).rows == [[6]]
     unrelated = "SELECT department_id FROM employees JOIN departments ON employees.salary = departments.department_id"
     assert repair(unrelated, "sqlite", NAMES) == Repaired(sql=unrelated, notes=[])
+
+
+def test_repair_drops_a_join_the_question_does_not_ask_for(sample_copy: Path) -> None:
+    """A join read only in its condition keeps just the employees with a job history: 5 rows, not 15."""
+    names = SchemaNames(
+        {"employees": ["EMPLOYEE_ID", "FIRST_NAME", "SALARY"], "job_history": ["EMPLOYEE_ID", "START_DATE", "JOB_ID"]}
+    )
+    source = SourceDatabase(f"sqlite:///{sample_copy}")
+    sql = (
+        "SELECT T1.FIRST_NAME FROM employees AS T1 JOIN job_history AS T2 ON T1.EMPLOYEE_ID = T2.EMPLOYEE_ID "
+        "WHERE T1.SALARY > 10000"
+    )
+    plain = "SELECT FIRST_NAME FROM employees WHERE SALARY > 10000"
+
+    def rows(query: str) -> list[list[object]]:
+        return sorted(execute(source, query, timeout_s=5, row_cap=50, max_bytes=100_000).rows, key=str)
+
+    repaired = repair(sql, "sqlite", names, question="First names of the employees earning more than 10000?")
+    assert repaired.notes == ["dropped the join of job_history: the query reads it only to join it"]
+    assert len(rows(sql)) == 5 and rows(repaired.sql) == rows(plain) and len(rows(plain)) == 15
+    asked = repair(sql, "sqlite", names, question="Employees earning more than 10000 with a job history?")
+    assert asked == Repaired(sql=sql, notes=[])
 
 
 @pytest.mark.parametrize("url_fixture", ["mariadb_hr_url", "postgres_hr_url"])

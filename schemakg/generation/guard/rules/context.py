@@ -21,6 +21,7 @@ class RepairContext:
     foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]]
     spelled: dict[str, str]  # lower-cased alias or table name -> as the query writes it
     types: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, column), lower-cased -> type
+    question: str | None = None  # the question the SQL answers, for rules that read it (``unused_join``)
 
     @classmethod
     def of(
@@ -30,6 +31,14 @@ class RepairContext:
         names: SchemaNames,
         foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]],
         types: Mapping[tuple[str, str], str] | None = None,
+        question: str | None = None,
     ) -> RepairContext:
         spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
-        return cls(dialect=dialect, names=names, foreign_keys=foreign_keys, spelled=spelled, types=types or {})
+        return cls(
+            dialect=dialect,
+            names=names,
+            foreign_keys=foreign_keys,
+            spelled=spelled,
+            types=types or {},
+            question=question,
+        )

@@ -28,9 +28,10 @@ def run() -> Callable[..., tuple[list[str], str]]:
         dialect: str = "sqlite",
         names: SchemaNames = HR,
         foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
+        question: str | None = None,
     ) -> tuple[list[str], str]:
         tree = sqlglot.parse_one(sql, read=dialect)
-        notes = rule(tree, RepairContext.of(tree, dialect, names, foreign_keys))
+        notes = rule(tree, RepairContext.of(tree, dialect, names, foreign_keys, question=question))
         return notes, tree.sql(dialect=dialect)
 
     return run_rule
