@@ -1,14 +1,15 @@
 """Prompt (prefill) and decode speed of the embedded llama.cpp models by thread count, with the machine
 idle and with one core kept busy by another process (a Python busy loop), for the thread-count default.
 
-    .venv/bin/python bench/llm_threads.py [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b] [--threads 1,2]
+    .venv/bin/python bench/llm_threads.py [--models qwen2.5-coder-0.5b,qwen2.5-coder-1.5b] [--threads 1,2,1+2]
         [--prompt-tokens 256] [--decode-tokens 32] [--reps 3] [--json bench/out/llm_threads.json]
 
-Each cell loads the model with ``LlamaChatModel`` (as the service does, n_threads = n_threads_batch),
-warms it up with a short prompt, then per repetition clears the KV cache, evaluates a fixed prompt in
-one batch (prefill tokens/s) and decodes greedily token by token (decode tokens/s). Medians over the
-repetitions. The default thread count (``Settings().llm_threads`` without SCHEMAKG_LLM_THREADS, cores - 1)
-is always measured.
+A thread setting is ``N`` (N threads for decoding and for the prompt) or ``D+P`` (D decoding, P for the
+prompt: llama.cpp's ``n_threads`` and ``n_threads_batch``). Each cell loads the model with
+``LlamaChatModel`` as the service does, warms it up with a short prompt, then per repetition clears the
+KV cache, evaluates a fixed prompt in one batch (prefill tokens/s) and decodes greedily token by token
+(decode tokens/s). Medians over the repetitions. The default (``Settings().llm_threads`` and
+``llm_batch_threads`` without their environment variables: cores - 1 and every core) is always measured.
 """
 
 from __future__ import annotations
@@ -61,8 +62,18 @@ def measure(model: LlamaChatModel, prompt: list[int], decode_tokens: int) -> tup
     return len(prompt) / prefill_s, decode_tokens / decode_s
 
 
-def run_cell(path: Path, threads: int, args: argparse.Namespace) -> dict[str, Any]:
-    model = LlamaChatModel(path, n_threads=threads, n_ctx=2048, seed=0)
+def parse_threads(setting: str) -> tuple[int, int]:
+    """``N`` or ``D+P`` as (decoding threads, prompt threads)."""
+    decode, _, prompt = setting.partition("+")
+    return int(decode), int(prompt or decode)
+
+
+def label(threads: tuple[int, int]) -> str:
+    return str(threads[0]) if threads[0] == threads[1] else f"{threads[0]}+{threads[1]}"
+
+
+def run_cell(path: Path, threads: tuple[int, int], args: argparse.Namespace) -> dict[str, Any]:
+    model = LlamaChatModel(path, n_threads=threads[0], n_threads_batch=threads[1], n_ctx=4096, seed=0)
     try:
         llama = model._llama
         text = PROMPT
@@ -84,14 +95,14 @@ def run_cell(path: Path, threads: int, args: argparse.Namespace) -> dict[str, An
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="qwen2.5-coder-0.5b,qwen2.5-coder-1.5b")
-    parser.add_argument("--threads", default="1,2", help="thread counts besides the default")
+    parser.add_argument("--threads", default="1,2", help="thread settings besides the default: N or D+P")
     parser.add_argument("--prompt-tokens", type=int, default=256)
     parser.add_argument("--decode-tokens", type=int, default=32)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--json", type=Path, default=Path("bench/out/llm_threads.json"))
     args = parser.parse_args()
-    default = default_threads()
-    thread_counts = sorted({int(t) for t in args.threads.split(",")} | {default})
+    default = (default_threads(), usable_cpus())
+    thread_counts = sorted({parse_threads(t) for t in args.threads.split(",")} | {default})
     settings = Settings()
     results: list[dict[str, Any]] = []
     for name in args.models.split(","):
@@ -106,11 +117,11 @@ def main() -> None:
                     if busy is not None:
                         busy.kill()
                         busy.wait()
-                results.append({"model": name, "load": load, "threads": threads, **cell})
+                results.append({"model": name, "load": load, "threads": label(threads), **cell})
                 print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     report = {
         "cores": usable_cpus(),
-        "default_threads": default,
+        "default_threads": label(default),
         "prompt_tokens": args.prompt_tokens,
         "decode_tokens": args.decode_tokens,
         "reps": args.reps,
@@ -119,17 +130,17 @@ def main() -> None:
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"{usable_cpus()} usable cores, default {default} thread(s); medians of {args.reps} runs, tokens/s\n")
+    print(f"{usable_cpus()} usable cores, default {label(default)} thread(s); medians of {args.reps} runs, tokens/s\n")
     print("| model | threads | prefill idle | prefill, one core busy | decode idle | decode, one core busy |")
     print("|---|---|---|---|---|---|")
     by_key = {(r["model"], r["load"], r["threads"]): r for r in results}
     for name in args.models.split(","):
         for threads in thread_counts:
-            idle, busy = by_key[(name, "idle", threads)], by_key[(name, "one core busy", threads)]
+            idle, shared = (by_key[(name, load, label(threads))] for load in ("idle", "one core busy"))
             mark = " (default)" if threads == default else ""
             print(
-                f"| {name} | {threads}{mark} | {idle['prefill_tok_s']} | {busy['prefill_tok_s']} "
-                f"| {idle['decode_tok_s']} | {busy['decode_tok_s']} |"
+                f"| {name} | {label(threads)}{mark} | {idle['prefill_tok_s']} | {shared['prefill_tok_s']} "
+                f"| {idle['decode_tok_s']} | {shared['decode_tok_s']} |"
             )
 
 

@@ -96,6 +96,8 @@ class Settings(BaseSettings):
     ask_candidate_temperature: float = Field(default=0.7, gt=0, le=2)
     # An answer that still fails after its retries gets up to this many more samples, until one runs.
     ask_rescue_samples: int = Field(default=4, ge=0, le=8)
+    # An answer returning fewer columns than the attributes its question lists is asked for once more.
+    ask_shape_check: bool = True
     # Few-shot examples from the query log: the weight of masked-question similarity (DAIL-SQL) against plain
     # question similarity (0: the question alone; docs/evaluation.md measures it).
     ask_masked_example_weight: float = Field(default=0.7, ge=0, le=1)
@@ -144,6 +146,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 60.0
     llm_max_retries: int = Field(default=2, ge=0)
     llm_threads: int = Field(default_factory=default_threads, ge=1)  # llama.cpp threads; default: cores - 1
+    # llama.cpp threads for prompt processing (prefill), which dominates an answer on a CPU. Its large batches
+    # use every core well and lose little when another process takes one, unlike token-by-token decoding
+    # (docs/benchmarks.md, Threads). Default: every usable core.
+    llm_batch_threads: int = Field(default_factory=usable_cpus, ge=1)
     llm_context: int = Field(default=4096, ge=256)
     llm_seed: int = 0
     llm_prompt_cache_mb: int = Field(default=512, ge=0)  # KV states of earlier prompts kept for prefix reuse

@@ -1,4 +1,5 @@
-"""Thread defaults: llama.cpp and torch get every usable core but one (at least one), an explicit setting wins."""
+"""Thread defaults: llama.cpp's decoding and torch get every usable core but one (at least one), llama.cpp's
+prompt processing every core; an explicit setting wins."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from schemakg.kernel.settings import Settings, default_threads, usable_cpus
 def no_thread_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.delenv("SCHEMAKG_LLM_THREADS", raising=False)
     monkeypatch.delenv("SCHEMAKG_TORCH_THREADS", raising=False)
+    monkeypatch.delenv("SCHEMAKG_LLM_BATCH_THREADS", raising=False)
     return monkeypatch
 
 
@@ -27,6 +29,7 @@ def test_the_default_leaves_one_core_to_the_rest_of_the_service(
     assert default_threads() == threads
     settings = Settings()
     assert (settings.llm_threads, settings.torch_threads) == (threads, threads)
+    assert settings.llm_batch_threads == cores
 
 
 def test_a_container_cpu_quota_caps_the_cores(no_thread_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -55,6 +58,8 @@ def test_explicit_settings_win(no_thread_env: pytest.MonkeyPatch, tmp_path: Path
     no_thread_env.setenv("SCHEMAKG_LLM_THREADS", "2")
     no_thread_env.setenv("SCHEMAKG_TORCH_THREADS", "4")
     assert (Settings().llm_threads, Settings().torch_threads) == (2, 4)
+    no_thread_env.setenv("SCHEMAKG_LLM_BATCH_THREADS", "3")
+    assert (Settings().llm_threads, Settings().llm_batch_threads) == (2, 3)
     assert Settings(llm_threads=5).llm_threads == 5
     no_thread_env.setenv("SCHEMAKG_LLM_THREADS", "0")
     with pytest.raises(ValueError, match="greater than or equal to 1"):

@@ -380,6 +380,11 @@ def eval_sql(
         help="samples for an answer that still fails after its retries, until one runs; the report's "
         "by_candidates gives every smaller count [default: SCHEMAKG_ASK_RESCUE_SAMPLES]",
     ),
+    shape_check: bool | None = typer.Option(
+        None,
+        help="ask again when an answer returns fewer columns than the question lists; the report gives the "
+        "figures without it too [default: SCHEMAKG_ASK_SHAPE_CHECK]",
+    ),
     history: Path | None = typer.Option(
         None,
         help="Spider-format questions logged as each database's query log (evaluated questions and "
@@ -417,6 +422,7 @@ def eval_sql(
         candidates=settings.ask_candidates if candidates is None else candidates,
         candidate_temperature=settings.ask_candidate_temperature,
         rescue_samples=settings.ask_rescue_samples if rescue_samples is None else rescue_samples,
+        shape_check=settings.ask_shape_check if shape_check is None else shape_check,
     )
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
@@ -515,7 +521,11 @@ def demo(port: int = 0, questions: bool = typer.Option(True, help="also ask the 
                         _print_answer(question, result)
                         generation.append(result.timings_s.get("generate", 0.0))
                         model = result.model
-                    threads = f", llama.cpp threads: {settings.llm_threads}" if backend_for(settings) == "llama" else ""
+                    threads = (
+                        f", llama.cpp threads: {settings.llm_threads} decoding, {settings.llm_batch_threads} prefill"
+                        if backend_for(settings) == "llama"
+                        else ""
+                    )
                     seconds = ", ".join(f"{s:.1f}" for s in generation)
                     console.print(f"generation per question: {seconds} s ({model}{threads})", highlight=False)
         finally:

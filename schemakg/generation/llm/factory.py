@@ -30,6 +30,7 @@ def make_chat_model(settings: Settings) -> ChatModel:
         model_path,
         name=settings.llm_model if settings.llm_model_path is None else None,
         n_threads=settings.llm_threads,
+        n_threads_batch=settings.llm_batch_threads,
         n_ctx=settings.llm_context,
         seed=settings.llm_seed,
         prompt_cache_mb=settings.llm_prompt_cache_mb,

@@ -50,6 +50,7 @@ class LlamaChatModel(ChatModel):
         *,
         name: str | None = None,
         n_threads: int,
+        n_threads_batch: int | None = None,
         n_ctx: int,
         seed: int,
         prompt_cache_mb: int = 0,
@@ -71,7 +72,7 @@ class LlamaChatModel(ChatModel):
                 model_path=str(model_path),
                 n_ctx=n_ctx,
                 n_threads=n_threads,
-                n_threads_batch=n_threads,
+                n_threads_batch=n_threads_batch or n_threads,
                 seed=seed,
                 verbose=False,
             )

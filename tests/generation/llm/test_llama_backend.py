@@ -35,8 +35,15 @@ def _load(prompt_cache_mb: int = 0) -> LlamaChatModel:
         path = ensure_gguf(MODEL, Settings().llm_models_dir)
     except ModelFilesError as exc:
         pytest.skip(f"{MODEL} is not available: {exc.message}")
+    settings = Settings()
     return LlamaChatModel(
-        path, name=MODEL, n_threads=Settings().llm_threads, n_ctx=1024, seed=0, prompt_cache_mb=prompt_cache_mb
+        path,
+        name=MODEL,
+        n_threads=settings.llm_threads,
+        n_threads_batch=settings.llm_batch_threads,
+        n_ctx=1024,
+        seed=0,
+        prompt_cache_mb=prompt_cache_mb,
     )
 
 
@@ -50,6 +57,12 @@ def qwen() -> Iterator[LlamaChatModel]:
 def _ask(model: LlamaChatModel, content: str, *, max_tokens: int) -> ChatResult:
     messages = [ChatMessage(role="user", content=content)]
     return model.chat(messages, max_tokens=max_tokens, temperature=0.0)
+
+
+def test_decoding_and_the_prompt_get_their_own_thread_counts(qwen: LlamaChatModel) -> None:
+    settings = Settings()
+    params = qwen._llama.context_params
+    assert (params.n_threads, params.n_threads_batch) == (settings.llm_threads, settings.llm_batch_threads)
 
 
 def test_answers_a_text_to_sql_question_deterministically(qwen: LlamaChatModel) -> None:
