@@ -421,6 +421,18 @@ def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[st
     curve = candidate_curve(records)
     if curve:
         report["by_candidates"] = curve
+    asked = [r for r in records if r.get("shape_check")]
+    if asked:
+        replaced = [r for r in asked if "correct_before_shape_check" in r]
+        report["shape_check"] = {
+            "asked": len(asked),
+            "replaced": len(replaced),
+            "replaced_right_before": sum(bool(r["correct_before_shape_check"]) for r in replaced),
+            "replaced_right_after": sum(bool(r["correct"]) for r in replaced),
+            "execution_accuracy_without": float(
+                np.mean([r.get("correct_before_shape_check", r["correct"]) for r in records])
+            ),
+        }
     return report
 
 
@@ -435,6 +447,7 @@ def _judge(
     latency = time.perf_counter() - started
     executable = result.sql is not None and result.error is None and result.rows is not None
     correct = False
+    replaced_correct: bool | None = None
     candidates = []
     source = SourceDatabase(catalogue.source_url(row["db_id"]))
     gold_source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
@@ -456,6 +469,7 @@ def _judge(
             return results_match(rows, gold, orders_result(gold_sql))
 
         correct = executable and matches(result.rows, result.sql)
+        replaced_correct = matches(None, result.shape_replaced_sql) if result.shape_replaced_sql else None
         candidates = [
             {
                 "greedy": c.greedy,
@@ -481,4 +495,8 @@ def _judge(
     }
     if candidates:
         record["candidates"] = candidates
+    if result.shape_check:
+        record["shape_check"] = result.shape_check
+    if replaced_correct is not None:
+        record["correct_before_shape_check"] = replaced_correct
     return record

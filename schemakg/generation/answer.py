@@ -16,6 +16,7 @@ from sqlglot.errors import SqlglotError
 from schemakg.generation.candidates import Candidate, choose
 from schemakg.generation.guard import GuardError, QueryResult, execute, repair, validate
 from schemakg.generation.llm.base import ChatMessage, ChatModel, StructuredOutputError
+from schemakg.generation.output_shape import missing_attributes
 from schemakg.generation.prompts import load_examples, render_prompt
 from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render, union_schema
 from schemakg.kernel.settings import SchemaView
@@ -60,6 +61,9 @@ class AskOptions(BaseModel):
     # When no candidate ran after the retries (and not for a refusal or a deadline): up to this many more
     # samples of the same prompt, stopping at the first that runs.
     rescue_samples: int = Field(default=4, ge=0, le=8)
+    # An answer that runs but returns fewer columns than the attributes the question lists is asked for again
+    # once (output_shape.py), and replaced when the new query runs and returns enough.
+    shape_check: bool = True
 
 
 class AskRequest(BaseModel):
@@ -105,6 +109,11 @@ class AskResult(BaseModel):
     candidates: list[Candidate] = Field(
         default_factory=list, description="With several candidates: each one's outcome, the greedy one first."
     )
+    shape_check: str | None = Field(
+        default=None,
+        description="What the output-shape check did when the SQL returned fewer columns than the question lists.",
+    )
+    shape_replaced_sql: str | None = Field(default=None, description="The SQL the output-shape check replaced.")
 
 
 class PastExample(BaseModel):
@@ -311,6 +320,10 @@ class Answerer:
             started = time.perf_counter()
             self._choose_by_execution(result, prompt, question, dialect, names, context, source, rescue)
             timings["candidates"] = round(time.perf_counter() - started, 3)
+        if options.shape_check and result.error is None and result.rows is not None and source is not None:
+            started = time.perf_counter()
+            self._fix_shape(result, schema_text, question, dialect, names, context, source)
+            timings["shape_check"] = round(time.perf_counter() - started, 3)
         if request.dialect and result.sql and result.error is None:
             result.exported_dialect = sqlglot_dialect(request.dialect)
             result.exported_sql = transpile(result.sql, dialect, str(result.exported_dialect))
@@ -385,6 +398,52 @@ class Answerer:
         assert outcome is not None  # a candidate that ran has its outcome
         rows, notes = outcome
         result.sql, result.error, result.repairs = candidates[chosen].sql, None, notes
+        result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+
+    def _fix_shape(
+        self,
+        result: AskResult,
+        schema_text: str,
+        question: str,
+        dialect: str,
+        names: SchemaNames,
+        context: DatabaseContext,
+        source: SourceDatabase,
+    ) -> None:
+        """Ask once more when the answer returns fewer columns than the attributes the question lists, naming
+        them; keep the new query only if it runs and returns enough, so a working answer is never lost."""
+        missing = missing_attributes(question, result.sql, dialect)
+        if missing is None or result.sql is None:
+            return
+        attributes, width = missing
+        options = self.options
+        prompt = render_prompt(
+            "sql_shape_fix.j2",
+            sql=result.sql,
+            width=width,
+            attributes=attributes,
+            schema=schema_text,
+            question=question,
+            dialect=dialect,
+            notes=DIALECT_NOTES.get(dialect, ""),
+        )
+        asked = f"returned {width} of the {len(attributes)} attributes the question lists ({', '.join(attributes)})"
+        sql = extract_sql(self._chat(prompt, options.max_tokens))
+        try:
+            if sql is None:
+                raise GuardError("the model wrote no SQL statement", "parse")
+            repaired = repair(sql, dialect, names, context.foreign_keys, context.column_types(), question)
+            sql = validate(repaired.sql, dialect, names).sql
+            short = missing_attributes(question, sql, dialect) is not None
+            rows = None if short else execute(source, sql, options.timeout_s, options.row_cap, options.max_result_bytes)
+        except GuardError as exc:
+            result.shape_check = f"{asked}; asked again, kept the first query: the new one failed: {exc}"
+            return
+        if rows is None:
+            result.shape_check = f"{asked}; asked again, kept the first query: the new one returns too few as well"
+            return
+        result.shape_check = f"{asked}; asked again and replaced it"
+        result.shape_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + repaired.notes
         result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
 
     def _evidence(self, schema_text: str, question: str) -> str | None:

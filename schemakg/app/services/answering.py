@@ -121,6 +121,7 @@ class AskService:
             candidates=self.settings.ask_candidates,
             candidate_temperature=self.settings.ask_candidate_temperature,
             rescue_samples=self.settings.ask_rescue_samples,
+            shape_check=self.settings.ask_shape_check,
         )
         context = self.linking.context(database)
         link = (
