@@ -35,9 +35,12 @@ def test_past_examples_are_carried_into_the_sources_dialect() -> None:
     assert "SELECT length(x) FROM t" in unknown  # no logged dialect: shown as logged
 
 
-@pytest.mark.parametrize("template", ["sql_fast.j2", "sql_least_to_most.j2", "sql_fix.j2"])
+@pytest.mark.parametrize("template", ["sql_fast.j2", "sql_least_to_most.j2", "sql_fix.j2", "sql_shape_fix.j2"])
 def test_engine_prompts_carry_their_dialects_pitfalls_and_sqlites_none(template: str) -> None:
-    values = {"examples": "", "schema": "t(a)", "evidence": "none", "question": "q?", "sql": "SELECT 1", "error": "e"}
+    values = {
+        **{"examples": "", "schema": "t(a)", "evidence": "none", "question": "q?", "sql": "SELECT 1", "error": "e"},
+        **{"width": 1, "attributes": ["ids", "names"]},
+    }
     sqlite = render_prompt(template, dialect="sqlite", notes=DIALECT_NOTES.get("sqlite", ""), **values)
     before = template_source(template).replace("{% if notes %} {{ notes }}{% endif %}", "")  # as it was
     assert sqlite == _ENVIRONMENT.from_string(before).render(dialect="sqlite", **values)

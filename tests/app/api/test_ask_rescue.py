@@ -1,6 +1,7 @@
 """An answer that still fails after its retries is rescued by samples of the same prompt, and a model that
-never writes SQL that runs costs a bounded number of calls. A hostile endpoint plays the model: it writes
-exactly the failing SQL each case needs, which a real model cannot be made to do on cue."""
+never writes SQL that runs costs a bounded number of calls; an answer with fewer columns than its question
+lists is asked for once more, and never lost. A hostile endpoint plays the model: it writes exactly the
+failing or short SQL each case needs, which a real model cannot be made to do on cue."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from tests.conftest import SAMPLE_DB, wait_for_job
 ADMIN = {"Authorization": "Bearer skg_rescue_admin"}
 MISSING = "SELECT name FROM staff"  # no such table: a schema error, which retries and rescue may fix
 RUNS = "SELECT COUNT(*) FROM employees"  # as the guard renders it back
+LISTING = "What are the first names and last names of all employees?"
+SHORT = "SELECT FIRST_NAME FROM employees"
+FULL = "SELECT FIRST_NAME, LAST_NAME FROM employees"
 SLOW = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000000) SELECT count(*) FROM n"
 
 
@@ -52,9 +56,11 @@ def service(model: HostileLLM, tmp_path_factory: pytest.TempPathFactory) -> Iter
     container.close()
 
 
-def _ask(service: TestClient, model: HostileLLM, script: list[str], reply: str) -> dict:
+def _ask(
+    service: TestClient, model: HostileLLM, script: list[str], reply: str, question: str = "How many employees are there?"
+) -> dict:
     model.script, model.reply, model.calls, model.requests = script, reply, 0, []
-    response = service.post("/databases/hr/ask", json={"question": "How many employees are there?"}, headers=ADMIN)
+    response = service.post("/databases/hr/ask", json={"question": question}, headers=ADMIN)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -82,3 +88,24 @@ def test_an_answer_that_runs_or_times_out_is_not_resampled(service: TestClient, 
     assert body["rows"] == [[107]] and model.calls == 1 and body["candidates"] == []
     body = _ask(service, model, [], SLOW)
     assert body["rows"] is None and body["error"] and model.calls == 1 and body["candidates"] == []
+
+
+def test_an_answer_with_fewer_columns_than_listed_is_asked_for_again(service: TestClient, model: HostileLLM) -> None:
+    body = _ask(service, model, [SHORT], FULL, LISTING)
+    assert body["error"] is None and body["columns"] == ["FIRST_NAME", "LAST_NAME"] and len(body["rows"]) == 107
+    assert body["shape_replaced_sql"] == SHORT and "replaced" in body["shape_check"]
+    assert model.calls == 2  # the answer, then one request naming what it lacked
+    assert "asks for 2: first names, last names" in model.requests[1]["messages"][-1]["content"]
+
+
+def test_the_shape_check_never_loses_an_answer_that_runs(service: TestClient, model: HostileLLM) -> None:
+    for second in (MISSING, SHORT):  # the new query fails, or is as short
+        body = _ask(service, model, [SHORT], second, LISTING)
+        assert body["error"] is None and body["sql"] == SHORT and body["columns"] == ["FIRST_NAME"]
+        assert "kept the first query" in body["shape_check"] and body["shape_replaced_sql"] is None
+        assert model.calls == 2
+
+
+def test_an_answer_as_wide_as_its_question_is_not_checked_again(service: TestClient, model: HostileLLM) -> None:
+    body = _ask(service, model, [], FULL, LISTING)
+    assert body["columns"] == ["FIRST_NAME", "LAST_NAME"] and model.calls == 1 and body["shape_check"] is None
