@@ -385,7 +385,17 @@ def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                 latency.append(record["latency_s"])
                 continue
             kept = recorded[:k]
-            chosen = choose([Candidate(sql=None, greedy=c["greedy"], signature=c["signature"]) for c in kept])
+            chosen = choose(
+                [
+                    Candidate(
+                        sql=None,
+                        greedy=c["greedy"],
+                        signature=c["signature"],
+                        too_few_columns=c.get("too_few_columns", False),
+                    )
+                    for c in kept
+                ]
+            )
             correct.append(chosen is not None and bool(kept[chosen]["correct"]))
             executable.append(chosen is not None)
             latency.append(record["latency_s"] - sum(c["latency_s"] for c in recorded[k:]))
@@ -477,6 +487,7 @@ def _judge(
                 "row_count": c.row_count,
                 "latency_s": c.latency_s,
                 "correct": c.signature is not None and matches(None, c.sql),
+                "too_few_columns": c.too_few_columns,
             }
             for c in result.candidates
         ]

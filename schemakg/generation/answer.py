@@ -356,6 +356,7 @@ class Answerer:
                 error=result.error,
                 signature=result_signature(result.rows or []) if greedy_ran else None,
                 row_count=len(result.rows or []) if greedy_ran else None,
+                too_few_columns=missing_attributes(question, result.sql, dialect) is not None,
             )
         ]
         outcomes: list[tuple[QueryResult, list[str]] | None] = [None]
@@ -382,6 +383,7 @@ class Answerer:
                 candidate.sql = validate(repaired.sql, dialect, names).sql
                 rows = execute(source, candidate.sql, options.timeout_s, options.row_cap, options.max_result_bytes)
                 candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)
+                candidate.too_few_columns = missing_attributes(question, candidate.sql, dialect) is not None
                 outcome = (rows, repaired.notes)
             except GuardError as exc:
                 candidate.error = str(exc)

@@ -27,15 +27,19 @@ class Candidate(BaseModel):
     row_count: int | None = None
     latency_s: float = 0.0
     votes: float = 0.0  # the weight of the candidates whose results agree with this one's
+    too_few_columns: bool = False  # fewer columns than the attributes the question lists (output_shape.py)
 
 
 def choose(candidates: Sequence[Candidate]) -> int | None:
     """The index of the first candidate of the heaviest agreeing group, or None when none ran.
-    Sets each candidate's ``votes``."""
+    Candidates with fewer columns than the question lists only count when no other ran: candidates that
+    disagree on their output columns are chosen by the question's shape first. Sets each candidate's
+    ``votes``."""
     weights: dict[str, float] = defaultdict(float)
     first: dict[str, int] = {}
+    shaped = any(c.signature is not None and not c.too_few_columns for c in candidates)
     for index, candidate in enumerate(candidates):
-        if candidate.signature is not None:
+        if candidate.signature is not None and not (shaped and candidate.too_few_columns):
             weights[candidate.signature] += GREEDY_WEIGHT if candidate.greedy else 1.0
             first.setdefault(candidate.signature, index)
     for candidate in candidates:

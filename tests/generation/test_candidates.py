@@ -25,3 +25,13 @@ def test_candidates_that_did_not_run_never_win() -> None:
     assert choose(candidates) == 2
     assert candidates[0].votes == 0.0
     assert choose([_candidate(None, greedy=True), _candidate(None)]) is None
+
+
+def test_candidates_with_the_columns_the_question_lists_are_chosen_first() -> None:
+    short = [_candidate("a", greedy=True), _candidate("a")]
+    for candidate in short:
+        candidate.too_few_columns = True
+    candidates = [*short, _candidate("b")]  # one sample returns every listed attribute: it wins over two votes
+    assert choose(candidates) == 2
+    assert [c.votes for c in candidates] == [0.0, 0.0, 1.0]
+    assert choose(short) == 0  # none has them all: the votes decide as before

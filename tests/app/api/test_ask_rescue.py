@@ -57,7 +57,11 @@ def service(model: HostileLLM, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def _ask(
-    service: TestClient, model: HostileLLM, script: list[str], reply: str, question: str = "How many employees are there?"
+    service: TestClient,
+    model: HostileLLM,
+    script: list[str],
+    reply: str,
+    question: str = "How many employees are there?",
 ) -> dict:
     model.script, model.reply, model.calls, model.requests = script, reply, 0, []
     response = service.post("/databases/hr/ask", json={"question": question}, headers=ADMIN)
