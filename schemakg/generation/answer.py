@@ -347,7 +347,6 @@ class Answerer:
         the first that runs or one that times out: a sample costs one decode, and an answer that does not
         run answers nothing."""
         options = self.options
-        types = context.column_types()
         greedy_ran = result.error is None and result.rows is not None
         candidates = [
             Candidate(
@@ -377,14 +376,10 @@ class Answerer:
             candidate = Candidate(sql=sql)
             outcome = None
             try:
-                if sql is None:
-                    raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names, context.foreign_keys, types, question)
-                candidate.sql = validate(repaired.sql, dialect, names).sql
-                rows = execute(source, candidate.sql, options.timeout_s, options.row_cap, options.max_result_bytes)
+                candidate.sql, rows, notes = self._run_once(sql, question, dialect, names, context, source)
                 candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)
                 candidate.too_few_columns = missing_attributes(question, candidate.sql, dialect) is not None
-                outcome = (rows, repaired.notes)
+                outcome = (rows, notes)
             except GuardError as exc:
                 candidate.error = str(exc)
                 rescue = rescue and not exc.final
@@ -415,7 +410,7 @@ class Answerer:
         """Ask once more when the answer returns fewer columns than the attributes the question lists, naming
         them; keep the new query only if it runs and returns enough, so a working answer is never lost."""
         missing = missing_attributes(question, result.sql, dialect)
-        if missing is None or result.sql is None:
+        if missing is None:
             return
         attributes, width = missing
         options = self.options
@@ -430,23 +425,38 @@ class Answerer:
             notes=DIALECT_NOTES.get(dialect, ""),
         )
         asked = f"returned {width} of the {len(attributes)} attributes the question lists ({', '.join(attributes)})"
-        sql = extract_sql(self._chat(prompt, options.max_tokens))
         try:
-            if sql is None:
-                raise GuardError("the model wrote no SQL statement", "parse")
-            repaired = repair(sql, dialect, names, context.foreign_keys, context.column_types(), question)
-            sql = validate(repaired.sql, dialect, names).sql
-            short = missing_attributes(question, sql, dialect) is not None
-            rows = None if short else execute(source, sql, options.timeout_s, options.row_cap, options.max_result_bytes)
+            sql, rows, notes = self._run_once(
+                extract_sql(self._chat(prompt, options.max_tokens)), question, dialect, names, context, source
+            )
         except GuardError as exc:
             result.shape_check = f"{asked}; asked again, kept the first query: the new one failed: {exc}"
             return
-        if rows is None:
+        if missing_attributes(question, sql, dialect) is not None:
             result.shape_check = f"{asked}; asked again, kept the first query: the new one returns too few as well"
             return
         result.shape_check = f"{asked}; asked again and replaced it"
-        result.shape_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + repaired.notes
+        result.shape_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + notes
         result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+
+    def _run_once(
+        self,
+        sql: str | None,
+        question: str,
+        dialect: str,
+        names: SchemaNames,
+        context: DatabaseContext,
+        source: SourceDatabase,
+    ) -> tuple[str, QueryResult, list[str]]:
+        """One extra query through the guard (repair, validate, run) with no retry: the SQL that ran, its
+        result and the repairs made. Raises ``GuardError``."""
+        if sql is None:
+            raise GuardError("the model wrote no SQL statement", "parse")
+        repaired = repair(sql, dialect, names, context.foreign_keys, context.column_types(), question)
+        checked = validate(repaired.sql, dialect, names).sql
+        options = self.options
+        rows = execute(source, checked, options.timeout_s, options.row_cap, options.max_result_bytes)
+        return checked, rows, repaired.notes
 
     def _evidence(self, schema_text: str, question: str) -> str | None:
         prompt = render_prompt("evidence.j2", schema=schema_text, question=question)
