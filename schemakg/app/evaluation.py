@@ -11,7 +11,7 @@ import json
 import math
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -236,7 +236,9 @@ def evaluate_routing(
     progress: Progress,
 ) -> dict[str, Any]:
     """Registers and ingests every database of the tables file, then routes each question without its
-    ``db_id``: recall@1 and @3 of the right database, and the routing latency."""
+    ``db_id``: recall@1 and @3 of the right database, the routing latency, and how often the first route
+    was ``decided`` (coverage alone chose it) with recall@1 on those and on the rest: how far a caller may trust
+    the flag."""
     databases = sorted(catalogue.tables)
     names = {}
     for done, db_id in enumerate(databases, 1):
@@ -245,15 +247,21 @@ def evaluate_routing(
     candidates = list(names)
     container.linking.route("warm-up", None, candidates, 1)  # indexes every database before the clock starts
     hits_1 = hits_3 = 0
+    decided = Counter[bool]()
+    decided_hits = Counter[bool]()
     latencies, lines = [], []
     for index, row in enumerate(questions):
         started = time.perf_counter()
         routes = container.linking.route(row["question"], row.get("evidence") or None, candidates, len(candidates))
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = [names[r.database] for r in routes]
-        hits_1 += ranked[:1] == [row["db_id"]]
+        first_right = ranked[:1] == [row["db_id"]]
+        hits_1 += first_right
         hits_3 += row["db_id"] in ranked[:3]
-        lines.append({"index": index, "db_id": row["db_id"], "ranked": ranked})
+        flag = bool(routes) and routes[0].decided
+        decided[flag] += 1
+        decided_hits[flag] += first_right
+        lines.append({"index": index, "db_id": row["db_id"], "ranked": ranked, "decided": flag})
         progress(len(databases) + index + 1, len(databases) + len(questions), "")
     if predictions is not None:
         predictions.write_text("".join(json.dumps(line) + "\n" for line in lines))
@@ -263,6 +271,9 @@ def evaluate_routing(
         "databases": len(candidates),
         "recall_at_1": hits_1 / n if n else 0.0,
         "recall_at_3": hits_3 / n if n else 0.0,
+        "decided": decided[True] / n if n else 0.0,
+        "recall_at_1_decided": decided_hits[True] / decided[True] if decided[True] else None,
+        "recall_at_1_undecided": decided_hits[False] / decided[False] if decided[False] else None,
         **latency_metrics(latencies),
     }
 

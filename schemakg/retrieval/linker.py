@@ -131,9 +131,10 @@ class Linker:
         self._prepared[context.database] = (context.version, graph, values)
         return graph, values
 
-    def prepared(self, database: str) -> bool:
-        """Whether :meth:`prepare` has run for ``database`` (its index may lag a later catalogue change)."""
-        return database in self._prepared
+    def prepared(self, database: str, version: str) -> bool:
+        """Whether :meth:`prepare` has run for ``database`` at this catalogue ``version``."""
+        cached = self._prepared.get(database)
+        return cached is not None and cached[0] == version
 
     def link(
         self,

@@ -9,6 +9,11 @@ against 0.69 for its best column and 0.66 for its best tables (docs/evaluation.m
 reason is its best tables: a table scores the mean of its best ``COLUMNS_PER_TABLE`` columns, so it
 needs more than one good column to win. The best few are then rescored by the area reranker, which
 reads the question with each database's best columns together (0.729 → 0.761 recall@1).
+
+When coverage alone has decided (the best database leads every other by ``DECIDED``), the route says so: on
+the 975 validation questions that held for 59 % of them, and their first database was right for 0.95,
+against 0.46 for the rest (0.79 within the top three). A caller can act on that: answer at once when
+decided, show the alternatives or ask which database was meant when not.
 """
 
 from __future__ import annotations
@@ -27,8 +32,9 @@ if TYPE_CHECKING:
 
 COLUMNS_PER_TABLE = 2
 _CANDIDATES = 24  # a database's best columns considered; the rest cannot change its best two tables
-# When the best database's coverage leads the second's by this much, the reranker is not asked: on 600 validation
-# questions it then changed no first or top-three choice, and this skips it for more than half of them.
+# When the best database's coverage leads the second's by this much, coverage has decided: the reranker is not
+# asked (on 600 validation questions it then changed no first or top-three choice, and this skips it for more
+# than half of them), and the first route is marked ``decided``.
 DECIDED = 0.05
 
 
@@ -43,6 +49,8 @@ class Route(BaseModel):
     score: float  # coverage
     tables: list[TableMatch]  # the best tables, best first: why this database
     rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
+    # Only ever the first route: it leads every other database's coverage by DECIDED or more (or is the only one).
+    decided: bool = False
 
 
 def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[TableMatch]:
@@ -71,20 +79,16 @@ def route(
 ) -> list[Route]:
     """The ``top`` databases for the question these scores answer, best first (ties by name). With a
     ``reranker`` (and the ``question`` text), the best ``rerank`` by coverage are reordered by their final
-    scores (:func:`combined`), unless coverage has already ``DECIDED``."""
+    scores (:func:`combined`), unless coverage has already ``DECIDED`` (then the first route is ``decided``)."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)
         if tables:
             routes.append(Route(database=database, score=float(scored.coverage()[0]), tables=tables[:2]))
     routes.sort(key=lambda r: (-r.score, r.database))
-    if (
-        reranker is not None
-        and question
-        and rerank > 1
-        and len(routes) > 1
-        and routes[0].score - routes[1].score < DECIDED
-    ):
+    if routes:
+        routes[0].decided = len(routes) == 1 or routes[0].score - routes[1].score >= DECIDED
+    if reranker is not None and question and rerank > 1 and routes and not routes[0].decided:
         head = routes[:rerank]
         texts = [
             area_text(

@@ -166,3 +166,6 @@ def test_routing_evaluation_ranks_every_database_for_each_question(tmp_path: Pat
         (0, "concerts", ["concerts", "payroll"]),
         (1, "payroll", ["payroll", "concerts"]),
     ]
+    # Each question's flag, and recall@1 split by it: two databases with nothing in common are told apart.
+    assert report["decided"] == sum(line["decided"] for line in lines) / 2 == 1.0
+    assert report["recall_at_1_decided"] == 1.0 and report["recall_at_1_undecided"] is None

@@ -78,3 +78,4 @@ def test_routing_lets_the_reranker_reorder_the_best_covered_databases(shipped: A
     decided = {**candidates, "hr": scores(["employee.salary", "employee.name", "department.budget"], 0.80)}
     kept = route(decided, question=question, reranker=shipped, rerank=2)  # coverage leads by DECIDED or more
     assert [r.database for r in kept] == ["hr", "concert_singer"] and kept[0].rerank_score is None
+    assert kept[0].decided and not reranked[0].decided  # whether coverage alone chose the first

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from schemakg.retrieval.index import ColumnScores
-from schemakg.retrieval.routing import route, table_matches
+from schemakg.retrieval.routing import DECIDED, route, table_matches
 
 
 def _scores(columns: dict[str, float], coverage: float = 0.0) -> ColumnScores:
@@ -38,3 +38,14 @@ def test_databases_rank_by_coverage_and_say_which_tables() -> None:
     assert [t.table for t in routes[0].tables] == ["s", "u"]
     assert len(route({"a": _scores({"t.x": 0.5}), "b": _scores({"t.x": 0.5})}, top=1)) == 1
     assert [r.database for r in route({"b": _scores({"t.x": 0.5}), "a": _scores({"t.x": 0.5})})] == ["a", "b"]
+
+
+def test_the_first_route_says_whether_coverage_alone_decided_it() -> None:
+    def leading_by(lead: float) -> list[bool]:
+        routes = route({"a": _scores({"t.x": 0.5}, coverage=0.7 + lead), "b": _scores({"t.x": 0.5}, coverage=0.7)})
+        return [r.decided for r in routes]
+
+    assert leading_by(DECIDED + 0.01) == [True, False]
+    assert leading_by(DECIDED - 0.01) == [False, False]
+    assert [r.decided for r in route({"only": _scores({"t.x": 0.5}, coverage=0.2)})] == [True]  # nothing else fits
+    assert route({"empty": ColumnScores([], torch.zeros(0), 1)}) == []

@@ -228,15 +228,19 @@ class LinkingService:
     ) -> list[Route]:
         """The registered databases (or those of ``databases``) best placed to answer ``question``, best first.
 
-        A database not linked since this process started is prepared (indexed) first; one changed since then
-        is scored with the index of its last linking until it is linked again."""
+        A database not prepared at its current catalogue version (new to this process, or ingested, curated or
+        logged since) is prepared first, its index brought up to date: one read checks every version."""
         names = list(dict.fromkeys(databases)) if databases else self.catalog.database_names()
         if not names:
             raise NotFound("no database is registered, so there is nothing to route the question to")
+        versions = self.catalog.versions(names)
+        unknown = [name for name in names if name not in versions]
+        if unknown:
+            raise NotFound(f"database {unknown[0]!r} is not registered")
         linker = self.linker
         for name in names:
-            if not linker.prepared(name):
-                linker.prepare(self.context(name))  # NotFound for an unregistered name
+            if not linker.prepared(name, versions[name]):
+                linker.prepare(self.context(name))
         text = question_text(question, evidence)
         scores = linker.retriever.scores_many(names, text)
         rerank = self.settings.routing_rerank_databases

@@ -333,16 +333,24 @@ class SchemaRepository:
     def version(self, database: str) -> str:
         """Changes whenever what linking reads of ``database`` may have changed: its ingestion time, the count
         of steward revisions, the count of logged examples and when a dbt import last changed keys."""
-        rows = self.store.read(
-            "MATCH (d:Database {key: $db}) OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
-            "OPTIONAL MATCH (q:QueryExample {database: $db}) "
-            "RETURN d.last_ingested_at AS ingested, revisions, count(q) AS examples, d.keys_changed_at AS keys",
-            db=database,
-        )
-        if not rows:
+        found = self.versions([database])
+        if database not in found:
             raise NotFound(f"database {database!r} is not registered")
-        row = rows[0]
-        return f"{row['ingested']}/{row['revisions']}/{row['examples']}/{row['keys'] or ''}"
+        return found[database]
+
+    def versions(self, databases: list[str]) -> dict[str, str]:
+        """:meth:`version` of each registered database of ``databases``, in one read (routing checks them all
+        on every question)."""
+        rows = self.store.read(
+            "UNWIND $dbs AS db MATCH (d:Database {key: db}) "
+            "OPTIONAL MATCH (r:Revision {database: db}) WITH db, d, count(r) AS revisions "
+            "OPTIONAL MATCH (q:QueryExample {database: db}) "
+            "RETURN db, d.last_ingested_at AS ingested, revisions, count(q) AS examples, d.keys_changed_at AS keys",
+            dbs=databases,
+        )
+        return {
+            row["db"]: f"{row['ingested']}/{row['revisions']}/{row['examples']}/{row['keys'] or ''}" for row in rows
+        }
 
     def column_descriptions(self, database: str, names: list[str]) -> dict[str, str | None]:
         """The description of each ``table.column`` (``model.column_ref``) in ``names`` that exists."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,28 @@ def test_how_many_question_end_to_end(client: TestClient, admin: dict[str, str],
     assert body["rows"] == [[107]] and body["repairs"] == []
     assert body["model"] and body["timings_s"]["generate"] > 0
     assert "employees" in body["linked_tables"]
+
+
+@pytest.mark.slow
+def test_a_question_to_the_catalogue_is_routed_then_answered(
+    client: TestClient, admin: dict[str, str], hr_db: str, tmp_path: Path
+) -> None:
+    music = tmp_path / "music.sqlite"
+    with sqlite3.connect(music) as connection:
+        connection.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT)")
+    name = f"{hr_db}_music"
+    assert client.post("/databases", json={"name": name, "url": f"sqlite:///{music}"}, headers=admin).status_code == 201
+    job = client.post(f"/databases/{name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    question = {"question": "How many employees are there?", "mode": "fast", "databases": [name, hr_db]}
+    response = client.post("/ask", json=question, headers=admin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["database"] == hr_db and [r["database"] for r in body["routes"]] == [hr_db, name]
+    assert body["routes"][0]["decided"] is True  # nothing about employees in the other one
+    assert body["rows"] == [[107]] and "employees" in body["linked_tables"]
+    missing = client.post("/ask", json={**question, "databases": ["nope"]}, headers=admin)
+    assert missing.status_code == 404 and "nope" in missing.text
 
 
 @pytest.mark.slow

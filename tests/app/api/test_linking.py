@@ -91,8 +91,18 @@ def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_table
             assert second["rerank_score"] is None and first["score"] >= second["score"] + DECIDED
         else:
             assert first["rerank_score"] >= second["rerank_score"]
+        assert first["decided"] is (first["rerank_score"] is None) and second["decided"] is False
         assert table in [t["table"] for t in body["routes"][0]["tables"]]  # the reason: its best tables
         assert body["linked"]["database"] == expected and table in body["linked"]["tables"]
+
+    # Ingested again with a new table: routing sees it at once, not the index from before (nothing else linked it).
+    with sqlite3.connect(concerts) as connection:
+        connection.execute("CREATE TABLE album (album_id INTEGER PRIMARY KEY, album_title TEXT, release_year INTEGER)")
+    job = client.post(f"/databases/{names['music']}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    question = {"question": "List the titles of albums released after 2000.", "databases": candidates}
+    body = client.post("/retrieve", json=question, headers=admin).json()
+    assert body["database"] == names["music"] and body["routes"][0]["tables"][0]["table"] == "album"
 
     unknown = client.post("/retrieve", json={"question": "x", "databases": [candidates[0], "nope"]}, headers=admin)
     assert unknown.status_code == 404 and "nope" in unknown.text

@@ -62,6 +62,9 @@ function answerView(result, db) {
   const box = h("div", { class: "answer" });
   if (result.routes) {
     box.append(h("p", { class: "routed" }, "Routed to ", h("strong", {}, result.database), ` (candidates: ${result.routes.map((r) => `${r.database} ${Number(r.score ?? 0).toFixed(2)}`).join(", ")})`));
+    if (!result.routes[0]?.decided) {
+      box.append(h("p", { class: "undecided", role: "note" }, "Several databases fit this question about as well: check the candidates, or ask again over the one you mean."));
+    }
   }
   if (result.refused) {
     box.append(h("div", { class: "refused", role: "alert" }, h("strong", {}, "The SQL was refused and not run. "), result.refused));
