@@ -12,7 +12,7 @@ reads the question with each database's best columns together (0.729 → 0.761 r
 
 When coverage alone has decided (the best database leads every other by ``DECIDED``), the route says so: on
 the 975 validation questions that held for 59 % of them, and their first database was right for 0.95,
-against 0.46 for the rest (0.79 within the top three). A caller can act on that: answer at once when
+against 0.48 for the rest (about 0.8 within the top three). A caller can act on that: answer at once when
 decided, show the alternatives or ask which database was meant when not.
 """
 
