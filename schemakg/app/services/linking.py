@@ -172,8 +172,9 @@ class LinkingService:
             progress(index + 1, len(names), f"indexed {name}")
         return encoded
 
-    def context(self, database: str) -> DatabaseContext:
-        token = self.catalog.version(database)  # NotFound for an unregistered database
+    def context(self, database: str, version: str | None = None) -> DatabaseContext:
+        """``version``: the catalogue version just read, when the caller has it (routing reads them all at once)."""
+        token = version or self.catalog.version(database)  # NotFound for an unregistered database
         cached = self._contexts.get(database)
         if cached is not None and cached.version == token:
             return cached  # unchanged catalogue: skip re-reading every column
@@ -240,7 +241,7 @@ class LinkingService:
         linker = self.linker
         for name in names:
             if not linker.prepared(name, versions[name]):
-                linker.prepare(self.context(name))
+                linker.prepare(self.context(name, versions[name]))
         text = question_text(question, evidence)
         scores = linker.retriever.scores_many(names, text)
         rerank = self.settings.routing_rerank_databases
