@@ -93,6 +93,10 @@ class LinkerSettings(BaseModel):
     # below the best area's final score (area_text.combined) another one may be and still be kept.
     rerank_areas: int = 0
     rerank_margin: float = 5.0
+    # Within the kept areas, only the tables that cover the question best (a table as one document): this many
+    # of the best area, half as many of each other one (None: every table of the kept areas). Join completion
+    # still bridges through any table.
+    area_tables: int | None = Field(default=4, ge=1)
     # More linked tables than this are joined by one Steiner tree, not the union of every pair's paths
     # (None: never). Applies when the request names no join mode.
     steiner_above: int | None = None
@@ -240,10 +244,10 @@ class Linker:
         return self.retriever.select(scores)
 
     def focus(self, scores: ColumnScores, graph: JoinGraph, question: str | None = None) -> set[str] | None:
-        """The tables of the subject areas (:meth:`JoinGraph.areas`) the question is about; None when not
-        focusing. With a reranker (and the question text), the best-covering ``rerank_areas`` are rescored
-        (:func:`combined`) and those within ``rerank_margin`` of the best are kept; otherwise those whose
-        coverage is within ``region_margin`` of the best area's."""
+        """The best tables (:meth:`_best_tables`) of the subject areas (:meth:`JoinGraph.areas`) the question is
+        about; None when not focusing. With a reranker (and the question text), the best-covering
+        ``rerank_areas`` are rescored (:func:`combined`) and those within ``rerank_margin`` of the best are kept;
+        otherwise those whose coverage is within ``region_margin`` of the best area's."""
         margin = self.settings.region_margin
         areas = graph.areas()
         if margin is None or len(areas) < FOCUS_MIN_TABLES or len(set(areas.values())) < 2:
@@ -255,18 +259,40 @@ class Linker:
             kept = self._rerank(question, scores, areas, coverage)
         else:
             best = max(coverage, default=0.0)
-            kept = {area for area, score in enumerate(coverage) if score >= best - margin}
-        return {table for table, area in areas.items() if area in kept}
+            kept = sorted(
+                (area for area, score in enumerate(coverage) if score >= best - margin), key=lambda a: -coverage[a]
+            )
+        return self._best_tables(scores, areas, kept)
 
-    def _rerank(self, question: str, scores: ColumnScores, areas: dict[str, int], coverage: list[float]) -> set[int]:
-        """The areas the reranker keeps among the best-covering ``rerank_areas``."""
+    def _rerank(self, question: str, scores: ColumnScores, areas: dict[str, int], coverage: list[float]) -> list[int]:
+        """The areas the reranker keeps among the best-covering ``rerank_areas``, best first."""
         assert self.reranker is not None
         top = sorted(range(len(coverage)), key=lambda area: -coverage[area])[: self.settings.rerank_areas]
         texts = area_texts(scores, areas, top, self.reranker.config.max_columns)
         logits = self.reranker.score(question, [texts[area] for area in top])
-        final = combined(logits, [coverage[area] for area in top])
-        best = max(final)
-        return {area for area, score in zip(top, final, strict=True) if score >= best - self.settings.rerank_margin}
+        final = dict(zip(top, combined(logits, [coverage[area] for area in top]), strict=True))
+        best = max(final.values())
+        return sorted((a for a in top if final[a] >= best - self.settings.rerank_margin), key=lambda a: -final[a])
+
+    def _best_tables(self, scores: ColumnScores, areas: dict[str, int], kept: list[int]) -> set[str]:
+        """The tables of the ``kept`` areas (best first) that cover the question best: ``area_tables`` of the
+        first, half as many of each other. An answer reads a few tables of one area; the whole of every
+        area near the best cost the warehouse 1.6 tables a question for no recall (docs/evaluation.md)."""
+        chosen = set(kept)
+        tables = sorted(table for table, area in areas.items() if area in chosen)
+        limit = self.settings.area_tables
+        if limit is None:
+            return set(tables)
+        number = {table: i for i, table in enumerate(tables)}
+        groups = torch.tensor(
+            [number.get(split_column_ref(key)[0], len(tables)) for key in scores.keys], dtype=torch.long
+        )
+        coverage = scores.coverage(groups, len(tables) + 1)[: len(tables)].tolist()
+        ranked: dict[int, list[str]] = {}
+        for table in sorted(tables, key=lambda t: -coverage[number[t]]):
+            ranked.setdefault(areas[table], []).append(table)
+        keep = [ranked.get(area, [])[: limit if rank == 0 else max(1, limit // 2)] for rank, area in enumerate(kept)]
+        return {table for best in keep for table in best}
 
     def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
         """The context's columns by (table, name), built once per catalogue version, not per question."""

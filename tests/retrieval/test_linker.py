@@ -94,6 +94,27 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
     assert small.focus(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None
 
 
+def test_a_large_schema_keeps_only_the_tables_that_cover_the_question_best_in_each_area(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=7, max_columns=7))
+    question = "Which concerts did the singer from France give?"
+
+    def focus(folder: str, area_tables: int | None) -> set[str]:
+        retriever = ColumnRetriever(model, ColumnIndex(tmp_path / folder, encoder, "zero-shot"))
+        linker = Linker(retriever, LinkerSettings(region_margin=1.0, area_tables=area_tables))  # every area kept
+        graph = linker.prepare(_warehouse())[0]
+        focused = linker.focus(retriever.scores("warehouse", question), graph, question)
+        assert focused is not None
+        return focused
+
+    best = focus("best", 2)
+    assert {"m__singer", "m__concert"} <= best and "m__award" not in best  # the best area (music): its best two
+    assert len([t for t in best if t.startswith("p__")]) == 1  # each other area: half as many
+    assert len([t for t in best if t.startswith("f__")]) == 1
+    assert focus("all", None) == {c.table for c in _warehouse().columns}
+
+
 def test_the_area_reranker_decides_which_areas_a_large_schema_is_linked_within(
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:

@@ -96,6 +96,7 @@ class LinkingService:
                         steiner_above=self.settings.linking_steiner_above,
                         rerank_areas=self.settings.linking_rerank_areas,
                         rerank_margin=self.settings.linking_rerank_margin,
+                        area_tables=self.settings.linking_area_tables,
                     ),
                     picker,
                     self.area_reranker() if self.settings.linking_rerank_areas > 1 else None,
