@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     linking_region_margin: float = Field(default=0.06, ge=0)
     # Within those areas, the best-covering tables only: this many of the best area, half as many of each other
     # (a large number: all their tables).
-    linking_area_tables: int | None = Field(default=4, ge=1)
+    linking_area_tables: int = Field(default=4, ge=1)
     # The area reranker (a cross-encoder) rescores this many best-covering databases when routing, and subject
     # areas of a large schema when focusing, keeping those within the margin of the best (below 2: off, coverage
     # alone). Routing gained 0.03 recall@1 from it; focusing nothing measurable, so that is off.
