@@ -1,5 +1,10 @@
 """The KG-based schema as the LLM reads it: per table its columns (type, description, examples,
-value explanation), then the join conditions, column dependencies and value hints.
+value explanation, the join a key takes part in as ``REFERENCES``), then the join conditions no
+``REFERENCES`` carries, column dependencies and value hints.
+
+Every token costs: a CPU reads some 60 prompt tokens a second, and the prompt is most of an answer's
+time. So nothing is said twice, and a number column shows no examples (ids and counts tell the SQL
+nothing, and the tokenizer spends a token on each digit).
 
 Rendered as annotated CREATE TABLE text, which code models read best. Table names are written as the
 source's SQL reads them: a schema-qualified table as two identifiers (``concert.singer``, ``"Hr"."Staff"``),
@@ -13,6 +18,7 @@ from collections.abc import Callable
 
 from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.names import column_sql, table_sql
+from schemakg.kernel.sql.types import type_family
 from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
 
 TokenCounter = Callable[[str], int]
@@ -33,7 +39,7 @@ def _column_parts(column: LinkedColumn, references: dict[tuple[str, str], str]) 
     notes = []
     if column.description:
         notes.append(column.description.strip())
-    if column.examples:
+    if column.examples and type_family(column.data_type or "") != "number":
         notes.append("e.g. " + ", ".join(_literal(v) for v in column.examples[:3]))
     if column.value_explanation:
         notes.append(column.value_explanation.strip())
@@ -58,8 +64,13 @@ def _ref_sql(ref: str, dialect: str) -> str:
 
 def render(schema: LinkedSchema) -> str:
     references: dict[tuple[str, str], str] = {}
+    shown = {(c.table, c.name) for c in schema.columns if c.table in schema.tables}
+    unreferenced = []  # a join whose key column is not shown, or a column's second join (REFERENCES names one)
     for join in schema.joins:
-        references.setdefault(join.left, f"{table_sql(join.right[0], schema.dialect)}({join.right[1]})")
+        if join.left in references or join.left not in shown:
+            unreferenced.append(join)
+        else:
+            references[join.left] = f"{table_sql(join.right[0], schema.dialect)}({join.right[1]})"
     blocks = []
     for table in schema.tables:
         header = f"CREATE TABLE {table_sql(table, schema.dialect)} ("
@@ -72,8 +83,8 @@ def render(schema: LinkedSchema) -> str:
             lines.append(f"  {definition}{separator}" + (f"  -- {note}" if note else ""))
         blocks.append("\n".join(lines) + "\n);")
     extras = []
-    if schema.joins:
-        extras.append("-- Joins:\n" + "\n".join(f"--   {j.sql(schema.dialect)}" for j in schema.joins))
+    if unreferenced:  # each other join is already its column's REFERENCES: saying it twice cost prompt time
+        extras.append("-- Joins:\n" + "\n".join(f"--   {j.sql(schema.dialect)}" for j in unreferenced))
     if schema.dependencies:
         extras.append(
             "-- Column dependencies:\n"

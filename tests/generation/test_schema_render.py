@@ -38,12 +38,29 @@ def _schema() -> LinkedSchema:
 def test_rendering_carries_every_part() -> None:
     text = render(_schema())
     assert "CREATE TABLE departments (  -- Organisational units" in text
-    assert "SALARY DECIMAL,  -- Monthly pay; e.g. 2500, 9000; in USD" in text
+    assert "SALARY DECIMAL,  -- Monthly pay; in USD" in text  # a number column's examples cost digits, say nothing
     assert "DEPARTMENT_ID INT REFERENCES departments(DEPARTMENT_ID)" in text
     assert "e.g. 'IT', 'O''Neil'" in text
-    assert "--   employees.DEPARTMENT_ID = departments.DEPARTMENT_ID" in text
+    assert "-- Joins" not in text  # the join is its key's REFERENCES already
     assert "--   jobs.MAX_SALARY bounds employees.SALARY: salary <= max" in text
     assert "'IT' is a value of departments.DEPARTMENT_NAME" in text
+
+
+def test_joins_that_no_references_clause_carries_are_listed() -> None:
+    """A key column with two joins names one as REFERENCES; a join whose key is not shown has none."""
+    schema = _schema()
+    joins = [
+        *schema.joins,
+        JoinCondition(left=("employees", "DEPARTMENT_ID"), right=("managers", "DEPARTMENT_ID"), source="log"),
+        JoinCondition(left=("employees", "MANAGER_ID"), right=("employees", "EMPLOYEE_ID"), source="fk"),
+    ]
+    text = render(schema.model_copy(update={"joins": joins}))
+    assert "DEPARTMENT_ID INT REFERENCES departments(DEPARTMENT_ID)" in text
+    listed = text.split("-- Joins:\n")[1].split("\n\n")[0].splitlines()
+    assert listed == [
+        "--   employees.DEPARTMENT_ID = managers.DEPARTMENT_ID",
+        "--   employees.MANAGER_ID = employees.EMPLOYEE_ID",
+    ]
 
 
 def test_budget_drops_least_relevant_columns_but_never_join_keys() -> None:
@@ -78,7 +95,7 @@ def test_schema_qualified_tables_are_written_as_the_source_reads_them() -> None:
     assert "CREATE TABLE concert.concert (" in text and "CREATE TABLE concert.singer (" in text
     assert 'CREATE TABLE "Hr"."Staff" (' in text  # PostgreSQL folds unquoted names to lower case
     assert "singer_id INTEGER REFERENCES concert.singer(singer_id)" in text
-    assert "--   concert.concert.singer_id = concert.singer.singer_id" in text
+    assert "concert.concert.singer_id = concert.singer.singer_id" not in text  # said by the REFERENCES
     assert '--   "Hr"."Staff".id is concert.singer.singer_id' in text  # references (concert\\.singer...) as SQL
     assert '"concert.singer"' not in text and '"Hr.Staff"' not in text and "\\" not in text
 

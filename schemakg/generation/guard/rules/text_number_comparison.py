@@ -14,20 +14,9 @@ from sqlglot import exp
 from schemakg.generation.guard.rules.context import RepairContext
 from schemakg.generation.guard.scopes import columns_with_scope
 from schemakg.kernel.sql.links import base_tables
+from schemakg.kernel.sql.types import type_family
 
-_NUMBER_TYPES = ("INT", "DOUBLE", "REAL", "NUMERIC", "DECIMAL", "FLOAT", "SERIAL")
-_TEXT_TYPES = ("TEXT", "CHAR", "CLOB", "STRING")  # also VARCHAR and CHARACTER VARYING
 _ORDERED = (exp.GT, exp.GTE, exp.LT, exp.LTE)
-
-
-def type_family(data_type: str) -> str | None:
-    """``number``, ``text`` or None (dates, booleans, unknown) for a catalogue column type."""
-    upper = data_type.upper()
-    if any(t in upper for t in _NUMBER_TYPES):
-        return "number"
-    if any(t in upper for t in _TEXT_TYPES):
-        return "text"
-    return None
 
 
 def _column_families(tree: exp.Expression, context: RepairContext) -> dict[int, str]:

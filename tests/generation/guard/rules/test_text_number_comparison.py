@@ -7,7 +7,6 @@ import sqlglot
 
 from schemakg.generation.guard.rules import text_number_comparison
 from schemakg.generation.guard.rules.context import RepairContext
-from schemakg.generation.guard.rules.text_number_comparison import type_family
 from schemakg.kernel.sql.links import SchemaNames
 
 # school_finance as the PostgreSQL copy holds it: budget.school_id kept as text, school.school_id as bigint.
@@ -84,22 +83,6 @@ def test_other_engines_and_unknown_types_are_left_alone() -> None:
     assert repaired(sql, "mysql") == ([], sql)
     tree = sqlglot.parse_one(sql, read="postgres")
     assert text_number_comparison.apply(tree, RepairContext.of(tree, "postgres", NAMES, ())) == []
-
-
-@pytest.mark.parametrize(
-    ("declared", "family"),
-    [
-        ("BIGINT", "number"),
-        ("double precision", "number"),
-        ("NUMERIC(10, 2)", "number"),
-        ("TEXT", "text"),
-        ("character varying(40)", "text"),
-        ("DATE", None),
-        ("", None),
-    ],
-)
-def test_type_families(declared: str, family: str | None) -> None:
-    assert type_family(declared) == family
 
 
 Run = Callable[..., tuple[list[str], str]]
