@@ -419,6 +419,21 @@ def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return curve
 
 
+def informative(rows: list[list[object]]) -> bool:
+    """Whether a gold result says anything: a value other than NULL, 0 or empty text. Over a database with no
+    rows (Spider's ``imdb`` and ``yelp``) any query that runs matches such a result, even one that reads
+    another database's tables, so the report counts those questions apart (``by_gold_result``)."""
+    return any(value not in (None, 0, "") for row in rows for value in row)
+
+
+def _share(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "n": len(records),
+        "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
+        "executable_rate": float(np.mean([r["executable"] for r in records])) if records else 0.0,
+    }
+
+
 def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[str, Any]:
     """The report of ``evaluate_sql`` from its per-question records."""
     by_difficulty: dict[str, list[bool]] = defaultdict(list)
@@ -439,6 +454,12 @@ def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[st
         },
         "latency_s_p50": float(np.median([r["latency_s"] for r in records])) if records else 0.0,
     }
+    judged = [r for r in records if "gold_informative" in r]
+    if judged:
+        report["by_gold_result"] = {
+            "informative": _share([r for r in judged if r["gold_informative"]]),
+            "uninformative": _share([r for r in judged if not r["gold_informative"]]),
+        }
     curve = candidate_curve(records)
     if curve:
         report["by_candidates"] = curve
@@ -468,6 +489,7 @@ def _judge(
     latency = time.perf_counter() - started
     executable = result.sql is not None and result.error is None and result.rows is not None
     correct = False
+    gold: list[list[object]] | None = None
     replaced_correct: bool | None = None
     candidates = []
     source = SourceDatabase(catalogue.source_url(row["db_id"]))
@@ -515,6 +537,8 @@ def _judge(
         "retries": result.retries,
         "error": result.error,
     }
+    if gold is not None:
+        record["gold_informative"] = informative(gold)
     if candidates:
         record["candidates"] = candidates
     if result.shape_check:

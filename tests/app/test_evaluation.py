@@ -11,6 +11,7 @@ from schemakg.app.evaluation import (
     EvalDatabases,
     bootstrap_ci,
     evaluate_routing,
+    informative,
     ingest_history,
     paired_comparison,
     schema_metadata,
@@ -86,6 +87,27 @@ def test_first_attempt_counts_only_questions_answered_without_a_retry() -> None:
     assert report["latency_s_p50"] == 2.5
     assert report["execution_accuracy_ci95"][0] < 0.5 < report["execution_accuracy_ci95"][1]
     assert "by_candidates" not in report  # one candidate: no curve
+
+
+def test_a_gold_result_of_nothing_but_nulls_and_zeros_is_uninformative() -> None:
+    assert not informative([])
+    assert not informative([[0]])  # count(*) over an empty table
+    assert not informative([[None, ""], [0, None]])
+    assert informative([[0, "Madison"]])
+    assert informative([[0.5]])
+
+
+def test_questions_with_an_uninformative_gold_result_are_counted_apart() -> None:
+    records = [
+        {"correct": True, "executable": True, "retries": 0, "latency_s": 1.0, "gold_informative": False},
+        {"correct": True, "executable": True, "retries": 0, "latency_s": 1.0, "gold_informative": True},
+        {"correct": False, "executable": False, "retries": 0, "latency_s": 1.0, "gold_informative": True},
+        {"correct": False, "executable": True, "retries": 0, "latency_s": 1.0},  # its gold SQL did not run
+    ]
+    split = summarise(records, ["easy"] * 4)["by_gold_result"]
+    assert split["informative"] == {"n": 2, "execution_accuracy": 0.5, "executable_rate": 0.5}
+    assert split["uninformative"] == {"n": 1, "execution_accuracy": 1.0, "executable_rate": 1.0}
+    assert "by_gold_result" not in summarise(records[3:], ["easy"])  # records written before the split
 
 
 def test_bootstrap_interval_narrows_with_more_questions() -> None:
