@@ -427,6 +427,7 @@ def informative(rows: list[list[object]]) -> bool:
 
 
 def _share(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many questions, and how many of them were answered right and ran."""
     return {
         "n": len(records),
         "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
@@ -441,10 +442,8 @@ def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[st
         by_difficulty[difficulty].append(bool(record["correct"]))
     first = [r for r in records if not r["retries"]]
     report = {
-        "n": len(records),
-        "execution_accuracy": float(np.mean([r["correct"] for r in records])) if records else 0.0,
+        **_share(records),
         "execution_accuracy_ci95": bootstrap_ci([bool(r["correct"]) for r in records]),
-        "executable_rate": float(np.mean([r["executable"] for r in records])) if records else 0.0,
         "first_attempt": {
             "execution_accuracy": sum(bool(r["correct"]) for r in first) / len(records) if records else 0.0,
             "executable_rate": sum(bool(r["executable"]) for r in first) / len(records) if records else 0.0,
