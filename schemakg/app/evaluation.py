@@ -32,7 +32,7 @@ from schemakg.kernel.model import Provenance, column_ref, valid_name
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
-from schemakg.kernel.sql.results import orders_result, results_match
+from schemakg.kernel.sql.results import informative, orders_result, results_match
 from schemakg.offline.retriever.linking_eval import column_metrics, latency_metrics, table_metrics
 from schemakg.offline.retriever.schema import label_description
 from schemakg.retrieval.join_paths import JoinMode
@@ -382,8 +382,8 @@ def paired_comparison(first: list[dict[str, Any]], second: list[dict[str, Any]])
 def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """Accuracy and latency had the run stopped after its first k candidates, for each k: the same choice
     rule as the service (``candidates.choose``) over the recorded candidates, less the later ones' time.
-    Rescue samples (only where the answer failed) are recorded too, so a run with one candidate and N rescue
-    samples gives the figures for 0 to N of them."""
+    Rescue samples (only where the answer failed or said nothing) are recorded too, so a run with one
+    candidate and N rescue samples gives the figures for 0 to N of them."""
     most = max((len(r.get("candidates") or []) for r in records), default=0)
     curve: dict[str, dict[str, Any]] = {}
     for k in range(1, most + 1):
@@ -403,6 +403,7 @@ def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
                         greedy=c["greedy"],
                         signature=c["signature"],
                         too_few_columns=c.get("too_few_columns", False),
+                        says_nothing=c.get("says_nothing", False),
                     )
                     for c in kept
                 ]
@@ -417,13 +418,6 @@ def candidate_curve(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "latency_s_p50": float(np.median(latency)),
         }
     return curve
-
-
-def informative(rows: list[list[object]]) -> bool:
-    """Whether a gold result says anything: a value other than NULL, 0 or empty text. Over a database with no
-    rows (Spider's ``imdb`` and ``yelp``) any query that runs matches such a result, even one that reads
-    another database's tables, so the report counts those questions apart (``by_gold_result``)."""
-    return any(value not in (None, 0, "") for row in rows for value in row)
 
 
 def _share(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -462,18 +456,19 @@ def summarise(records: list[dict[str, Any]], difficulties: list[str]) -> dict[st
     curve = candidate_curve(records)
     if curve:
         report["by_candidates"] = curve
-    asked = [r for r in records if r.get("shape_check")]
-    if asked:
-        replaced = [r for r in asked if "correct_before_shape_check" in r]
-        report["shape_check"] = {
-            "asked": len(asked),
-            "replaced": len(replaced),
-            "replaced_right_before": sum(bool(r["correct_before_shape_check"]) for r in replaced),
-            "replaced_right_after": sum(bool(r["correct"]) for r in replaced),
-            "execution_accuracy_without": float(
-                np.mean([r.get("correct_before_shape_check", r["correct"]) for r in records])
-            ),
-        }
+    for check in ("shape_check", "area_check"):
+        asked = [r for r in records if r.get(check)]
+        if asked:
+            replaced = [r for r in asked if f"correct_before_{check}" in r]
+            report[check] = {
+                "asked": len(asked),
+                "replaced": len(replaced),
+                "replaced_right_before": sum(bool(r[f"correct_before_{check}"]) for r in replaced),
+                "replaced_right_after": sum(bool(r["correct"]) for r in replaced),
+                "execution_accuracy_without": float(
+                    np.mean([r.get(f"correct_before_{check}", r["correct"]) for r in records])
+                ),
+            }
     return report
 
 
@@ -489,7 +484,7 @@ def _judge(
     executable = result.sql is not None and result.error is None and result.rows is not None
     correct = False
     gold: list[list[object]] | None = None
-    replaced_correct: bool | None = None
+    replaced_correct: dict[str, bool] = {}
     candidates = []
     source = SourceDatabase(catalogue.source_url(row["db_id"]))
     gold_source = SourceDatabase(f"sqlite:///{catalogue.sqlite_path(row['db_id'])}")
@@ -511,7 +506,10 @@ def _judge(
             return results_match(rows, gold, orders_result(gold_sql))
 
         correct = executable and matches(result.rows, result.sql)
-        replaced_correct = matches(None, result.shape_replaced_sql) if result.shape_replaced_sql else None
+        replaced_by_check = {"shape_check": result.shape_replaced_sql, "area_check": result.area_replaced_sql}
+        for check, replaced_sql in replaced_by_check.items():
+            if replaced_sql:
+                replaced_correct[check] = matches(None, replaced_sql)
         candidates = [
             {
                 "greedy": c.greedy,
@@ -520,6 +518,7 @@ def _judge(
                 "latency_s": c.latency_s,
                 "correct": c.signature is not None and matches(None, c.sql),
                 "too_few_columns": c.too_few_columns,
+                "says_nothing": c.says_nothing,
             }
             for c in result.candidates
         ]
@@ -537,11 +536,14 @@ def _judge(
         "error": result.error,
     }
     if gold is not None:
+        # Over a database with no rows (Spider's imdb and yelp) any query that runs matches an uninformative gold
+        # result, even one that reads another database's tables, so the report counts those apart.
         record["gold_informative"] = informative(gold)
     if candidates:
         record["candidates"] = candidates
-    if result.shape_check:
-        record["shape_check"] = result.shape_check
-    if replaced_correct is not None:
-        record["correct_before_shape_check"] = replaced_correct
+    for check, outcome in (("shape_check", result.shape_check), ("area_check", result.area_check)):
+        if outcome:
+            record[check] = outcome
+        if check in replaced_correct:
+            record[f"correct_before_{check}"] = replaced_correct[check]
     return record

@@ -13,18 +13,19 @@ import sqlglot
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 from sqlglot.errors import SqlglotError
 
+from schemakg.generation.area_mix import mixed_areas
 from schemakg.generation.candidates import Candidate, choose
 from schemakg.generation.guard import GuardError, QueryResult, execute, repair, validate
 from schemakg.generation.llm.base import ChatMessage, ChatModel, StructuredOutputError
 from schemakg.generation.output_shape import missing_attributes
 from schemakg.generation.prompts import load_examples, render_prompt
-from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render, union_schema
+from schemakg.generation.schema_render import approx_tokens, fit_to_budget, only_tables, render, union_schema
 from schemakg.kernel.settings import SchemaView
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
-from schemakg.kernel.sql.links import SchemaNames
-from schemakg.kernel.sql.results import result_signature
-from schemakg.retrieval.join_paths import JoinMode
+from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
+from schemakg.kernel.sql.results import informative, result_signature
+from schemakg.retrieval.join_paths import JoinMode, namespace
 from schemakg.retrieval.linked_schema import LinkedSchema
 
 if TYPE_CHECKING:
@@ -58,12 +59,16 @@ class AskOptions(BaseModel):
     max_result_bytes: int = 2_000_000
     candidates: int = Field(default=1, ge=1, le=8)  # >1: the greedy SQL plus samples, chosen by execution
     candidate_temperature: float = Field(default=0.7, gt=0, le=2)
-    # When no candidate ran after the retries (and not for a refusal or a deadline): up to this many more
-    # samples of the same prompt, stopping at the first that runs.
+    # When no candidate ran after the retries (and not for a refusal or a deadline), or the answer said nothing
+    # (no rows, or only NULL, 0 or '') from tables that hold rows: up to this many more samples of the same
+    # prompt, stopping at the first that runs and says something.
     rescue_samples: int = Field(default=4, ge=0, le=8)
     # An answer that runs but returns fewer columns than the attributes the question lists is asked for again
     # once (output_shape.py), and replaced when the new query runs and returns enough.
     shape_check: bool = True
+    # An answer that reads tables of several subject areas which nothing relates (area_mix.py) is asked for again
+    # once within one of them, and replaced when the new query runs and reads one area.
+    area_check: bool = True
 
 
 class AskRequest(BaseModel):
@@ -114,12 +119,34 @@ class AskResult(BaseModel):
         description="What the output-shape check did when the SQL returned fewer columns than the question lists.",
     )
     shape_replaced_sql: str | None = Field(default=None, description="The SQL the output-shape check replaced.")
+    area_check: str | None = Field(
+        default=None,
+        description="What the one-area check did when the SQL read tables of databases that nothing relates.",
+    )
+    area_replaced_sql: str | None = Field(default=None, description="The SQL the one-area check replaced.")
 
 
 class PastExample(BaseModel):
     question: str
     sql: str
     dialect: str | None = None  # sqlglot's name of the dialect it was logged in; None: the source's own
+
+
+def says_nothing(
+    sql: str, rows: list[list[object]], names: SchemaNames, dialect: str, context: DatabaseContext
+) -> bool:
+    """Whether a result holds nothing but NULL, 0 or '' (or no rows) although every table the SQL reads holds
+    rows (the catalogue sampled values from it): then a filter, a join or the tables themselves were likely
+    wrong, as when a warehouse's same-topic database lacks the value the question names. From tables with no
+    rows every query says nothing, so no other sample would do better."""
+    if informative(rows):
+        return False
+    try:
+        tables = sql_links(sql, names, dialect).tables
+    except SqlParseError:
+        return False
+    holding_rows = {column.table.lower() for column in context.columns if column.examples}
+    return bool(tables) and all(table.lower() in holding_rows for table in tables)
 
 
 def _listed(value: Any) -> list[Any]:
@@ -315,11 +342,21 @@ class Answerer:
                 )
                 sql = extract_sql(self._chat(fix, options.max_tokens))
         timings["guard_execute_retry"] = round(time.perf_counter() - started, 3)
-        rescue = failure is not None and not failure.final and options.rescue_samples > 0
+        said_nothing = (
+            failure is None
+            and result.rows is not None
+            and result.sql is not None
+            and says_nothing(result.sql, result.rows, names, dialect, context)
+        )
+        rescue = options.rescue_samples > 0 and ((failure is not None and not failure.final) or said_nothing)
         if (options.candidates > 1 or rescue) and request.execute and source is not None and result.refused is None:
             started = time.perf_counter()
             self._choose_by_execution(result, prompt, question, dialect, names, context, source, rescue)
             timings["candidates"] = round(time.perf_counter() - started, 3)
+        if options.area_check and result.error is None and result.rows is not None and source is not None:
+            started = time.perf_counter()
+            self._fix_areas(result, (schema, full_schema), question, dialect, names, context, source)
+            timings["area_check"] = round(time.perf_counter() - started, 3)
         if options.shape_check and result.error is None and result.rows is not None and source is not None:
             started = time.perf_counter()
             self._fix_shape(result, schema_text, question, dialect, names, context, source)
@@ -343,9 +380,9 @@ class Answerer:
     ) -> None:
         """Sample more candidates of the same prompt (its prefill is cached), run each through the guard
         once, and keep the answer most of them agree on (``candidates.choose``). With ``rescue`` (the answer
-        failed, but not by a deadline), go on while none has run, up to ``rescue_samples`` more, stopping at
-        the first that runs or one that times out: a sample costs one decode, and an answer that does not
-        run answers nothing."""
+        failed, but not by a deadline, or it said nothing), go on while none has run and said something, up to
+        ``rescue_samples`` more, stopping at the first that does or one that times out: a sample costs one
+        decode, and an answer that does not run, or says nothing where there are rows, answers nothing."""
         options = self.options
         greedy_ran = result.error is None and result.rows is not None
         candidates = [
@@ -356,6 +393,9 @@ class Answerer:
                 signature=result_signature(result.rows or []) if greedy_ran else None,
                 row_count=len(result.rows or []) if greedy_ran else None,
                 too_few_columns=missing_attributes(question, result.sql, dialect) is not None,
+                says_nothing=greedy_ran
+                and result.sql is not None
+                and says_nothing(result.sql, result.rows or [], names, dialect, context),
             )
         ]
         outcomes: list[tuple[QueryResult, list[str]] | None] = [None]
@@ -363,7 +403,7 @@ class Answerer:
         while number < options.candidates or (
             rescue
             and number < options.candidates + options.rescue_samples
-            and all(c.signature is None for c in candidates)
+            and all(c.signature is None or c.says_nothing for c in candidates)
         ):
             started = time.perf_counter()
             reply = self.llm.chat(
@@ -379,6 +419,7 @@ class Answerer:
                 candidate.sql, rows, notes = self._run_once(sql, question, dialect, names, context, source)
                 candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)
                 candidate.too_few_columns = missing_attributes(question, candidate.sql, dialect) is not None
+                candidate.says_nothing = says_nothing(candidate.sql, rows.rows, names, dialect, context)
                 outcome = (rows, notes)
             except GuardError as exc:
                 candidate.error = str(exc)
@@ -437,6 +478,58 @@ class Answerer:
             return
         result.shape_check = f"{asked}; asked again and replaced it"
         result.shape_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + notes
+        result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+
+    def _fix_areas(
+        self,
+        result: AskResult,
+        shown: tuple[LinkedSchema, LinkedSchema],
+        question: str,
+        dialect: str,
+        names: SchemaNames,
+        context: DatabaseContext,
+        source: SourceDatabase,
+    ) -> None:
+        """Ask once more when the answer mixes subject areas, showing only the area that linking ranked first among
+        those it read (``shown``: the schema the prompt showed, and the full one), whole: its linked columns
+        first, then its other tables, since linking may have left out its copy of a table the query took from
+        another. Keep the new query only if it runs and reads one area, so a working answer is never lost."""
+        assert result.sql is not None
+        mixed = mixed_areas(result.sql, names, dialect, context)
+        if mixed is None:
+            return
+        linked, full = shown
+        rank = {table: i for i, table in enumerate(linked.tables)}
+        area = min(mixed.tables, key=lambda tables: min(rank.get(t, len(rank)) for t in tables))
+        database = namespace(area[0])
+        whole = only_tables(full, area)
+        keys = {ref for join in whole.joins for ref in (join.left, join.right)}
+        # Its unlinked columns go first when the prompt is over budget: they are there for their tables.
+        columns = [c.model_copy(update={"join_key": (c.table, c.name) in keys}) for c in whole.columns]
+        schema = union_schema(only_tables(linked, area), whole.model_copy(update={"columns": columns}))
+        prompt = render_prompt(
+            "sql_area_fix.j2",
+            sql=result.sql,
+            areas=mixed.read,
+            database=database,
+            schema=render(fit_to_budget(schema, self.options.schema_token_budget)),
+            question=question,
+            dialect=dialect,
+            notes=DIALECT_NOTES.get(dialect, ""),
+        )
+        asked = f"read {len(mixed.read)} subject areas that nothing relates ({'; '.join(mixed.read)}); asked again"
+        try:
+            sql, rows, notes = self._run_once(
+                extract_sql(self._chat(prompt, self.options.max_tokens)), question, dialect, names, context, source
+            )
+        except GuardError as exc:
+            result.area_check = f"{asked} within {database}, kept the first query: the new one failed: {exc}"
+            return
+        if mixed_areas(sql, names, dialect, context) is not None:
+            result.area_check = f"{asked} within {database}, kept the first query: the new one mixes areas as well"
+            return
+        result.area_check = f"{asked} within {database} and replaced it"
+        result.area_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + notes
         result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
 
     def _run_once(

@@ -28,20 +28,25 @@ class Candidate(BaseModel):
     latency_s: float = 0.0
     votes: float = 0.0  # the weight of the candidates whose results agree with this one's
     too_few_columns: bool = False  # fewer columns than the attributes the question lists (output_shape.py)
+    says_nothing: bool = False  # only NULL, 0 or '' (or no rows) from tables that hold rows
 
 
 def choose(candidates: Sequence[Candidate]) -> int | None:
     """The index of the first candidate of the heaviest agreeing group, or None when none ran.
-    Candidates with fewer columns than the question lists only count when no other ran: candidates that
-    disagree on their output columns are chosen by the question's shape first. Sets each candidate's
+    Candidates with fewer columns than the question lists only count when no other ran, and then those that
+    said nothing only when no other of the rest ran: candidates that disagree on their output columns are
+    chosen by the question's shape first, then by whether their result says anything. Sets each candidate's
     ``votes``."""
+    eligible = [i for i, c in enumerate(candidates) if c.signature is not None]
+    for flawed in (lambda c: c.too_few_columns, lambda c: c.says_nothing):
+        eligible = [i for i in eligible if not flawed(candidates[i])] or eligible
     weights: dict[str, float] = defaultdict(float)
     first: dict[str, int] = {}
-    shaped = any(c.signature is not None and not c.too_few_columns for c in candidates)
-    for index, candidate in enumerate(candidates):
-        if candidate.signature is not None and not (shaped and candidate.too_few_columns):
-            weights[candidate.signature] += GREEDY_WEIGHT if candidate.greedy else 1.0
-            first.setdefault(candidate.signature, index)
+    for index in eligible:
+        candidate = candidates[index]
+        assert candidate.signature is not None
+        weights[candidate.signature] += GREEDY_WEIGHT if candidate.greedy else 1.0
+        first.setdefault(candidate.signature, index)
     for candidate in candidates:
         candidate.votes = weights.get(candidate.signature, 0.0) if candidate.signature is not None else 0.0
     if not weights:

@@ -14,7 +14,7 @@ keys and primary keys are never dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.names import column_sql, table_sql
@@ -109,6 +109,25 @@ def union_schema(linked: LinkedSchema, full: LinkedSchema) -> LinkedSchema:
             "columns": linked.columns + [c for c in full.columns if (c.table, c.name) not in have],
             "joins": linked.joins + [j for j in full.joins if j not in linked.joins],
             "dependencies": linked.dependencies + [d for d in full.dependencies if d not in linked.dependencies],
+        }
+    )
+
+
+def only_tables(schema: LinkedSchema, tables: Collection[str]) -> LinkedSchema:
+    """``schema`` cut down to ``tables``: their columns, and the joins and dependencies among them."""
+    kept = set(tables)
+    return schema.model_copy(
+        update={
+            "tables": [t for t in schema.tables if t in kept],
+            "table_descriptions": {t: d for t, d in schema.table_descriptions.items() if t in kept},
+            "columns": [c for c in schema.columns if c.table in kept],
+            "joins": [j for j in schema.joins if j.left[0] in kept and j.right[0] in kept],
+            "dependencies": [
+                d
+                for d in schema.dependencies
+                if split_column_ref(d.head)[0] in kept and split_column_ref(d.tail)[0] in kept
+            ],
+            "value_hints": [],
         }
     )
 

@@ -94,10 +94,13 @@ class Settings(BaseSettings):
     # extra one is one more decode of the same, cached prompt (docs/evaluation.md: the candidate curve).
     ask_candidates: int = Field(default=1, ge=1, le=8)
     ask_candidate_temperature: float = Field(default=0.7, gt=0, le=2)
-    # An answer that still fails after its retries gets up to this many more samples, until one runs.
+    # An answer that still fails after its retries, or says nothing from tables that hold rows, gets up to this
+    # many more samples, until one runs and says something.
     ask_rescue_samples: int = Field(default=4, ge=0, le=8)
     # An answer returning fewer columns than the attributes its question lists is asked for once more.
     ask_shape_check: bool = True
+    # An answer reading tables of several subject areas that nothing relates is asked for once more, within one.
+    ask_area_check: bool = True
     # Few-shot examples from the query log: the weight of masked-question similarity (DAIL-SQL) against plain
     # question similarity (0: the question alone; docs/evaluation.md measures it).
     ask_masked_example_weight: float = Field(default=0.7, ge=0, le=1)

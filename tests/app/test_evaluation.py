@@ -11,7 +11,6 @@ from schemakg.app.evaluation import (
     EvalDatabases,
     bootstrap_ci,
     evaluate_routing,
-    informative,
     ingest_history,
     paired_comparison,
     schema_metadata,
@@ -89,14 +88,6 @@ def test_first_attempt_counts_only_questions_answered_without_a_retry() -> None:
     assert "by_candidates" not in report  # one candidate: no curve
 
 
-def test_a_gold_result_of_nothing_but_nulls_and_zeros_is_uninformative() -> None:
-    assert not informative([])
-    assert not informative([[0]])  # count(*) over an empty table
-    assert not informative([[None, ""], [0, None]])
-    assert informative([[0, "Madison"]])
-    assert informative([[0.5]])
-
-
 def test_questions_with_an_uninformative_gold_result_are_counted_apart() -> None:
     records = [
         {"correct": True, "executable": True, "retries": 0, "latency_s": 1.0, "gold_informative": False},
@@ -108,6 +99,25 @@ def test_questions_with_an_uninformative_gold_result_are_counted_apart() -> None
     assert split["informative"] == {"n": 2, "execution_accuracy": 0.5, "executable_rate": 0.5}
     assert split["uninformative"] == {"n": 1, "execution_accuracy": 1.0, "executable_rate": 1.0}
     assert "by_gold_result" not in summarise(records[3:], ["easy"])  # records written before the split
+
+
+def test_each_check_that_asks_again_reports_its_replacements_and_the_accuracy_without_it() -> None:
+    base = {"executable": True, "retries": 0, "latency_s": 1.0}
+    records = [
+        {**base, "correct": True, "area_check": "replaced", "correct_before_area_check": False},
+        {**base, "correct": False, "area_check": "replaced", "correct_before_area_check": True},
+        {**base, "correct": True, "area_check": "kept the first query"},
+        {**base, "correct": True, "shape_check": "replaced", "correct_before_shape_check": False},
+    ]
+    report = summarise(records, ["easy"] * 4)
+    assert report["area_check"] == {
+        "asked": 3,
+        "replaced": 2,
+        "replaced_right_before": 1,
+        "replaced_right_after": 1,
+        "execution_accuracy_without": 0.75,
+    }
+    assert report["shape_check"]["asked"] == 1 and report["shape_check"]["execution_accuracy_without"] == 0.5
 
 
 def test_bootstrap_interval_narrows_with_more_questions() -> None:

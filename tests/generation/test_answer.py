@@ -1,10 +1,12 @@
-"""The answerer's cheap complexity estimate, which picks one call or least-to-most decomposition, and the
-few-shot block's dialect."""
+"""The answerer's cheap complexity estimate, which picks one call or least-to-most decomposition, the
+few-shot block's dialect, and which results say nothing."""
 
 import pytest
 
-from schemakg.generation.answer import DIALECT_NOTES, PastExample, choose_mode, render_examples
+from schemakg.generation.answer import DIALECT_NOTES, PastExample, choose_mode, render_examples, says_nothing
 from schemakg.generation.prompts import _ENVIRONMENT, render_prompt, template_source
+from schemakg.kernel.sql.links import SchemaNames
+from schemakg.retrieval.linker import ContextColumn, DatabaseContext
 
 
 def test_plain_aggregates_and_superlatives_take_one_call() -> None:
@@ -18,6 +20,28 @@ def test_compositional_questions_take_least_to_most() -> None:
     assert choose_mode("Which students do not have any allergy?") == "full"
     assert choose_mode("List the cities with more than 3 stores.") == "full"
     assert choose_mode("Which products were ordered by both Alice and Bob?") == "full"
+
+
+def test_a_result_says_nothing_only_when_every_table_it_reads_holds_rows() -> None:
+    context = DatabaseContext(
+        database="shop",
+        dialect="sqlite",
+        version="r1",
+        columns=[
+            ContextColumn(table="orders", name="id", examples=["1", "2"]),
+            ContextColumn(table="orders", name="city", examples=["Madison"]),
+            ContextColumn(table="returns", name="order_id"),  # sampled, but empty
+        ],
+    )
+    names = SchemaNames(context.columns_by_table(), "sqlite")
+    count = "SELECT count(*) FROM orders WHERE city = 'Paris'"
+    assert says_nothing(count, [[0]], names, "sqlite", context)
+    assert says_nothing("SELECT id FROM Orders WHERE city = 'Paris'", [], names, "sqlite", context)
+    assert not says_nothing(count, [[3]], names, "sqlite", context)
+    assert not says_nothing("SELECT count(*) FROM returns", [[0]], names, "sqlite", context)
+    joined = "SELECT count(*) FROM orders JOIN returns ON returns.order_id = orders.id"
+    assert not says_nothing(joined, [[0]], names, "sqlite", context)  # the empty table explains it
+    assert not says_nothing("SELECT FROM WHERE", [], names, "sqlite", context)
 
 
 def test_past_examples_are_carried_into_the_sources_dialect() -> None:

@@ -35,3 +35,16 @@ def test_candidates_with_the_columns_the_question_lists_are_chosen_first() -> No
     assert choose(candidates) == 2
     assert [c.votes for c in candidates] == [0.0, 0.0, 1.0]
     assert choose(short) == 0  # none has them all: the votes decide as before
+
+
+def test_a_result_that_says_something_is_chosen_over_ones_that_say_nothing() -> None:
+    empty = [_candidate("none", greedy=True), _candidate("none")]
+    for candidate in empty:
+        candidate.says_nothing = True
+    candidates = [*empty, _candidate("rows")]
+    assert choose(candidates) == 2
+    assert [c.votes for c in candidates] == [0.0, 0.0, 1.0]
+    assert choose(empty) == 0  # none says anything: the votes decide as before
+    short = _candidate("short")
+    short.too_few_columns = True
+    assert choose([*empty, short]) == 0  # the question's shape comes first

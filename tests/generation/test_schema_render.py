@@ -1,5 +1,5 @@
 from schemakg.generation.answer import view_schema
-from schemakg.generation.schema_render import approx_tokens, fit_to_budget, render, union_schema
+from schemakg.generation.schema_render import approx_tokens, fit_to_budget, only_tables, render, union_schema
 from schemakg.kernel.model import column_ref
 from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import Dependency, LinkedColumn, LinkedSchema
@@ -130,3 +130,13 @@ def test_auto_takes_the_full_schema_only_when_it_fits_the_budget() -> None:
     assert view_schema("linked", linked, full, budget=10**6) == linked
     assert view_schema("full", linked, full, budget=1) == full
     assert view_schema("union", None, full, budget=1) == full  # nothing linked: the full schema
+
+
+def test_a_schema_cut_down_to_some_tables_keeps_only_what_lies_among_them() -> None:
+    cut = only_tables(_schema(), ["departments"])
+    assert cut.tables == ["departments"] and cut.table_descriptions == {"departments": "Organisational units"}
+    assert [c.name for c in cut.columns] == ["DEPARTMENT_ID", "DEPARTMENT_NAME"]
+    assert cut.joins == [] and cut.dependencies == [] and cut.value_hints == []
+    both = only_tables(_schema(), ["employees", "departments", "jobs"])
+    assert len(both.joins) == 1 and len(both.columns) == 6
+    assert len(both.dependencies) == 1  # jobs.MAX_SALARY bounds employees.SALARY: both tables are kept

@@ -377,13 +377,18 @@ def eval_sql(
         None,
         min=0,
         max=8,
-        help="samples for an answer that still fails after its retries, until one runs; the report's "
-        "by_candidates gives every smaller count [default: SCHEMAKG_ASK_RESCUE_SAMPLES]",
+        help="samples for an answer that still fails after its retries or says nothing, until one runs and says "
+        "something; the report's by_candidates gives every smaller count [default: SCHEMAKG_ASK_RESCUE_SAMPLES]",
     ),
     shape_check: bool | None = typer.Option(
         None,
         help="ask again when an answer returns fewer columns than the question lists; the report gives the "
         "figures without it too [default: SCHEMAKG_ASK_SHAPE_CHECK]",
+    ),
+    area_check: bool | None = typer.Option(
+        None,
+        help="ask again, within one, when an answer reads tables of several subject areas that nothing relates; "
+        "the report gives the figures without it too [default: SCHEMAKG_ASK_AREA_CHECK]",
     ),
     history: Path | None = typer.Option(
         None,
@@ -423,6 +428,7 @@ def eval_sql(
         candidate_temperature=settings.ask_candidate_temperature,
         rescue_samples=settings.ask_rescue_samples if rescue_samples is None else rescue_samples,
         shape_check=settings.ask_shape_check if shape_check is None else shape_check,
+        area_check=settings.ask_area_check if area_check is None else area_check,
     )
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)

@@ -122,6 +122,7 @@ class AskService:
             candidate_temperature=self.settings.ask_candidate_temperature,
             rescue_samples=self.settings.ask_rescue_samples,
             shape_check=self.settings.ask_shape_check,
+            area_check=self.settings.ask_area_check,
         )
         context = self.linking.context(database)
         link = (

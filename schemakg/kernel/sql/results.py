@@ -42,6 +42,13 @@ def results_match(predicted: Sequence[Sequence[object]], gold: Sequence[Sequence
     return Counter(predicted_rows) == Counter(gold_rows)
 
 
+def informative(rows: Sequence[Sequence[object]]) -> bool:
+    """Whether a result says anything: a value other than NULL, 0 or empty text. No rows, a count of 0 or an
+    aggregate over nothing (NULL) is what a query returns from the wrong tables or with a wrong filter, and
+    what every query returns from a database with no rows."""
+    return any(value not in (None, 0, "") for row in rows for value in row)
+
+
 def result_signature(rows: Sequence[Sequence[object]]) -> str:
     """A short fingerprint of a result as a multiset of rows: equal for results that ``results_match``
     unordered, so candidates that return the same answer in another row order agree."""

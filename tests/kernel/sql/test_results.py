@@ -1,4 +1,4 @@
-from schemakg.kernel.sql.results import orders_result, result_signature, results_match
+from schemakg.kernel.sql.results import informative, orders_result, result_signature, results_match
 
 
 def test_multiset_equality_without_order_by() -> None:
@@ -25,3 +25,11 @@ def test_result_signature_tells_different_results_apart() -> None:
     assert result_signature([(1,)]) != result_signature([(1,), (1,)])  # a multiset: duplicates count
     assert result_signature([]) != result_signature([(None,)])
     assert result_signature([("1",)]) != result_signature([(1,)])
+
+
+def test_a_result_of_nothing_but_nulls_and_zeros_is_uninformative() -> None:
+    assert not informative([])
+    assert not informative([[0]])  # count(*) over an empty table
+    assert not informative([[None, ""], [0, None]])
+    assert informative([[0, "Madison"]])
+    assert informative([[0.5]])
