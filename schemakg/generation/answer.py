@@ -149,6 +149,13 @@ def says_nothing(
     return bool(tables) and all(table.lower() in holding_rows for table in tables)
 
 
+def _take(result: AskResult, sql: str, rows: QueryResult, notes: list[str]) -> str | None:
+    """Make a check's new query the answer; returns the SQL it replaced."""
+    replaced, result.sql, result.repairs = result.sql, sql, result.repairs + notes
+    result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+    return replaced
+
+
 def _listed(value: Any) -> list[Any]:
     return [] if value is None else value if isinstance(value, list) else [value]
 
@@ -454,7 +461,6 @@ class Answerer:
         if missing is None:
             return
         attributes, width = missing
-        options = self.options
         prompt = render_prompt(
             "sql_shape_fix.j2",
             sql=result.sql,
@@ -466,19 +472,15 @@ class Answerer:
             notes=DIALECT_NOTES.get(dialect, ""),
         )
         asked = f"returned {width} of the {len(attributes)} attributes the question lists ({', '.join(attributes)})"
-        try:
-            sql, rows, notes = self._run_once(
-                extract_sql(self._chat(prompt, options.max_tokens)), question, dialect, names, context, source
-            )
-        except GuardError as exc:
-            result.shape_check = f"{asked}; asked again, kept the first query: the new one failed: {exc}"
+        answer = self._ask_again(prompt, question, dialect, names, context, source)
+        if isinstance(answer, GuardError):
+            result.shape_check = f"{asked}; asked again, kept the first query: the new one failed: {answer}"
             return
-        if missing_attributes(question, sql, dialect) is not None:
+        if missing_attributes(question, answer[0], dialect) is not None:
             result.shape_check = f"{asked}; asked again, kept the first query: the new one returns too few as well"
             return
         result.shape_check = f"{asked}; asked again and replaced it"
-        result.shape_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + notes
-        result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+        result.shape_replaced_sql = _take(result, *answer)
 
     def _fix_areas(
         self,
@@ -518,19 +520,33 @@ class Answerer:
             notes=DIALECT_NOTES.get(dialect, ""),
         )
         asked = f"read {len(mixed.read)} subject areas that nothing relates ({'; '.join(mixed.read)}); asked again"
-        try:
-            sql, rows, notes = self._run_once(
-                extract_sql(self._chat(prompt, self.options.max_tokens)), question, dialect, names, context, source
-            )
-        except GuardError as exc:
-            result.area_check = f"{asked} within {database}, kept the first query: the new one failed: {exc}"
+        answer = self._ask_again(prompt, question, dialect, names, context, source)
+        if isinstance(answer, GuardError):
+            result.area_check = f"{asked} within {database}, kept the first query: the new one failed: {answer}"
             return
-        if mixed_areas(sql, names, dialect, context) is not None:
+        if mixed_areas(answer[0], names, dialect, context) is not None:
             result.area_check = f"{asked} within {database}, kept the first query: the new one mixes areas as well"
             return
         result.area_check = f"{asked} within {database} and replaced it"
-        result.area_replaced_sql, result.sql, result.repairs = result.sql, sql, result.repairs + notes
-        result.columns, result.rows, result.truncated = rows.columns, rows.rows, rows.truncated
+        result.area_replaced_sql = _take(result, *answer)
+
+    def _ask_again(
+        self,
+        prompt: str,
+        question: str,
+        dialect: str,
+        names: SchemaNames,
+        context: DatabaseContext,
+        source: SourceDatabase,
+    ) -> tuple[str, QueryResult, list[str]] | GuardError:
+        """One more answer to a check's ``prompt``, through the guard once: what ``_run_once`` returns, or why
+        it failed (the check then keeps the first answer)."""
+        try:
+            return self._run_once(
+                extract_sql(self._chat(prompt, self.options.max_tokens)), question, dialect, names, context, source
+            )
+        except GuardError as exc:
+            return exc
 
     def _run_once(
         self,
