@@ -31,6 +31,7 @@ from schemakg.ingest.schema_ingest import ingest_schema
 from schemakg.kernel.model import Provenance, column_ref, valid_name
 from schemakg.kernel.progress import Progress
 from schemakg.kernel.sources import SourceDatabase
+from schemakg.kernel.sql.dialects import sqlglot_dialect
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
 from schemakg.kernel.sql.results import informative, orders_result, results_match
 from schemakg.offline.retriever.linking_eval import column_metrics, latency_metrics, table_metrics
@@ -80,19 +81,22 @@ def schema_metadata(raw: dict[str, Any]) -> MetaData:
     return metadata
 
 
-def schema_names(raw: dict[str, Any]) -> SchemaNames:
+def schema_names(raw: dict[str, Any], dialect: str = "sqlite") -> SchemaNames:
     tables = raw["table_names_original"]
     by_table: dict[str, list[str]] = {t: [] for t in tables}
     for t_index, name in raw["column_names_original"]:
         if t_index >= 0:
             by_table[tables[t_index]].append(name)
-    return SchemaNames(by_table)
+    return SchemaNames(by_table, dialect)
 
 
 class EvalDatabases:
     """Registers and ingests (once) each evaluation database under the name ``eval-<db_id>``: from its SQLite
     file, or with ``engine_url`` (a PostgreSQL or MariaDB server) from that server's database named ``db_id``
-    (``bench/engine_copies.py`` builds them). The gold SQL always runs on the SQLite file."""
+    (``bench/engine_copies.py`` and ``bench/warehouse.py --postgres`` build them). The gold SQL always runs on the
+    SQLite file; gold links read it in the engine's dialect, against the tables file's names, so a tables file
+    naming the engine's tables (``tables_pg.json``: ``spider_concert_singer.singer``) and questions written for
+    it (``questions_pg.json``) give the links of schema-qualified names."""
 
     def __init__(
         self,
@@ -105,6 +109,7 @@ class EvalDatabases:
         self.tables = tables
         self.db_dir = db_dir
         self.engine_url = engine_url
+        self.dialect = sqlglot_dialect(make_url(engine_url).get_backend_name()) if engine_url else None
         self._names: dict[str, SchemaNames] = {}
         self._documented: set[str] = set()
 
@@ -175,12 +180,12 @@ class EvalDatabases:
 
     def names(self, db_id: str) -> SchemaNames:
         if db_id not in self._names:
-            self._names[db_id] = schema_names(self.tables[db_id])
+            self._names[db_id] = schema_names(self.tables[db_id], self.dialect or "sqlite")
         return self._names[db_id]
 
     def gold(self, row: dict[str, Any]) -> tuple[set[str], set[str]]:
         try:
-            links = sql_links(question_sql(row), self.names(row["db_id"]), "sqlite")
+            links = sql_links(question_sql(row), self.names(row["db_id"]), self.dialect or "sqlite")
         except SqlParseError:
             return set(), set()
         return set(links.tables), {column_ref(t, c) for t, c in links.columns}
@@ -300,22 +305,30 @@ def ingest_history(
 ) -> dict[str, int]:
     """Give each evaluated database a query log: its questions in ``history``, less every question
     under evaluation and every entry whose SQL is a near-duplicate of an evaluated question's gold SQL
-    (the same but for its values), so a few-shot example can never be the answer itself. Returns the
-    examples logged per database."""
+    (the same but for its values), so a few-shot example can never be the answer itself. The gold SQL is
+    taken both as the questions file and as the history writes it: a history written for an engine's copy
+    (``questions_pg.json``'s schema-qualified names) spells the same query otherwise. Returns the examples
+    logged per database."""
     held_out: dict[str, set[str]] = defaultdict(set)
     for row in evaluated:
         held_out[row["db_id"]] |= {normalise_text(row["question"]), sql_shape(question_sql(row))}
+    for row in history:
+        if normalise_text(row["question"]) in held_out.get(row["db_id"], set()) and question_sql(row):
+            held_out[row["db_id"]].add(sql_shape(question_sql(row)))
     logged = {}
     for db_id in sorted(held_out):
         records = [
-            LogRecord(line=number, question=row["question"], sql=question_sql(row))
+            LogRecord(line=number, question=row["question"], sql=question_sql(row), dialect="sqlite")
             for number, row in enumerate(history, start=1)
             if row["db_id"] == db_id
             and question_sql(row)
             and not {normalise_text(row["question"]), sql_shape(question_sql(row))} & held_out[db_id]
         ]
         name = catalogue.ensure(db_id)
-        ingestor = QueryLogIngestor(container.examples, container.catalog, name, "sqlite")
+        database = container.catalog.get_database(name)
+        assert database is not None  # ensure() registered it
+        # Names resolve as the source spells them (schema-qualified on PostgreSQL); the SQL is read as SQLite's.
+        ingestor = QueryLogIngestor(container.examples, container.catalog, name, database.dialect)
         summary = ingestor.ingest(iter(records), "evaluation history", len(records), lambda *_: None)
         logged[db_id] = summary.ingested + summary.duplicates
     return logged

@@ -320,7 +320,7 @@ class Answerer:
             try:
                 if sql is None:
                     raise GuardError("the model wrote no SQL statement", "parse")
-                repaired = repair(sql, dialect, names, context.foreign_keys, types, question)
+                repaired = repair(sql, dialect, names, context.foreign_keys, types, question, schema.tables)
                 sql, result.sql = repaired.sql, repaired.sql
                 result.repairs += repaired.notes
                 validated = validate(sql, dialect, names)
@@ -423,7 +423,9 @@ class Answerer:
             candidate = Candidate(sql=sql)
             outcome = None
             try:
-                candidate.sql, rows, notes = self._run_once(sql, question, dialect, names, context, source)
+                candidate.sql, rows, notes = self._run_once(
+                    sql, question, dialect, names, context, source, result.linked_tables
+                )
                 candidate.signature, candidate.row_count = result_signature(rows.rows), len(rows.rows)
                 candidate.too_few_columns = missing_attributes(question, candidate.sql, dialect) is not None
                 candidate.says_nothing = says_nothing(candidate.sql, rows.rows, names, dialect, context)
@@ -472,7 +474,7 @@ class Answerer:
             notes=DIALECT_NOTES.get(dialect, ""),
         )
         asked = f"returned {width} of the {len(attributes)} attributes the question lists ({', '.join(attributes)})"
-        answer = self._ask_again(prompt, question, dialect, names, context, source)
+        answer = self._ask_again(prompt, question, dialect, names, context, source, result.linked_tables)
         if isinstance(answer, GuardError):
             result.shape_check = f"{asked}; asked again, kept the first query: the new one failed: {answer}"
             return
@@ -508,19 +510,22 @@ class Answerer:
         keys = {ref for join in whole.joins for ref in (join.left, join.right)}
         # Its unlinked columns go first when the prompt is over budget: they are there for their tables.
         columns = [c.model_copy(update={"join_key": (c.table, c.name) in keys}) for c in whole.columns]
-        schema = union_schema(only_tables(linked, area), whole.model_copy(update={"columns": columns}))
+        schema = fit_to_budget(
+            union_schema(only_tables(linked, area), whole.model_copy(update={"columns": columns})),
+            self.options.schema_token_budget,
+        )
         prompt = render_prompt(
             "sql_area_fix.j2",
             sql=result.sql,
             areas=mixed.read,
             database=database,
-            schema=render(fit_to_budget(schema, self.options.schema_token_budget)),
+            schema=render(schema),
             question=question,
             dialect=dialect,
             notes=DIALECT_NOTES.get(dialect, ""),
         )
         asked = f"read {len(mixed.read)} subject areas that nothing relates ({'; '.join(mixed.read)}); asked again"
-        answer = self._ask_again(prompt, question, dialect, names, context, source)
+        answer = self._ask_again(prompt, question, dialect, names, context, source, schema.tables)
         if isinstance(answer, GuardError):
             result.area_check = f"{asked} within {database}, kept the first query: the new one failed: {answer}"
             return
@@ -538,13 +543,13 @@ class Answerer:
         names: SchemaNames,
         context: DatabaseContext,
         source: SourceDatabase,
+        shown: list[str],
     ) -> tuple[str, QueryResult, list[str]] | GuardError:
         """One more answer to a check's ``prompt``, through the guard once: what ``_run_once`` returns, or why
         it failed (the check then keeps the first answer)."""
+        sql = extract_sql(self._chat(prompt, self.options.max_tokens))
         try:
-            return self._run_once(
-                extract_sql(self._chat(prompt, self.options.max_tokens)), question, dialect, names, context, source
-            )
+            return self._run_once(sql, question, dialect, names, context, source, shown)
         except GuardError as exc:
             return exc
 
@@ -556,12 +561,13 @@ class Answerer:
         names: SchemaNames,
         context: DatabaseContext,
         source: SourceDatabase,
+        shown: list[str],
     ) -> tuple[str, QueryResult, list[str]]:
         """One extra query through the guard (repair, validate, run) with no retry: the SQL that ran, its
-        result and the repairs made. Raises ``GuardError``."""
+        result and the repairs made (``shown``: the tables its prompt showed). Raises ``GuardError``."""
         if sql is None:
             raise GuardError("the model wrote no SQL statement", "parse")
-        repaired = repair(sql, dialect, names, context.foreign_keys, context.column_types(), question)
+        repaired = repair(sql, dialect, names, context.foreign_keys, context.column_types(), question, shown)
         checked = validate(repaired.sql, dialect, names).sql
         options = self.options
         rows = execute(source, checked, options.timeout_s, options.row_cap, options.max_result_bytes)

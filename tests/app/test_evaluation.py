@@ -10,12 +10,14 @@ from schemakg.app.container import Container
 from schemakg.app.evaluation import (
     EvalDatabases,
     bootstrap_ci,
+    evaluate_linking,
     evaluate_routing,
     ingest_history,
     paired_comparison,
     schema_metadata,
     summarise,
 )
+from schemakg.kernel.model import column_ref
 from tests.conftest import SAMPLE_DB
 
 
@@ -30,12 +32,19 @@ def test_history_leaves_out_evaluated_questions_and_near_duplicates_of_their_sql
         "question": "How many employees earn more than 5000?",
         "query": "SELECT count(*) FROM employees WHERE salary > 5000",
     }
+    # The log spells the evaluated question's SQL otherwise (as an engine copy's history does), and holds a
+    # near-duplicate of each spelling.
     history = [
-        evaluated,
+        {**evaluated, "query": "SELECT count(*) FROM employees AS e WHERE e.salary > 5000"},
         {
             "db_id": "hr_1",
             "question": "Count the employees paid over 9000.",
             "query": "select  COUNT(*) from employees where SALARY > 9000",
+        },
+        {
+            "db_id": "hr_1",
+            "question": "How many employees are paid above 7000?",
+            "query": "SELECT count(*) FROM employees AS e WHERE e.salary > 7000",
         },
         {"db_id": "hr_1", "question": "What is the highest salary?", "query": "SELECT max(salary) FROM employees"},
         {"db_id": "other_db", "question": "Anything", "query": "SELECT 1"},
@@ -201,3 +210,30 @@ def test_routing_evaluation_ranks_every_database_for_each_question(tmp_path: Pat
     # Each question's flag, and recall@1 split by it: two databases with nothing in common are told apart.
     assert report["decided"] == sum(line["decided"] for line in lines) / 2 == 1.0
     assert report["recall_at_1_decided"] == 1.0 and report["recall_at_1_undecided"] is None
+
+
+def test_linking_on_an_engine_reads_gold_sql_in_its_dialect_with_schema_qualified_names(
+    container: Container, postgres_schemas_url: str
+) -> None:
+    """``bench/warehouse.py --postgres`` writes the warehouse's tables as ``schema.table`` and its questions in
+    PostgreSQL's SQL; the gold links must name the same qualified tables linking returns, or recall reads 0."""
+    database = postgres_schemas_url.rsplit("/", 1)[1]
+    tables = {
+        database: _spider_entry(
+            database,
+            {"concert.singer": ["singer_id", "name", "country"], "hr.singer": ["singer_id", "name", "salary"]},
+            [],
+        )
+    }
+    catalogue = EvalDatabases(container, tables, None, postgres_schemas_url.rsplit("/", 1)[0] + "/postgres")
+    question = {
+        "db_id": database,
+        "question": "What is the salary of each singer on the payroll?",
+        "query": "SELECT s.name, s.salary FROM hr.singer AS s WHERE s.salary > 1000",
+    }
+    assert catalogue.gold(question) == (
+        {"hr.singer"},
+        {column_ref("hr.singer", "name"), column_ref("hr.singer", "salary")},
+    )
+    report = evaluate_linking(container, [question], catalogue, None, None, lambda *_: None)
+    assert report["table_recall"] == 1.0 and report["column_recall"] == 1.0

@@ -296,6 +296,24 @@ def _write_report(report: dict[str, object], json_out: Path | None) -> None:
         json_out.write_text(text + "\n")
 
 
+ENGINE_URL_HELP = (
+    "ingest and answer from this PostgreSQL or MariaDB server's database named DB_ID instead of the SQLite file "
+    "(bench/engine_copies.py and bench/warehouse.py --postgres build them); the gold SQL still runs on the SQLite file"
+)
+
+
+def _check_engine_url(engine_url: str | None) -> None:
+    from schemakg.kernel.sources import SourceError, parse_url
+
+    try:
+        engine = parse_url(engine_url).get_backend_name() if engine_url is not None else None
+    except SourceError:
+        engine = ""
+    if engine not in {None, "postgresql", "mysql", "mariadb"}:
+        console.print("--engine-url must be a postgresql:// or mysql:// (MariaDB) server URL")
+        raise typer.Exit(2)
+
+
 @eval_app.command("linking")
 def eval_linking(
     tables: Path = typer.Option(..., help="Spider-format tables.json"),
@@ -308,16 +326,20 @@ def eval_linking(
     mode: str | None = typer.Option(None, help="join mode (default: the service's, as configured)"),
     limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
     seed: int = 0,
+    engine_url: str | None = typer.Option(
+        None, help=ENGINE_URL_HELP + "; gold links read the questions' SQL in the engine's dialect"
+    ),
 ) -> None:
     """Table/column recall, precision, F1, F6, EMR and latency of schema linking."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
 
     if mode is not None and mode not in JOIN_MODES:
         raise typer.BadParameter(f"must be one of {', '.join(JOIN_MODES)}", param_hint="--mode")
+    _check_engine_url(engine_url)
     rows = load_json(questions)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
-        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
         progress, update = _progress_bar("linking")
         with progress:
             report = evaluate_linking(container, rows, catalogue, mode, predictions, update)
@@ -335,14 +357,16 @@ def eval_routing(
     predictions: Path | None = typer.Option(None, help="one JSON line per question: index, db_id, ranked"),
     limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
     seed: int = 0,
+    engine_url: str | None = typer.Option(None, help=ENGINE_URL_HELP),
 ) -> None:
     """Routing questions to their database among all of the tables file's: recall@1, recall@3, latency."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_routing, load_json, sample_indices
 
+    _check_engine_url(engine_url)
     rows = load_json(questions)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
-        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
         progress, update = _progress_bar("routing")
         with progress:
             report = evaluate_routing(container, rows, catalogue, predictions, update)
@@ -395,25 +419,14 @@ def eval_sql(
         help="Spider-format questions logged as each database's query log (evaluated questions and "
         "entries with their gold SQL left out)",
     ),
-    engine_url: str | None = typer.Option(
-        None,
-        help="answer on this PostgreSQL or MariaDB server's database named DB_ID instead of the SQLite file "
-        "(bench/engine_copies.py builds them); the gold SQL still runs on the SQLite file",
-    ),
+    engine_url: str | None = typer.Option(None, help=ENGINE_URL_HELP),
 ) -> None:
     """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_sql, ingest_history, load_json, sample_indices
     from schemakg.app.services.answering import evidence_by_default
     from schemakg.generation.answer import AskOptions
-    from schemakg.kernel.sources import SourceError, parse_url
 
-    try:
-        engine = parse_url(engine_url).get_backend_name() if engine_url is not None else None
-    except SourceError:
-        engine = ""
-    if engine not in {None, "postgresql", "mysql", "mariadb"}:
-        console.print("--engine-url must be a postgresql:// or mysql:// (MariaDB) server URL")
-        raise typer.Exit(2)
+    _check_engine_url(engine_url)
     rows = load_json(questions)
     indices = sample_indices(len(rows), limit, seed)
     settings = Settings()

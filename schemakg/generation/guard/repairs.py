@@ -19,6 +19,7 @@ from schemakg.generation.guard.rules import (
     postgres_group_by,
     postgres_reserved_names,
     sqlite_keyword_qualifier,
+    table_schema,
     text_number_comparison,
     unused_join,
     wrong_alias,
@@ -28,6 +29,7 @@ from schemakg.kernel.sql.links import ColumnRef, SchemaNames
 
 Rule = Callable[[exp.Expression, RepairContext], list[str]]
 RULES: tuple[Rule, ...] = (
+    table_schema.apply,
     wrong_alias.apply,
     join_equated_columns.apply,
     missing_join.apply,
@@ -52,6 +54,7 @@ def repair(
     foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
     types: Mapping[tuple[str, str], str] | None = None,
     question: str | None = None,
+    shown: Sequence[str] = (),
 ) -> Repaired:
     """Fix, without asking the LLM again, the slips small models make most and rarely repair
     themselves: a column put on the wrong alias when exactly one other table in reach has it; an
@@ -61,14 +64,16 @@ def repair(
     qualifier spelt in a case a case-sensitive engine would not find (MariaDB's ``Allergy_type``); on PostgreSQL,
     a table or column named by a reserved word (``cast``), and, given the columns' ``types`` ((table, column)
     lower-cased), a text column compared with a number. Given the ``question``, an inner join the query reads only
-    in its own condition, of a table the question does not name, is dropped.
+    in its own condition, of a table the question does not name, is dropped. In a catalogue of several schemas, a
+    bare table name the default schema lacks gets the schema of the one table it can mean (``shown``: the
+    catalogue tables the prompt showed).
     SQL that does not parse, or needs no fix, comes back unchanged."""
     try:
         check_limits(sql)
         tree = sqlglot.parse_one(sql, read=dialect)
         if not isinstance(tree, exp.Expression):  # typing only: every tree the parser returns is one
             return Repaired(sql=sql, notes=[])
-        context = RepairContext.of(tree, dialect, names, foreign_keys, types, question)
+        context = RepairContext.of(tree, dialect, names, foreign_keys, types, question, shown)
         notes = [note for rule in RULES for note in rule(tree, context)]
         return Repaired(sql=tree.sql(dialect=dialect) if notes else sql, notes=notes)
     except (SqlglotError, GuardError, RecursionError):

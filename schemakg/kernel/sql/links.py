@@ -65,9 +65,11 @@ class SchemaNames:
         self.default_schema = (default_schema(dialect) or "").lower()
         self.tables = {t.lower(): t for t in columns_by_table}
         self._by_parts: dict[tuple[str, str], str] = {}
+        self._by_bare_name: dict[str, list[str]] = {}
         for table in columns_by_table:
             schema, name = split_table_name(table, dialect)
             self._by_parts.setdefault(((schema or "").lower(), name.lower()), table)
+            self._by_bare_name.setdefault(name.lower(), []).append(table)
         self.columns: dict[str, dict[str, str]] = {
             t.lower(): {c.lower(): c for c in cols} for t, cols in columns_by_table.items()
         }
@@ -90,6 +92,10 @@ class SchemaNames:
         if found is None and schema and schema == self.default_schema:
             found = self._by_parts.get(("", name))
         return found
+
+    def same_named(self, name: str) -> list[str]:
+        """The catalogue tables called ``name`` in any schema (case ignored), in catalogue order."""
+        return self._by_bare_name.get(name.lower(), [])
 
 
 def table_spelling(table: exp.Table) -> str:

@@ -132,3 +132,21 @@ def test_a_logged_join_across_qualified_tables_teaches_the_linker(
     assert [(r["a"], r["b"]) for r in related] == [("concert.concert", "concert.singer")]
     context = container.linking.context(warehouse)
     assert (("concert.concert", "singer_id"), ("concert.singer", "singer_id")) in context.log_joins
+
+
+def test_a_table_written_without_its_schema_gets_the_one_it_can_mean(
+    container: Container, warehouse: str, canned: CannedModel
+) -> None:
+    """Small models drop the schema the prompt wrote; the repair restores it where only one table can be meant,
+    and the server then runs the query."""
+    canned.text = sql_reply("SELECT title FROM concert ORDER BY title")  # the only concert is concert.concert
+    answer = container.answering.ask(warehouse, AskRequest(question="List the titles of all concerts."))
+    assert answer.error is None, answer.error
+    assert answer.rows == [["Home Visits"], ["Super bootcamp"], ["Week 1"]]
+    assert answer.sql is not None and "FROM concert.concert" in answer.sql
+    assert "wrote table concert with its schema: concert.concert" in answer.repairs
+
+    canned.text = sql_reply("SELECT c.title FROM concert AS c JOIN singer AS s ON c.singer_id = s.singer_id")
+    joined = container.answering.ask(warehouse, AskRequest(question="Which concerts have a singer?"))
+    assert joined.error is None, joined.error  # singer: concert.singer, in the schema the query reads
+    assert joined.sql is not None and "JOIN concert.singer AS s" in joined.sql

@@ -25,6 +25,7 @@ from schemakg.generation.guard.rules import (
     postgres_group_by,
     postgres_reserved_names,
     sqlite_keyword_qualifier,
+    table_schema,
     text_number_comparison,
     unused_join,
     wrong_alias,
@@ -44,6 +45,7 @@ NAMES = SchemaNames(
 
 def test_the_rules_run_in_a_fixed_order() -> None:
     assert (
+        table_schema.apply,
         wrong_alias.apply,
         join_equated_columns.apply,
         missing_join.apply,

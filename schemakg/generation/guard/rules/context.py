@@ -22,6 +22,7 @@ class RepairContext:
     spelled: dict[str, str]  # lower-cased alias or table name -> as the query writes it
     types: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (table, column), lower-cased -> type
     question: str | None = None  # the question the SQL answers, for rules that read it (``unused_join``)
+    shown: frozenset[str] = frozenset()  # the catalogue tables the prompt showed (``table_schema``)
 
     @classmethod
     def of(
@@ -32,6 +33,7 @@ class RepairContext:
         foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]],
         types: Mapping[tuple[str, str], str] | None = None,
         question: str | None = None,
+        shown: Sequence[str] = (),
     ) -> RepairContext:
         spelled = {table.alias_or_name.lower(): table.alias_or_name for table in tree.find_all(exp.Table)}
         return cls(
@@ -41,4 +43,5 @@ class RepairContext:
             spelled=spelled,
             types=types or {},
             question=question,
+            shown=frozenset(shown),
         )

@@ -29,9 +29,10 @@ def run() -> Callable[..., tuple[list[str], str]]:
         names: SchemaNames = HR,
         foreign_keys: Sequence[tuple[ColumnRef, ColumnRef]] = (),
         question: str | None = None,
+        shown: Sequence[str] = (),
     ) -> tuple[list[str], str]:
         tree = sqlglot.parse_one(sql, read=dialect)
-        notes = rule(tree, RepairContext.of(tree, dialect, names, foreign_keys, question=question))
+        notes = rule(tree, RepairContext.of(tree, dialect, names, foreign_keys, question=question, shown=shown))
         return notes, tree.sql(dialect=dialect)
 
     return run_rule
