@@ -14,7 +14,15 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from schemakg.app.api.schemas import ColumnEdit, DatabaseCreate, RetrieveRequest, RetrieveResponse, TableEdit
+from schemakg.app.api.schemas import (
+    CatalogueRetrieveRequest,
+    ColumnEdit,
+    DatabaseCreate,
+    RetrieveRequest,
+    RetrieveResponse,
+    RoutedRetrieveResponse,
+    TableEdit,
+)
 from schemakg.kernel.model import (
     ColumnInfo,
     DatabaseInfo,
@@ -28,7 +36,7 @@ from schemakg.kernel.model import (
 )
 
 if TYPE_CHECKING:
-    from schemakg.generation.answer import AskResult
+    from schemakg.generation.answer import AskResult, RoutedAskResult
 
 M = TypeVar("M", bound=BaseModel)
 _ENDED = frozenset(JobState) - {JobState.QUEUED, JobState.RUNNING}
@@ -167,12 +175,38 @@ class Client:
         body = RetrieveRequest(question=question, evidence=evidence, top=top, mode=mode)
         return self._post(RetrieveResponse, _path("databases", database, "retrieve"), body)
 
+    def retrieve_catalogue(
+        self,
+        question: str,
+        evidence: str | None = None,
+        databases: list[str] | None = None,
+        routes: int = 3,
+        top: int = 30,
+        mode: str | None = None,
+    ) -> RoutedRetrieveResponse:
+        """A question that names no database: the best ``routes`` databases (among ``databases``, or all) with
+        their best tables, and :meth:`retrieve` in the first."""
+        body = CatalogueRetrieveRequest(
+            question=question, evidence=evidence, databases=databases, routes=routes, top=top, mode=mode
+        )
+        return self._post(RoutedRetrieveResponse, "/retrieve", body)
+
     def ask(self, database: str, question: str, evidence: str | None = None, execute: bool = True) -> AskResult:
         """SQL for the question, checked read-only, with its rows (``execute=False``: the SQL only)."""
         from schemakg.generation.answer import AskRequest, AskResult  # sqlglot loads for the methods that ask
 
         body = AskRequest(question=question, evidence=evidence, execute=execute)
         return self._post(AskResult, _path("databases", database, "ask"), body)
+
+    def ask_catalogue(
+        self, question: str, evidence: str | None = None, execute: bool = True, databases: list[str] | None = None
+    ) -> RoutedAskResult:
+        """A question that names no database: routed (among ``databases``, or all) and answered on the best one;
+        ``database`` says which, ``routes`` the alternatives."""
+        from schemakg.generation.answer import AskRequest, RoutedAskResult
+
+        body = AskRequest(question=question, evidence=evidence, execute=execute).model_dump(mode="json")
+        return self._post(RoutedAskResult, "/ask", {**body, "databases": databases})
 
     # Knowledge proposals (stewards)
     def start_completion(self, database: str, limit: int | None = None, only_new: bool = True) -> JobInfo:

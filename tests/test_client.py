@@ -67,6 +67,29 @@ def test_browse_search_and_retrieve(admin_client: Client, hr: str) -> None:
     assert "employees.SALARY" in retrieved.selected
 
 
+@pytest.fixture(scope="module")
+def music(admin_client: Client, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A second database, for questions that name none."""
+    source = tmp_path_factory.mktemp("client-music") / "concerts.sqlite"
+    with sqlite3.connect(source) as connection:
+        connection.executescript(
+            "CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);"
+            "INSERT INTO singer VALUES (1, 'Joe Sharp', 'Netherlands', 52);"
+        )
+    admin_client.register_database("client_music", f"sqlite:///{source}")
+    assert admin_client.wait_for_job(admin_client.ingest("client_music"), timeout_s=120).state == JobState.SUCCEEDED
+    return "client_music"
+
+
+def test_a_question_without_a_database_is_routed(admin_client: Client, hr: str, music: str) -> None:
+    routed = admin_client.retrieve_catalogue("Which singers are older than 40?", databases=[hr, music], routes=2)
+    assert routed.database == music and [r.database for r in routed.routes] == [music, hr]
+    assert routed.routes[0].tables[0].table == "singer" and routed.linked.tables == ["singer"]
+    with pytest.raises(ApiError) as refused:
+        admin_client.retrieve_catalogue("Which singers are older than 40?", databases=[hr, "nowhere"])
+    assert refused.value.status == 404 and "nowhere" in refused.value.message
+
+
 def test_edits_carry_the_revision_read(steward_client: Client, hr: str) -> None:
     column = steward_client.column(hr, "employees", "SALARY")
     edited = steward_client.edit_column(
@@ -119,6 +142,16 @@ def test_ask_returns_the_rows(admin_client: Client, container: Container, hr: st
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
     answer = admin_client.ask(hr, "How many employees are there?")
     assert answer.error is None and answer.refused is None
+    with sqlite3.connect(SAMPLE_DB) as conn:
+        assert answer.rows == [list(row) for row in conn.execute("SELECT count(*) FROM employees")]
+
+
+def test_ask_without_a_database_answers_on_the_routed_one(
+    admin_client: Client, container: Container, hr: str, music: str
+) -> None:
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    answer = admin_client.ask_catalogue("How many employees are there?", databases=[music, hr])
+    assert answer.database == hr and answer.routes[0].database == hr
     with sqlite3.connect(SAMPLE_DB) as conn:
         assert answer.rows == [list(row) for row in conn.execute("SELECT count(*) FROM employees")]
 

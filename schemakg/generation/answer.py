@@ -26,7 +26,7 @@ from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
 from schemakg.kernel.sql.results import informative, result_signature
 from schemakg.retrieval.join_paths import JoinMode, namespace
-from schemakg.retrieval.linked_schema import LinkedSchema
+from schemakg.retrieval.linked_schema import LinkedSchema, Route
 
 if TYPE_CHECKING:
     from schemakg.retrieval.linker import DatabaseContext, LinkResult
@@ -124,6 +124,16 @@ class AskResult(BaseModel):
         description="What the one-area check did when the SQL read tables of databases that nothing relates.",
     )
     area_replaced_sql: str | None = Field(default=None, description="The SQL the one-area check replaced.")
+
+
+class RoutedAskResult(AskResult):
+    """An answer to a question asked of the catalogue (or of one database through a face that allows both)."""
+
+    database: str = Field(description="the database the question was answered on: the one named, or the best route")
+    routes: list[Route] = Field(
+        default_factory=list,
+        description="if the question named no database: the best ones for it, best first, with their tables",
+    )
 
 
 class PastExample(BaseModel):

@@ -55,3 +55,23 @@ class LinkedSchema(BaseModel):
 
     def column_refs(self) -> list[str]:
         return [column_ref(c.table, c.name) for c in self.columns]
+
+
+class TableMatch(BaseModel):
+    """A table that makes a database a route for a question: the mean of its best columns' scores."""
+
+    table: str
+    score: float
+    columns: list[str]  # the columns behind the score, best first
+
+
+class Route(BaseModel):
+    """A database a question that names none may be meant for (``retrieval.routing``), and why."""
+
+    database: str
+    score: float  # coverage
+    tables: list[TableMatch]  # the best tables, best first: why this database
+    rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
+    # Only ever the first route: it leads every other database's coverage by routing.DECIDED or more (or is the only
+    # one).
+    decided: bool = False

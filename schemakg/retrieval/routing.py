@@ -21,11 +21,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
-
 from schemakg.kernel.model import split_column_ref
 from schemakg.retrieval.area_text import area_text, combined
 from schemakg.retrieval.index import ColumnScores
+from schemakg.retrieval.linked_schema import Route, TableMatch
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -36,21 +35,6 @@ _CANDIDATES = 24  # a database's best columns considered; the rest cannot change
 # asked (on 600 validation questions it then changed no first or top-three choice, and this skips it for more
 # than half of them), and the first route is marked ``decided``.
 DECIDED = 0.05
-
-
-class TableMatch(BaseModel):
-    table: str
-    score: float
-    columns: list[str]  # the columns behind the score, best first
-
-
-class Route(BaseModel):
-    database: str
-    score: float  # coverage
-    tables: list[TableMatch]  # the best tables, best first: why this database
-    rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
-    # Only ever the first route: it leads every other database's coverage by DECIDED or more (or is the only one).
-    decided: bool = False
 
 
 def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[TableMatch]:

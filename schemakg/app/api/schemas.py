@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemakg.kernel.model import NAME_PATTERN, ApiKeyInfo, Role
-from schemakg.retrieval.linked_schema import LinkedSchema, RankedColumn
+from schemakg.retrieval.linked_schema import LinkedSchema, RankedColumn, Route
 
 _TEXT = 4000
 
@@ -61,3 +61,15 @@ class RetrieveResponse(BaseModel):
     selected: list[str]
     linked: LinkedSchema
     timings_ms: dict[str, float]
+
+
+class CatalogueRetrieveRequest(RetrieveRequest):
+    databases: list[str] | None = Field(
+        default=None, max_length=1000, description="route among these databases only (default: all registered)"
+    )
+    routes: int = Field(default=3, ge=1, le=50, description="how many candidate databases to return")
+
+
+class RoutedRetrieveResponse(RetrieveResponse):
+    database: str = Field(description="the database the question was routed to and linked in")
+    routes: list[Route] = Field(description="the best databases for the question, best first, with their tables")

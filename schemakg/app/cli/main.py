@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Annotated
 
 import httpx
 import typer
@@ -24,12 +25,13 @@ from schemakg.app.cli.momq import app as momq_app
 from schemakg.app.cli.retriever import app as retriever_app
 from schemakg.app.container import Container
 from schemakg.app.services.warmup import WarmUp
-from schemakg.generation.answer import AskRequest, AskResult
+from schemakg.generation.answer import AskRequest, AskResult, RoutedAskResult
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import ServiceError
 from schemakg.kernel.model import JobInfo, JobState, Role
 from schemakg.kernel.settings import SchemaView, Settings
 from schemakg.retrieval.join_paths import JOIN_MODES
+from schemakg.retrieval.linked_schema import Route
 
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
 db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
@@ -220,18 +222,69 @@ def search(query: str, database: str | None = None, limit: int = 20) -> None:
             console.print(f"{hit.score:.2f} {hit.kind:6} {where}  {hit.description or ''}")
 
 
+Words = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="[DATABASE] QUESTION",
+        help="the database and the question; the question alone is routed to the best registered database",
+        show_default=False,
+    ),
+]
+Among = Annotated[
+    list[str] | None,
+    typer.Option("--among", help="route among these databases only (repeat it; default: every registered one)"),
+]
+
+
+def _database_and_question(words: list[str], among: list[str] | None) -> tuple[str | None, str]:
+    """``DATABASE QUESTION`` names the database; ``QUESTION`` alone asks the catalogue, as ``POST /ask`` does."""
+    if len(words) > 2:
+        raise typer.BadParameter("give the question as one quoted argument, after the database if any")
+    if len(words) == 2 and among:
+        raise typer.BadParameter("name a database or route --among some, not both", param_hint="--among")
+    return (words[0], words[1]) if len(words) == 2 else (None, words[0])
+
+
+def _print_routes(routes: list[Route]) -> None:
+    grid = Table("database", "coverage", "reranked", "best tables", title="routes")
+    for route in routes:
+        reranked = "" if route.rerank_score is None else f"{route.rerank_score:.2f}"
+        tables = ", ".join(f"{match.table} ({', '.join(match.columns)})" for match in route.tables[:3])
+        grid.add_row(route.database, f"{route.score:.3f}", reranked, tables)
+    console.print(grid)
+    verdict = "decided by coverage" if routes[0].decided else "not decided: check the alternatives"
+    console.print(f"[bold]routed to[/bold] {routes[0].database} ({verdict})")
+
+
 @app.command()
-def retrieve(database: str, question: str, evidence: str | None = None, top: int = 15) -> None:
-    """Rank a database's columns for a question and show the linked sub-schema."""
+def route(
+    question: str,
+    evidence: str | None = None,
+    among: Among = None,
+    top: int = typer.Option(3, min=1, max=50, help="how many databases to show"),
+) -> None:
+    """The registered databases best placed to answer a question, best first, and their best tables: why."""
     with _container() as container:
-        ranked = container.linking.rank(database, f"{question} {evidence}" if evidence else question)
+        _print_routes(container.linking.route(question, evidence, among, top))
+
+
+@app.command()
+def retrieve(words: Words, evidence: str | None = None, among: Among = None, top: int = 15) -> None:
+    """Rank a database's columns for a question and show the linked sub-schema (no database: routed)."""
+    database, question = _database_and_question(words, among)
+    with _container() as container:
+        if database is None:
+            routes, retrieval = container.linking.retrieve_catalogue(question, evidence, among, top=top)
+            _print_routes(routes)
+        else:
+            retrieval = container.linking.retrieve(database, question, evidence, top=top)
         grid = Table("column", "score", "normalised", "selected")
-        for column in ranked[:top]:
+        for column in retrieval.ranked:
             grid.add_row(
                 column.column, f"{column.score:.2f}", f"{column.normalised:.3f}", "✓" if column.selected else ""
             )
         console.print(grid)
-        linked = container.linking.link(database, question, evidence).schema_
+        linked = retrieval.link.schema_
         console.print(f"[bold]linked tables[/bold]: {', '.join(linked.tables)}")
         for join in linked.joins:
             console.print(f"  join {join.sql()}")
@@ -241,19 +294,23 @@ def retrieve(database: str, question: str, evidence: str | None = None, top: int
 
 @app.command()
 def ask(
-    database: str,
-    question: str,
+    words: Words,
     evidence: str | None = None,
+    among: Among = None,
     execute: bool = typer.Option(True, help="run the SQL (read-only, capped) and print rows"),
     mode: str = typer.Option("auto", help="auto, fast or full (least-to-most)"),
 ) -> None:
-    """Answer a question with SQL from the catalogue and the configured LLM."""
+    """Answer a question with SQL from the catalogue and the configured LLM (no database: routed)."""
+    database, question = _database_and_question(words, among)
+    request = AskRequest(question=question, evidence=evidence, execute=execute, mode=mode)
     with _container() as container:
         with console.status("thinking…"):
-            result = container.answering.ask(
-                database,
-                AskRequest(question=question, evidence=evidence, execute=execute, mode=mode),
-            )
+            if database is None:
+                result: AskResult = container.answering.ask_catalogue(request, among)
+            else:
+                result = container.answering.ask(database, request)
+        if isinstance(result, RoutedAskResult):
+            _print_routes(result.routes)
         _print_answer(question, result)
 
 

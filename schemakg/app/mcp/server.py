@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from schemakg.app.container import Container
 from schemakg.app.services.keys import KeyService
-from schemakg.generation.answer import AskRequest, AskResult
+from schemakg.generation.answer import AskRequest, RoutedAskResult
 from schemakg.generation.llm.base import LLMError
 from schemakg.kernel.errors import NotFound, ServiceError
 from schemakg.kernel.model import (
@@ -32,7 +32,7 @@ from schemakg.kernel.model import (
     SearchHit,
     TableInfo,
 )
-from schemakg.retrieval.linked_schema import LinkedSchema
+from schemakg.retrieval.linked_schema import LinkedSchema, Route
 
 # Who is calling: the HTTP transport's authenticated key, or the principal ``schemakg mcp`` was started as.
 PrincipalOf = Callable[[Context], ApiKeyInfo]
@@ -42,15 +42,24 @@ R = TypeVar("R")
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Question = Annotated[str, Field(min_length=1, max_length=2000, description="the question in plain language")]
+Among = Annotated[
+    list[Name] | None, Field(max_length=1000, description="route among these only (default: every registered one)")
+]
 Evidence = Annotated[str | None, Field(max_length=4000, description="optional hints, e.g. 'rich means salary > 10000'")]
 
 INSTRUCTIONS = """\
 SchemaKG is a catalogue of SQL databases: their tables, columns, curated descriptions and join paths.
 Start with list_databases. To find where something lives, use search_schema; to read one table, describe_table.
+When you do not know which database answers a question, route_question ranks them and says why (their best tables).
 To write SQL yourself, call link_question: it returns the small part of the schema a question needs (tables,
 columns with descriptions and example values, join conditions, value hints) without calling an LLM.
-To get an answer, call ask: the service writes SQL, checks it is read-only and returns the SQL and its rows.
+To get an answer, call ask: the service writes SQL, checks it is read-only and returns the SQL and its rows
+(without a database it routes the question first and answers on the best one).
 When you learn what a column means, propose_description puts it in the stewards' review queue (steward keys)."""
+
+
+class Routes(BaseModel):
+    routes: list[Route] = Field(description="best first; each with its coverage of the question and its best tables")
 
 
 class TableDescription(BaseModel):
@@ -131,18 +140,39 @@ def build_server(services: Callable[[], Container], principal_of: PrincipalOf) -
         or adapt the SQL; use ask when you want the service to answer."""
         return services().linking.link(database, question, evidence).schema_
 
+    @server.tool(annotations=read_only)
+    @_answers
+    def route_question(
+        question: Question,
+        evidence: Evidence = None,
+        databases: Among = None,
+        top: Annotated[int, Field(ge=1, le=50, description="how many databases to return")] = 3,
+    ) -> Routes:
+        """The databases best placed to answer a question that names none, best first, each with its best tables
+        and their matching columns (why it was chosen). `decided` on the first means it clearly leads; otherwise
+        look at the alternatives, or ask the user which was meant. No LLM, fast."""
+        return Routes(routes=services().linking.route(question, evidence, databases, top))
+
     @server.tool(annotations=ToolAnnotations(read_only_hint=True, open_world_hint=False, idempotent_hint=False))
     @_answers
     def ask(
-        database: Name,
         question: Question,
+        database: Annotated[
+            str | None, Field(min_length=1, max_length=200, description="default: routed to the best one")
+        ] = None,
         evidence: Evidence = None,
         execute: Annotated[bool, Field(description="run the SQL and return rows (false: the SQL only)")] = True,
-    ) -> AskResult:
+        databases: Among = None,
+    ) -> RoutedAskResult:
         """Answer a question on one database: the service links the schema, has its LLM write SQL, checks that the
         SQL only reads (anything else is refused, never run) and returns the SQL with its rows (capped; see
-        `truncated`). Takes seconds. Read `refused` and `error` before trusting `rows`."""
-        return services().answering.ask(database, AskRequest(question=question, evidence=evidence, execute=execute))
+        `truncated`). Without a database the question is routed first: `database` says where it was answered and
+        `routes` lists the alternatives. Takes seconds. Read `refused` and `error` before trusting `rows`."""
+        request = AskRequest(question=question, evidence=evidence, execute=execute)
+        if database is None:
+            return services().answering.ask_catalogue(request, databases)
+        answer = services().answering.ask(database, request)
+        return RoutedAskResult(**answer.model_dump(), database=database)
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True))
     @_answers

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from schemakg.app.services.linking import LinkingService
-from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample
+from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample, RoutedAskResult
 from schemakg.generation.example_selection import mask_question, name_words, sql_names
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.llm.factory import backend_for
@@ -20,7 +20,6 @@ from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
 from schemakg.retrieval.linker import DatabaseContext
-from schemakg.retrieval.routing import Route
 from schemakg.retrieval.sentence import SentenceEmbedder
 
 
@@ -140,9 +139,8 @@ class AskService:
 
     def ask_catalogue(
         self, request: AskRequest, databases: Sequence[str] | None = None, alternatives: int = 3
-    ) -> tuple[list[Route], AskResult]:
+    ) -> RoutedAskResult:
         """A question that names no database: routed (among ``databases``, or all), then answered on the best."""
         routes = self.linking.route(request.question, request.evidence, databases, alternatives)
-        if not routes:
-            raise NotFound("no registered database has an indexed column to route the question to")
-        return routes, self.ask(routes[0].database, request)
+        answer = self.ask(routes[0].database, request)
+        return RoutedAskResult(**answer.model_dump(), database=routes[0].database, routes=routes)

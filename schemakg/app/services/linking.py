@@ -22,9 +22,9 @@ from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
 from schemakg.retrieval.column_docs import question_text
 from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
-from schemakg.retrieval.linked_schema import Dependency, RankedColumn
+from schemakg.retrieval.linked_schema import Dependency, RankedColumn, Route
 from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
-from schemakg.retrieval.routing import Route, route
+from schemakg.retrieval.routing import route
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -217,14 +217,6 @@ class LinkingService:
             raise InvalidInput(f"mode must be one of {', '.join(JOIN_MODES)}", {"field": "mode"})
         return self.linker.link(self.context(database), question, evidence, mode)
 
-    def rank(self, database: str, question: str, top: int | None = None) -> list[RankedColumn]:
-        context = self.context(database)
-        linker = self.linker
-        linker.prepare(context)
-        scores = linker.retriever.scores(database, question)
-        selected = linker.select(scores, linker.prepare(context)[0], question=question)
-        return _ranked(scores.ranked(top), [s.key for s in selected])
-
     def route(
         self, question: str, evidence: str | None = None, databases: Sequence[str] | None = None, top: int = 5
     ) -> list[Route]:
@@ -247,7 +239,10 @@ class LinkingService:
         scores = linker.retriever.scores_many(names, text)
         rerank = self.settings.routing_rerank_databases
         reranker = self.area_reranker() if rerank > 1 else None
-        return route(dict(zip(names, scores, strict=True)), top, text, reranker, rerank)
+        routes = route(dict(zip(names, scores, strict=True)), top, text, reranker, rerank)
+        if not routes:
+            raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
+        return routes
 
     def retrieve_catalogue(
         self,
@@ -260,8 +255,6 @@ class LinkingService:
     ) -> tuple[list[Route], Retrieval]:
         """A question that names no database: routed (among ``databases``, or all), then retrieved in the best."""
         ranked = self.route(question, evidence, databases, routes)
-        if not ranked:
-            raise NotFound("no registered database has an indexed column to route the question to")
         return ranked, self.retrieve(ranked[0].database, question, evidence, mode, top)
 
     def retrieve(

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from schemakg.app.container import Container
+from schemakg.kernel.model import JobState
+from schemakg.kernel.settings import Settings
 from schemakg.retrieval.artifacts import shipped_version
+from tests.conftest import LOCAL_GGUF, SAMPLE_DB
 
 CLI = [sys.executable, "-m", "schemakg.app.cli.main"]
 
 
-def _run(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "SCHEMAKG_DATA_DIR": str(data_dir), "COLUMNS": "200"}
+def _run(args: list[str], data_dir: Path, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SCHEMAKG_DATA_DIR": str(data_dir), "COLUMNS": "200", **(extra or {})}
     env.pop("NEO4J_URI", None)
     return subprocess.run(CLI + args, check=False, env=env, capture_output=True, text=True, timeout=180)
 
@@ -59,3 +66,65 @@ def test_eval_compare_pairs_two_runs(tmp_path: Path, data_dir: Path) -> None:
     assert '"only_first": 5' in result.stdout and '"p_value": 0.0625' in result.stdout
     missing = _run(["eval", "compare", str(tmp_path / "nothing.jsonl"), str(second)], data_dir)
     assert missing.returncode == 1 and "cannot compare" in missing.stdout
+
+
+@pytest.fixture(scope="module")
+def catalogue_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A data dir holding two ingested databases, ``hr`` and ``music``, held open the way a running service holds
+    it (the CLI processes reuse its graph engine)."""
+    data_dir = tmp_path_factory.mktemp("cli-catalogue")
+    concerts = data_dir / "concerts.sqlite"
+    with sqlite3.connect(concerts) as connection:
+        connection.executescript(
+            "CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);"
+            "CREATE TABLE concert (concert_id INTEGER PRIMARY KEY, concert_name TEXT, year INTEGER,"
+            " singer_id INTEGER REFERENCES singer(singer_id));"
+            "INSERT INTO singer VALUES (1, 'Joe Sharp', 'Netherlands', 52), (2, 'Ann Bell', 'France', 31);"
+        )
+    service = Container(Settings(data_dir=data_dir, llm_model_path=LOCAL_GGUF if LOCAL_GGUF.exists() else None))
+    try:
+        for name, path in (("hr", SAMPLE_DB), ("music", concerts)):
+            service.databases.register(name, f"sqlite:///{path}")
+            job = service.databases.start_ingestion(name)
+            deadline = time.monotonic() + 120
+            while service.jobs.get(job.id).state in (JobState.QUEUED, JobState.RUNNING):
+                assert time.monotonic() < deadline, "ingestion did not finish"
+                time.sleep(0.1)
+            assert service.jobs.get(job.id).state == JobState.SUCCEEDED
+        yield data_dir
+    finally:
+        service.close()
+
+
+def test_a_question_without_a_database_is_routed(catalogue_dir: Path) -> None:
+    routed = _run(["route", "What are the names and countries of singers older than 40?"], catalogue_dir)
+    assert routed.returncode == 0, routed.stderr
+    assert "routed to music" in routed.stdout and "singer (" in routed.stdout  # the reason: its best tables
+    assert routed.stdout.index("│ music") < routed.stdout.index("│ hr")  # both shown, best first
+
+    question = "What is the salary of each employee?"
+    retrieved = _run(["retrieve", question, "--among", "hr", "--among", "music"], catalogue_dir)
+    assert retrieved.returncode == 0, retrieved.stderr
+    assert "routed to hr" in retrieved.stdout
+    assert "employees.SALARY" in retrieved.stdout and "linked tables: employees" in retrieved.stdout
+
+    unknown = _run(["route", question, "--among", "nowhere"], catalogue_dir)
+    assert unknown.returncode == 1 and "'nowhere' is not registered" in unknown.stdout
+    both = _run(["retrieve", "hr", question, "--among", "music"], catalogue_dir)
+    assert both.returncode == 2 and "not both" in both.stderr
+    three = _run(["ask", "hr", "How many", "employees?"], catalogue_dir)
+    assert three.returncode == 2 and "one quoted argument" in three.stderr
+
+
+@pytest.mark.slow
+def test_ask_without_a_database_answers_on_the_routed_one(catalogue_dir: Path) -> None:
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    if not LOCAL_GGUF.exists():
+        pytest.skip("the packaged model files come with scripts/setup_llm.sh")
+    env = {"SCHEMAKG_LLM_MODEL_PATH": str(LOCAL_GGUF)}
+    answered = _run(["ask", "How many employees are there?", "--among", "hr", "--among", "music"], catalogue_dir, env)
+    assert answered.returncode == 0, answered.stderr
+    assert "routed to hr" in answered.stdout
+    with sqlite3.connect(SAMPLE_DB) as connection:
+        (count,) = connection.execute("SELECT count(*) FROM employees").fetchone()
+    assert f"│ {count} " in answered.stdout

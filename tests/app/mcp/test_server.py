@@ -30,7 +30,15 @@ from schemakg.kernel.settings import Settings
 from tests.conftest import LOCAL_GGUF, SAMPLE_DB, wait_for_job
 from tests.live import serve
 
-TOOLS = {"list_databases", "search_schema", "describe_table", "link_question", "ask", "propose_description"}
+TOOLS = {
+    "list_databases",
+    "search_schema",
+    "describe_table",
+    "link_question",
+    "route_question",
+    "ask",
+    "propose_description",
+}
 QUESTION = "How many employees are there?"
 T = TypeVar("T")
 
@@ -64,6 +72,25 @@ def hr(client: TestClient, admin: dict[str, str], tmp_path_factory: pytest.TempP
     name = "mcp_hr"
     source = tmp_path_factory.mktemp("mcp-sample") / "hr_1.sqlite"
     source.write_bytes(SAMPLE_DB.read_bytes())
+    response = client.post("/databases", json={"name": name, "url": f"sqlite:///{source}"}, headers=admin)
+    assert response.status_code == 201, response.text
+    job = client.post(f"/databases/{name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    return name
+
+
+@pytest.fixture(scope="module")
+def music(client: TestClient, admin: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A second database, for questions that name none."""
+    name = "mcp_music"
+    source = tmp_path_factory.mktemp("mcp-music") / "concerts.sqlite"
+    with sqlite3.connect(source) as connection:
+        connection.executescript(
+            "CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);"
+            "CREATE TABLE concert (concert_id INTEGER PRIMARY KEY, concert_name TEXT, year INTEGER,"
+            " singer_id INTEGER REFERENCES singer(singer_id));"
+            "INSERT INTO singer VALUES (1, 'Joe Sharp', 'Netherlands', 52);"
+        )
     response = client.post("/databases", json={"name": name, "url": f"sqlite:///{source}"}, headers=admin)
     assert response.status_code == 201, response.text
     job = client.post(f"/databases/{name}/ingest", headers=admin).json()
@@ -108,6 +135,24 @@ async def _link(session: ClientSession, database: str) -> dict[str, Any]:
 
 async def _ask(session: ClientSession, database: str) -> CallToolResult:
     return await session.call_tool("ask", {"database": database, "question": QUESTION}, read_timeout_seconds=600)
+
+
+def test_route_question_ranks_the_databases_and_says_why(
+    mcp_url: str, keys: dict[Role, str], hr: str, music: str
+) -> None:
+    async def work(session: ClientSession) -> tuple[CallToolResult, CallToolResult, CallToolResult]:
+        question = {"question": "What are the names and countries of singers older than 40?"}
+        routed = await session.call_tool("route_question", {**question, "databases": [hr, music]})
+        unknown = await session.call_tool("route_question", {**question, "databases": [hr, "no_such_db"]})
+        return routed, unknown, await session.call_tool("route_question", {"question": ""})
+
+    routed, unknown, empty = _over_http(mcp_url, keys[Role.ANALYST], work)
+    assert not routed.is_error, _text(routed)
+    first, second = routed.structured_content["routes"]
+    assert (first["database"], second["database"]) == (music, hr)
+    assert "singer" in [t["table"] for t in first["tables"]]
+    assert unknown.is_error and "'no_such_db' is not registered" in _text(unknown)
+    assert empty.is_error and "question" in _text(empty)
 
 
 def test_a_request_without_a_valid_key_is_refused(mcp_url: str, keys: dict[Role, str]) -> None:
@@ -191,6 +236,23 @@ def test_http_ask_returns_the_rows_of_the_question(
     assert not result.is_error, _text(result)
     answer = result.structured_content
     assert answer["refused"] is None and answer["error"] is None
+    assert answer["rows"] == _gold("SELECT count(*) FROM employees")
+    assert answer["database"] == hr and answer["routes"] == []
+
+
+@pytest.mark.slow
+def test_http_ask_without_a_database_answers_on_the_routed_one(
+    mcp_url: str, keys: dict[Role, str], hr: str, music: str, container: Container
+) -> None:
+    if missing := _llm_missing(container):
+        pytest.skip(missing)
+    arguments = {"question": QUESTION, "databases": [music, hr]}
+    result = _over_http(
+        mcp_url, keys[Role.ANALYST], lambda session: session.call_tool("ask", arguments, read_timeout_seconds=600)
+    )
+    assert not result.is_error, _text(result)
+    answer = result.structured_content
+    assert answer["database"] == hr and answer["routes"][0]["database"] == hr
     assert answer["rows"] == _gold("SELECT count(*) FROM employees")
 
 

@@ -8,9 +8,8 @@ from pydantic import Field
 from schemakg.app.api.deps import container, require
 from schemakg.app.api.errors import LLM_UNAVAILABLE
 from schemakg.app.container import Container
-from schemakg.generation.answer import AskRequest, AskResult
+from schemakg.generation.answer import AskRequest, AskResult, RoutedAskResult
 from schemakg.kernel.model import Role
-from schemakg.retrieval.routing import Route
 
 router = APIRouter(tags=["ask"])
 
@@ -31,15 +30,9 @@ class CatalogueAskRequest(AskRequest):
     )
 
 
-class RoutedAskResult(AskResult):
-    database: str = Field(description="the database the question was routed to and answered on")
-    routes: list[Route] = Field(description="the best databases for the question, best first, with their tables")
-
-
 @router.post(
     "/ask", response_model=RoutedAskResult, responses=LLM_UNAVAILABLE, dependencies=[Depends(require(Role.ANALYST))]
 )
 def ask_catalogue(body: CatalogueAskRequest, app: Container = Depends(container)) -> RoutedAskResult:
     """A question to the whole catalogue: routed to the best database, answered there."""
-    routes, answer = app.answering.ask_catalogue(body, body.databases)
-    return RoutedAskResult(**answer.model_dump(), database=routes[0].database, routes=routes)
+    return app.answering.ask_catalogue(body, body.databases)

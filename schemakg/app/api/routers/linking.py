@@ -6,10 +6,9 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemakg.app.api.deps import container, require
-from schemakg.app.api.schemas import RetrieveRequest, RetrieveResponse
+from schemakg.app.api.schemas import CatalogueRetrieveRequest, RetrieveRequest, RetrieveResponse, RoutedRetrieveResponse
 from schemakg.app.container import Container
 from schemakg.kernel.model import JobInfo, RetrieverInfo, Role
-from schemakg.retrieval.routing import Route
 
 router = APIRouter(tags=["linking"])
 
@@ -27,18 +26,6 @@ def retrieve(database: str, body: RetrieveRequest, app: Container = Depends(cont
         linked=result.link.schema_,
         timings_ms=result.link.timings_ms,
     )
-
-
-class CatalogueRetrieveRequest(RetrieveRequest):
-    databases: list[str] | None = Field(
-        default=None, max_length=1000, description="route among these databases only (default: all registered)"
-    )
-    routes: int = Field(default=3, ge=1, le=50, description="how many candidate databases to return")
-
-
-class RoutedRetrieveResponse(RetrieveResponse):
-    database: str = Field(description="the database the question was routed to and linked in")
-    routes: list[Route] = Field(description="the best databases for the question, best first, with their tables")
 
 
 @router.post("/retrieve", response_model=RoutedRetrieveResponse, dependencies=[Depends(require(Role.ANALYST))])
