@@ -390,6 +390,39 @@ def test_asking_shows_the_sql_the_rows_and_the_join_graph(
     expect(completion.locator(".summary")).to_contain_text("examples: 1")
 
 
+@pytest.mark.slow
+def test_a_routed_question_shows_why_and_asks_again_over_another_database(
+    page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path, shots: Path
+) -> None:
+    """A question over the whole catalogue (the real 0.5B model): the candidates with their best tables, and one
+    click to ask again over another of them."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    for name in (db_name, f"{db_name}_copy"):  # at least two candidates, whatever else the suite registered
+        _register(client, admin, name, sample_copy)
+    sign_in(page, live_url, ADMIN_KEY)
+    nav(page, "Ask")
+    page.get_by_label("Ask over").select_option("")
+    page.get_by_label("Question").fill("How many employees are there?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    answer = page.locator("#answer .answer")
+    expect(answer).to_be_visible(timeout=600_000)
+    routes = answer.locator("table.routes tbody tr")
+    expect(routes).not_to_have_count(0)
+    routed = answer.locator("p.routed strong").inner_text()
+    expect(routes.first).to_contain_text(routed)
+    expect(routes.first).to_contain_text("answered here")
+    expect(routes.first.locator("code", has_text="employees")).to_have_count(1)  # why: its best tables
+    page.locator("#answer .routing").screenshot(path=shots / "ask-routed.png")
+    assert_accessible_names(page)
+    other = routes.nth(1).locator("button.ask-over")  # another candidate: asked over it with one click
+    name = other.get_attribute("data-database")
+    assert name and name != routed
+    other.click()
+    expect(page.locator(f'#answer .answer[data-database="{name}"]')).to_be_visible(timeout=600_000)
+    expect(page.get_by_label("Ask over")).to_have_value(name)
+    expect(page.locator("#answer table.routes")).to_have_count(0)  # a named database is not routed
+
+
 def test_a_refused_statement_is_said_plainly(
     page: Page,
     live_url: str,

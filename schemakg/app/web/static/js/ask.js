@@ -45,7 +45,11 @@ export async function askPage(view, _params, query) {
       const body = { question: question.value.trim(), evidence: evidence.value.trim() || null };
       const path = select.value === CATALOGUE ? "/ask" : `${dbPath(select.value)}/ask`;
       const { data } = await api("POST", path, { body });
-      clear(out).append(answerView(data, select.value || data.database));
+      const askOver = (name) => {
+        select.value = name;
+        form.requestSubmit();
+      };
+      clear(out).append(answerView(data, select.value || data.database, askOver));
     } catch (error) {
       clear(out);
       showError(error);
@@ -58,13 +62,32 @@ export async function askPage(view, _params, query) {
   view.append(h("h1", {}, "Ask"), form, out);
 }
 
-function answerView(result, db) {
+// The candidate databases and why: each one's best tables with the columns that matched the question.
+function routesView(routes, answered, askOver) {
+  const rows = routes.map((route) => [
+    h("strong", {}, route.database),
+    Number(route.score).toFixed(2),
+    route.tables.map((t, i) => [i ? "; " : "", h("code", {}, t.table), ` (${t.columns.join(", ")})`]),
+    route.database === answered
+      ? h("span", { class: "muted" }, "answered here")
+      : h("button", { type: "button", class: "ask-over", "data-database": route.database, onclick: () => askOver(route.database) }, `Ask over ${route.database}`),
+  ]);
+  return table(["Database", "Coverage", "Why: its best tables", "Answer"], rows, { class: "grid compact routes" });
+}
+
+function answerView(result, db, askOver) {
   const box = h("div", { class: "answer" });
   if (result.routes) {
-    box.append(h("p", { class: "routed" }, "Routed to ", h("strong", {}, result.database), ` (candidates: ${result.routes.map((r) => `${r.database} ${Number(r.score ?? 0).toFixed(2)}`).join(", ")})`));
-    if (!result.routes[0]?.decided) {
-      box.append(h("p", { class: "undecided", role: "note" }, "Several databases fit this question about as well: check the candidates, or ask again over the one you mean."));
-    }
+    const decided = result.routes[0]?.decided;
+    box.append(
+      h(
+        "div",
+        { class: "routing" },
+        h("p", { class: "routed" }, "Routed to ", h("strong", {}, result.database), decided ? ": it clearly fits best." : "."),
+        !decided && h("p", { class: "undecided", role: "note" }, "Several databases fit this question about as well: check the candidates, or ask again over the one you mean."),
+        routesView(result.routes, result.database, askOver),
+      ),
+    );
   }
   if (result.refused) {
     box.append(h("div", { class: "refused", role: "alert" }, h("strong", {}, "The SQL was refused and not run. "), result.refused));
