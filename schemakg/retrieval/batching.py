@@ -129,6 +129,7 @@ class QuestionBatcher:
     def _score(self, encoded: TokenVectors, db_id: str, rows: list[int]) -> list[ColumnScores] | Exception:
         """One pass over ``db_id``'s index for the batch's ``rows`` that ask about it, or the error it raised."""
         try:
-            return self.index.score(db_id, TokenVectors(encoded.vectors[rows], encoded.mask[rows]))
+            content = None if encoded.content is None else encoded.content[rows]
+            return self.index.score(db_id, TokenVectors(encoded.vectors[rows], encoded.mask[rows], content))
         except Exception as exc:  # noqa: BLE001 - handed to the requests that asked
             return exc

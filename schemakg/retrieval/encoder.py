@@ -23,10 +23,11 @@ from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dic
 from pydantic import BaseModel
 from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
-from transformers import AutoTokenizer, BertModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, BatchEncoding, BertModel, PreTrainedTokenizerBase
 from transformers.utils import logging as hf_logging
 
 from schemakg.retrieval.column_docs import ColumnDoc, column_text
+from schemakg.retrieval.question_words import is_content
 
 _MASKED = -1.0e4  # below any cosine similarity, finite so gradients never see inf
 ADAPTER_FILE = "adapter.safetensors"
@@ -34,10 +35,13 @@ ADAPTER_FILE = "adapter.safetensors"
 
 @dataclass(frozen=True)
 class TokenVectors:
-    """L2-normalised token vectors ``[B, L, D]`` and the mask ``[B, L]`` of tokens that score."""
+    """L2-normalised token vectors ``[B, L, D]`` and the mask ``[B, L]`` of tokens that score; for questions
+    encoded for the index, also ``content`` ``[B, L]``: the scoring tokens of content words, which coverage reads
+    (``question_words``)."""
 
     vectors: Tensor
     mask: Tensor
+    content: Tensor | None = None
 
 
 def late_interaction(q: TokenVectors, c: TokenVectors) -> Tensor:
@@ -237,13 +241,13 @@ class DualTowerEncoder(nn.Module, Encoder):
         return self._run(self.column, texts, self.config.column_max_len)
 
     def encode_questions(self, questions: Sequence[str]) -> TokenVectors:
-        return self._encode_sorted(self.question, list(questions), self.config.question_max_len)
+        return self._encode_sorted(self.question, list(questions), self.config.question_max_len, content=True)
 
     def encode_columns(self, docs: Sequence[ColumnDoc]) -> TokenVectors:
         texts = [column_text(d, self.config.max_examples) for d in docs]
         return self._encode_sorted(self.column, texts, self.config.column_max_len)
 
-    def _run(self, tower: Tower, texts: list[str], max_len: int) -> TokenVectors:
+    def _run(self, tower: Tower, texts: list[str], max_len: int, content: bool = False) -> TokenVectors:
         batch = self.tokenizer(
             texts,
             padding=True,
@@ -256,23 +260,39 @@ class DualTowerEncoder(nn.Module, Encoder):
         attention = batch["attention_mask"].to(device)
         vectors = tower(batch["input_ids"].to(device), attention)
         mask = attention.bool() & ~batch["special_tokens_mask"].to(device).bool()
-        return TokenVectors(vectors, mask)
+        return TokenVectors(vectors, mask, _content_tokens(self.tokenizer, batch) & mask if content else None)
 
     @torch.inference_mode()
-    def _encode_sorted(self, tower: Tower, texts: list[str], max_len: int) -> TokenVectors:
+    def _encode_sorted(self, tower: Tower, texts: list[str], max_len: int, content: bool = False) -> TokenVectors:
         """Length-sorted chunks (little padding), scattered back into input order."""
         lengths = [len(ids) for ids in self.tokenizer(texts, truncation=True, max_length=max_len)["input_ids"]]
         order = sorted(range(len(texts)), key=lengths.__getitem__)
         width = max(lengths, default=0)
         vectors = torch.zeros(len(texts), width, self.dim)
         mask = torch.zeros(len(texts), width, dtype=torch.bool)
+        words = torch.zeros(len(texts), width, dtype=torch.bool) if content else None
         for start in range(0, len(order), self.config.batch_size):
             idx = order[start : start + self.config.batch_size]
-            out = self._run(tower, [texts[i] for i in idx], max_len)
+            out = self._run(tower, [texts[i] for i in idx], max_len, content)
             length = out.vectors.shape[1]
             vectors[idx, :length] = out.vectors.float().cpu()
             mask[idx, :length] = out.mask.cpu()
-        return TokenVectors(vectors, mask)
+            if words is not None and out.content is not None:
+                words[idx, :length] = out.content.cpu()
+        return TokenVectors(vectors, mask, words)
+
+
+def _content_tokens(tokenizer: PreTrainedTokenizerBase, batch: BatchEncoding) -> Tensor:
+    """``[B, L]``: the tokens of words that :func:`is_content` keeps (word pieces joined back into words)."""
+    content = torch.zeros(batch["input_ids"].shape, dtype=torch.bool)
+    for row, ids in enumerate(batch["input_ids"].tolist()):
+        word_ids = batch.word_ids(row)
+        words: dict[int, str] = {}
+        for piece, word in zip(tokenizer.convert_ids_to_tokens(ids), word_ids, strict=True):
+            if word is not None:
+                words[word] = words.get(word, "") + piece.removeprefix("##")
+        content[row] = torch.tensor([word is not None and is_content(words[word]) for word in word_ids])
+    return content.to(batch["input_ids"].device)
 
 
 def base_model_dir() -> Path:

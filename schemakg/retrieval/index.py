@@ -67,9 +67,10 @@ class ColumnScores:
     keys: list[str]
     raw: Tensor  # [n] late-interaction scores
     tokens: int  # the question's scoring-token count (at least 1): normalised = raw / tokens
-    # [question tokens, n]: each question token's best match within each column. Its maxima over a group of
-    # columns say how well the group as a whole covers the question (late interaction with the group as
-    # the document): routing ranks databases by it, and focusing ranks the regions of a large one.
+    # [question tokens, n]: each question token's best match within each column, for the tokens of content words
+    # (all tokens when the question has none). Its maxima over a group of columns say how well the group as a whole
+    # covers the question (late interaction with the group as the document): routing ranks databases by it, and
+    # focusing ranks the subject areas of a large one.
     per_token: Tensor | None = None
 
     def coverage(self, groups: Tensor | None = None, n_groups: int = 1) -> Tensor:
@@ -251,6 +252,11 @@ class ColumnIndex:
         tokens = torch.cat(parts, dim=1) if parts else torch.zeros(m, 0)  # [m, columns]
         raw = pool @ tokens
         per_question = torch.split(tokens, counts.tolist())
+        if questions.content is not None:
+            content = torch.split(questions.content[questions.mask], counts.tolist())
+            per_question = tuple(
+                rows[words] if words.any() else rows for rows, words in zip(per_question, content, strict=True)
+            )
         return [ColumnScores(keys, raw[i].contiguous(), max(int(c), 1), per_question[i]) for i, c in enumerate(counts)]
 
     @_locked
