@@ -168,6 +168,8 @@ def build_server(services: Callable[[], Container], principal_of: PrincipalOf) -
         SQL only reads (anything else is refused, never run) and returns the SQL with its rows (capped; see
         `truncated`). Without a database the question is routed first: `database` says where it was answered and
         `routes` lists the alternatives. Takes seconds. Read `refused` and `error` before trusting `rows`."""
+        if database is not None and databases:
+            raise ToolError("name a database or route among databases, not both")
         request = AskRequest(question=question, evidence=evidence, execute=execute)
         if database is None:
             return services().answering.ask_catalogue(request, databases)

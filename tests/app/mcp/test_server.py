@@ -140,13 +140,15 @@ async def _ask(session: ClientSession, database: str) -> CallToolResult:
 def test_route_question_ranks_the_databases_and_says_why(
     mcp_url: str, keys: dict[Role, str], hr: str, music: str
 ) -> None:
-    async def work(session: ClientSession) -> tuple[CallToolResult, CallToolResult, CallToolResult]:
+    async def work(session: ClientSession) -> tuple[CallToolResult, ...]:
         question = {"question": "What are the names and countries of singers older than 40?"}
         routed = await session.call_tool("route_question", {**question, "databases": [hr, music]})
         unknown = await session.call_tool("route_question", {**question, "databases": [hr, "no_such_db"]})
-        return routed, unknown, await session.call_tool("route_question", {"question": ""})
+        both = await session.call_tool("ask", {**question, "database": hr, "databases": [hr, music]})
+        return routed, unknown, await session.call_tool("route_question", {"question": ""}), both
 
-    routed, unknown, empty = _over_http(mcp_url, keys[Role.ANALYST], work)
+    routed, unknown, empty, both = _over_http(mcp_url, keys[Role.ANALYST], work)
+    assert both.is_error and "not both" in _text(both)
     assert not routed.is_error, _text(routed)
     first, second = routed.structured_content["routes"]
     assert (first["database"], second["database"]) == (music, hr)
