@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +21,7 @@ from schemakg.app.container import Container
 from schemakg.kernel.settings import Settings
 from schemakg.retrieval.column_docs import ColumnDoc
 from schemakg.retrieval.encoder import DualTowerEncoder, EncoderConfig
+from schemakg.retrieval.linker import FOCUS_MIN_TABLES
 from tests.servers import SOURCE_USER, Server, load_sqlite, start_mariadb, start_postgres
 
 ADMIN_KEY = "skg_test_admin_key"
@@ -214,3 +216,25 @@ def singer_docs() -> list[ColumnDoc]:
         ColumnDoc(db_id="concert_singer", table="concert", column="concert_Name", description="name of the concert"),
         ColumnDoc(db_id="concert_singer", table="stadium", column="Capacity", value_explanation="number of seats"),
     ]
+
+
+def small_warehouse(path: Path) -> Path:
+    """A SQLite warehouse just large enough to be focused (FOCUS_MIN_TABLES): two subject areas (music, payroll)
+    among filler areas, tables named ``<area>__<table>``."""
+    with sqlite3.connect(path) as connection:
+        connection.executescript(
+            "CREATE TABLE music__singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT);"
+            "CREATE TABLE music__concert (concert_id INTEGER PRIMARY KEY, concert_name TEXT,"
+            " singer_id INTEGER REFERENCES music__singer (singer_id));"
+            "CREATE TABLE payroll__employee (employee_id INTEGER PRIMARY KEY, name TEXT);"
+            "CREATE TABLE payroll__salary (amount REAL,"
+            " employee_id INTEGER REFERENCES payroll__employee (employee_id));"
+            "INSERT INTO music__singer VALUES (1, 'Joe Sharp', 'France'), (2, 'Tribal King', 'Spain');"
+            "INSERT INTO music__concert VALUES (1, 'Super bootcamp', 1), (2, 'Week 1', 1), (3, 'Home Visits', 2);"
+            "INSERT INTO payroll__employee VALUES (1, 'France Gall');"
+            + "".join(
+                f"CREATE TABLE log_{i}__entry (entry_id INTEGER PRIMARY KEY, note TEXT);"
+                for i in range(FOCUS_MIN_TABLES)
+            )
+        )
+    return path

@@ -26,7 +26,7 @@ from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
 from schemakg.kernel.sql.links import SchemaNames, SqlParseError, sql_links
 from schemakg.kernel.sql.results import informative, result_signature
 from schemakg.retrieval.join_paths import JoinMode, namespace
-from schemakg.retrieval.linked_schema import LinkedSchema, Route
+from schemakg.retrieval.linked_schema import LinkedSchema, Route, SubjectArea
 
 if TYPE_CHECKING:
     from schemakg.retrieval.linker import DatabaseContext, LinkResult
@@ -104,6 +104,11 @@ class AskResult(BaseModel):
     join_paths: list[list[str]] = Field(default_factory=list)
     join_conditions: list[str] = Field(default_factory=list)
     value_hints: list[str] = Field(default_factory=list)
+    subject_areas: list[SubjectArea] = Field(
+        default_factory=list,
+        description="A large schema's subject areas that linking focused on, best first, with their coverage of the "
+        "question and best tables: why these tables (empty when the schema was linked whole).",
+    )
     columns: list[str] | None = None
     rows: list[list[object]] | None = None
     truncated: bool = False
@@ -296,6 +301,7 @@ class Answerer:
         result.linked_tables, result.linked_columns = schema.tables, schema.column_refs()
         result.join_paths, result.join_conditions = schema.paths, [j.sql() for j in schema.joins]
         result.value_hints = schema.value_hints
+        result.subject_areas = link.schema_.areas if link is not None else []
         schema_text = render(schema)
 
         started = time.perf_counter()

@@ -42,6 +42,14 @@ class Dependency(BaseModel):
     text: str | None = None
 
 
+class SubjectArea(BaseModel):
+    """A subject area of a large schema that linking focused on, and why: how well it covers the question."""
+
+    name: str  # its namespaces (schemas, or ``prefix__``es), else its first table
+    coverage: float
+    tables: list[str]  # its tables that cover the question best, best first: where columns were selected
+
+
 class LinkedSchema(BaseModel):
     database: str
     dialect: str
@@ -52,6 +60,8 @@ class LinkedSchema(BaseModel):
     paths: list[list[str]] = Field(default_factory=list)
     value_hints: list[str] = Field(default_factory=list)
     dependencies: list[Dependency] = Field(default_factory=list)
+    # A large schema's subject areas that linking kept, best first (the focus); empty when it was linked whole.
+    areas: list[SubjectArea] = Field(default_factory=list)
 
     def column_refs(self) -> list[str]:
         return [column_ref(c.table, c.name) for c in self.columns]

@@ -20,8 +20,8 @@ from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.links import columns_by_table
 from schemakg.retrieval.area_text import area_texts, combined
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
-from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode
-from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema
+from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode, namespace
+from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema, SubjectArea
 from schemakg.retrieval.value_match import ValueIndex
 
 if TYPE_CHECKING:
@@ -160,7 +160,8 @@ class Linker:
             scores = self.retriever.scores(context.database, text)
             timings["retrieve"] = _ms(started)
         started = time.perf_counter()
-        focus = self.focus(scores, graph, text)
+        areas = self.focus_areas(scores, graph, text)
+        focus = _area_tables(areas)
         scored = self.select(scores, graph, focus)
         timings["select"] = _ms(started)
 
@@ -225,6 +226,7 @@ class Linker:
                 for d in context.dependencies
                 if split_column_ref(d.head)[0] in order or split_column_ref(d.tail)[0] in order
             ],
+            areas=areas or [],
         )
         return LinkResult(schema=schema, retrieved=[s.key for s in scored], timings_ms=timings)
 
@@ -244,10 +246,16 @@ class Linker:
         return self.retriever.select(scores)
 
     def focus(self, scores: ColumnScores, graph: JoinGraph, question: str | None = None) -> set[str] | None:
-        """The best tables (:meth:`_best_tables`) of the subject areas (:meth:`JoinGraph.areas`) the question is
-        about; None when not focusing. With a reranker (and the question text), the best-covering
-        ``rerank_areas`` are rescored (:func:`combined`) and those within ``rerank_margin`` of the best are kept;
-        otherwise those whose coverage is within ``region_margin`` of the best area's."""
+        """The tables of :meth:`focus_areas`: those columns are selected among; None when not focusing."""
+        return _area_tables(self.focus_areas(scores, graph, question))
+
+    def focus_areas(
+        self, scores: ColumnScores, graph: JoinGraph, question: str | None = None
+    ) -> list[SubjectArea] | None:
+        """The subject areas (:meth:`JoinGraph.areas`) the question is about, best first, each with its tables
+        that cover the question best; None when not focusing. With a reranker (and the question text), the
+        best-covering ``rerank_areas`` are rescored (:func:`combined`) and those within ``rerank_margin`` of the
+        best are kept; otherwise those whose coverage is within ``region_margin`` of the best area's."""
         margin = self.settings.region_margin
         areas = graph.areas()
         if margin is None or len(areas) < FOCUS_MIN_TABLES or len(set(areas.values())) < 2:
@@ -262,7 +270,19 @@ class Linker:
             kept = sorted(
                 (area for area, score in enumerate(coverage) if score >= best - margin), key=lambda a: -coverage[a]
             )
-        return self._best_tables(scores, areas, kept)
+        # An answer reads a few tables of one area: only the best ``area_tables`` of the first area and half as
+        # many of each other are kept. Every table of the kept areas gave the warehouse 1.6 more tables a
+        # question for 0.011 of table recall (docs/evaluation.md).
+        ranked = self._ranked_tables(scores, areas, kept)
+        limit = self.settings.area_tables
+        return [
+            SubjectArea(
+                name=_area_name(ranked[area]),
+                coverage=round(coverage[area], 4),
+                tables=ranked[area] if limit is None else ranked[area][: limit if rank == 0 else max(1, limit // 2)],
+            )
+            for rank, area in enumerate(kept)
+        ]
 
     def _rerank(self, question: str, scores: ColumnScores, areas: dict[str, int], coverage: list[float]) -> list[int]:
         """The areas the reranker keeps among the best-covering ``rerank_areas``, best first."""
@@ -274,25 +294,20 @@ class Linker:
         best = max(final.values())
         return sorted((a for a in top if final[a] >= best - self.settings.rerank_margin), key=lambda a: -final[a])
 
-    def _best_tables(self, scores: ColumnScores, areas: dict[str, int], kept: list[int]) -> set[str]:
-        """The tables of the ``kept`` areas (best first) that cover the question best: ``area_tables`` of the
-        first, half as many of each other. An answer reads a few tables of one area: every table of the kept
-        areas gave the warehouse 1.6 more tables a question for 0.011 of table recall (docs/evaluation.md)."""
+    def _ranked_tables(self, scores: ColumnScores, areas: dict[str, int], kept: list[int]) -> dict[int, list[str]]:
+        """Each of the ``kept`` areas' tables, those that cover the question best (a table as one document)
+        first."""
         kept_areas = set(kept)
         tables = sorted(table for table, area in areas.items() if area in kept_areas)
-        limit = self.settings.area_tables
-        if limit is None:
-            return set(tables)
         number = {table: i for i, table in enumerate(tables)}
         groups = torch.tensor(
             [number.get(split_column_ref(key)[0], len(tables)) for key in scores.keys], dtype=torch.long
         )
         coverage = scores.coverage(groups, len(tables) + 1)[: len(tables)].tolist()
-        ranked: dict[int, list[str]] = {}
+        ranked: dict[int, list[str]] = {area: [] for area in kept}
         for table in sorted(tables, key=lambda t: -coverage[number[t]]):
-            ranked.setdefault(areas[table], []).append(table)
-        keep = [ranked.get(area, [])[: limit if rank == 0 else max(1, limit // 2)] for rank, area in enumerate(kept)]
-        return {table for area_best in keep for table in area_best}
+            ranked[areas[table]].append(table)
+        return ranked
 
     def _columns_by_ref(self, context: DatabaseContext) -> dict[ColumnRef, ContextColumn]:
         """The context's columns by (table, name), built once per catalogue version, not per question."""
@@ -301,6 +316,16 @@ class Linker:
             cached = (context.version, {(c.table, c.name): c for c in context.columns})
             self._by_ref[context.database] = cached
         return cached[1]
+
+
+def _area_tables(areas: list[SubjectArea] | None) -> set[str] | None:
+    return None if areas is None else {table for area in areas for table in area.tables}
+
+
+def _area_name(tables: list[str]) -> str:
+    """An area's namespaces (a schema, or a ``prefix__`` of a flattened warehouse), else its first table."""
+    spaces = sorted({space for space in map(namespace, tables) if space is not None})
+    return "+".join(spaces) if spaces else tables[0]
 
 
 def _linked(column: ContextColumn, score: float) -> LinkedColumn:

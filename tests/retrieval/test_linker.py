@@ -87,6 +87,12 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
     assert "'France' is a value of m__singer.country" in focused.schema_.value_hints
     # Columns are chosen within music (all six of them), not filtered out of the whole schema's best seven.
     assert set(focused.retrieved) == {f"{c.table}.{c.name}" for c in _warehouse().columns if c.table.startswith("m__")}
+    # The linked schema says which subject area it kept and why: music, named by its prefix, with its coverage.
+    [music] = focused.schema_.areas
+    assert music.name == "m" and set(music.tables) == {"m__singer", "m__concert", "m__award"}
+    assert music.tables[0] in {"m__singer", "m__concert"}  # the table that covers the question best comes first
+    assert 0 < music.coverage <= 1
+    assert whole.schema_.areas == []
     small = Linker(
         ColumnRetriever(model, ColumnIndex(tmp_path / "c", encoder, "zero-shot")), LinkerSettings(region_margin=0.0)
     )
@@ -110,6 +116,13 @@ def test_a_large_schema_keeps_only_the_tables_that_cover_the_question_best_in_ea
 
     best = focus("best", 2)
     assert {"m__singer", "m__concert"} <= best and "m__award" not in best  # the best area (music): its best two
+    retriever = ColumnRetriever(model, ColumnIndex(tmp_path / "areas", encoder, "zero-shot"))
+    linker = Linker(retriever, LinkerSettings(region_margin=1.0, area_tables=2))
+    graph = linker.prepare(_warehouse())[0]
+    areas = linker.focus_areas(retriever.scores("warehouse", question), graph, question)
+    assert areas is not None and [a.name for a in areas][:1] == ["m"] and {a.name for a in areas} == {"m", "p", "f"}
+    assert [len(a.tables) for a in areas] == [2, 1, 1]
+    assert [a.coverage for a in areas] == sorted((a.coverage for a in areas), reverse=True)
     assert len([t for t in best if t.startswith("p__")]) == 1  # each other area: half as many
     assert len([t for t in best if t.startswith("f__")]) == 1
     assert focus("all", None) == {c.table for c in _warehouse().columns}

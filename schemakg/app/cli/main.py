@@ -285,6 +285,9 @@ def retrieve(words: Words, evidence: str | None = None, among: Among = None, top
             )
         console.print(grid)
         linked = retrieval.link.schema_
+        for area in linked.areas:
+            tables = ", ".join(area.tables)
+            console.print(f"[bold]subject area[/bold] {area.name}: coverage {area.coverage:.3f}, best tables {tables}")
         console.print(f"[bold]linked tables[/bold]: {', '.join(linked.tables)}")
         for join in linked.joins:
             console.print(f"  join {join.sql()}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from schemakg.retrieval.routing import DECIDED
-from tests.conftest import wait_for_job
+from tests.conftest import small_warehouse, wait_for_job
 
 
 def test_retrieve_links_gold_columns_values_and_joins(
@@ -56,6 +56,40 @@ def test_retrieve_links_gold_columns_values_and_joins(
     bad = client.post(f"/databases/{db_name}/retrieve", json={"question": "x", "mode": "sideways"}, headers=admin)
     assert bad.status_code == 422
     assert client.post("/databases/nope/retrieve", json={"question": "x"}, headers=admin).status_code == 404
+
+
+def test_a_warehouse_question_is_linked_within_its_subject_area_and_says_which(
+    client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
+) -> None:
+    warehouse = small_warehouse(tmp_path / "warehouse.sqlite")  # focused: two areas among fillers
+    assert (
+        client.post("/databases", json={"name": db_name, "url": f"sqlite:///{warehouse}"}, headers=admin).status_code
+        == 201
+    )
+    job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"], timeout_s=120)["state"] == "succeeded"
+
+    question = "Which concerts did the singers from France give?"
+    body = client.post(f"/databases/{db_name}/retrieve", json={"question": question}, headers=admin).json()
+    linked = body["linked"]
+    assert {"music__singer", "music__concert"} <= set(linked["tables"])
+    music = linked["areas"][0]
+    assert music["name"] == "music" and set(music["tables"]) == {"music__singer", "music__concert"}
+    assert all(area["coverage"] <= music["coverage"] for area in linked["areas"])
+    assert {t for area in linked["areas"] for t in area["tables"]} >= {s.split(".")[0] for s in body["selected"]}
+
+    # A small database is linked whole, so it names no area.
+    small = tmp_path / "small.sqlite"
+    with sqlite3.connect(small) as connection:
+        connection.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT)")
+    other = f"{db_name}_small"
+    assert (
+        client.post("/databases", json={"name": other, "url": f"sqlite:///{small}"}, headers=admin).status_code == 201
+    )
+    job = client.post(f"/databases/{other}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    body = client.post(f"/databases/{other}/retrieve", json={"question": question}, headers=admin).json()
+    assert body["linked"]["areas"] == [] and body["linked"]["tables"] == ["singer"]
 
 
 def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_tables(

@@ -16,7 +16,7 @@ from schemakg.app.container import Container
 from schemakg.kernel.model import JobState
 from schemakg.kernel.settings import Settings
 from schemakg.retrieval.artifacts import shipped_version
-from tests.conftest import LOCAL_GGUF, SAMPLE_DB
+from tests.conftest import LOCAL_GGUF, SAMPLE_DB, small_warehouse
 
 CLI = [sys.executable, "-m", "schemakg.app.cli.main"]
 
@@ -84,16 +84,32 @@ def catalogue_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     service = Container(Settings(data_dir=data_dir, llm_model_path=LOCAL_GGUF if LOCAL_GGUF.exists() else None))
     try:
         for name, path in (("hr", SAMPLE_DB), ("music", concerts)):
-            service.databases.register(name, f"sqlite:///{path}")
-            job = service.databases.start_ingestion(name)
-            deadline = time.monotonic() + 120
-            while service.jobs.get(job.id).state in (JobState.QUEUED, JobState.RUNNING):
-                assert time.monotonic() < deadline, "ingestion did not finish"
-                time.sleep(0.1)
-            assert service.jobs.get(job.id).state == JobState.SUCCEEDED
+            _ingest(service, name, path)
         yield data_dir
     finally:
         service.close()
+
+
+def _ingest(service: Container, name: str, path: Path) -> None:
+    service.databases.register(name, f"sqlite:///{path}")
+    job = service.databases.start_ingestion(name)
+    deadline = time.monotonic() + 120
+    while service.jobs.get(job.id).state in (JobState.QUEUED, JobState.RUNNING):
+        assert time.monotonic() < deadline, "ingestion did not finish"
+        time.sleep(0.1)
+    assert service.jobs.get(job.id).state == JobState.SUCCEEDED
+
+
+def test_retrieve_in_a_warehouse_names_the_subject_areas_it_focused_on(tmp_path: Path) -> None:
+    service = Container(Settings(data_dir=tmp_path))
+    try:
+        _ingest(service, "warehouse", small_warehouse(tmp_path / "warehouse.sqlite"))
+        result = _run(["retrieve", "warehouse", "Which concerts did the singers from France give?"], tmp_path)
+    finally:
+        service.close()
+    assert result.returncode == 0, result.stderr
+    areas = [line for line in result.stdout.splitlines() if line.startswith("subject area ")]
+    assert areas and areas[0].startswith("subject area music: coverage ") and "music__singer" in areas[0]
 
 
 def test_a_question_without_a_database_is_routed(catalogue_dir: Path) -> None:

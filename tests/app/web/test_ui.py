@@ -18,7 +18,7 @@ from schemakg.app.container import Container
 from schemakg.kernel.clock import now_iso
 from schemakg.kernel.model import Proposal, ProposalKind
 from tests.canned_llm import CannedModel, sql_reply
-from tests.conftest import ADMIN_KEY, wait_for_job
+from tests.conftest import ADMIN_KEY, small_warehouse, wait_for_job
 
 PASSWORD = "Ui-pa55word-never-shown"
 LOG_LINES = [
@@ -421,6 +421,28 @@ def test_a_routed_question_shows_why_and_asks_again_over_another_database(
     expect(page.locator(f'#answer .answer[data-database="{name}"]')).to_be_visible(timeout=600_000)
     expect(page.get_by_label("Ask over")).to_have_value(name)
     expect(page.locator("#answer table.routes")).to_have_count(0)  # a named database is not routed
+
+
+@pytest.mark.slow
+def test_a_warehouse_answer_says_which_subject_areas_it_read(
+    page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
+) -> None:
+    """A question over a schema large enough to be focused (the real 0.5B model): the subject areas linking kept,
+    the best first, with their coverage and best tables."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    _register(client, admin, db_name, small_warehouse(tmp_path / "warehouse.sqlite"))
+    sign_in(page, live_url, ADMIN_KEY)
+    nav(page, "Ask")
+    page.get_by_label("Ask over").select_option(db_name)
+    page.get_by_label("Question").fill("What are the names of the concerts of singers from France?")
+    page.get_by_role("button", name="Ask", exact=True).click()
+    answer = page.locator("#answer .answer")
+    expect(answer).to_be_visible(timeout=600_000)
+    areas = answer.locator("dl.facts ol.areas li")
+    expect(areas.first.locator("code")).to_have_text("music")
+    expect(areas.first).to_contain_text("music__singer")
+    expect(areas.first).to_contain_text(re.compile(r"coverage \d\.\d\d"))
+    assert_accessible_names(page)
 
 
 def test_a_refused_statement_is_said_plainly(

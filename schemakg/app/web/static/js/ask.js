@@ -111,6 +111,10 @@ function answerView(result, db, askOver) {
   }
   const details = [];
   if (result.evidence) details.push(["Evidence", `${result.evidence} (${result.evidence_source})`]);
+  // A large schema: the subject areas linking focused on, best first, and why (coverage, best tables).
+  if (result.subject_areas.length) {
+    details.push(["Subject areas", h("ol", { class: "areas" }, result.subject_areas.map((a) => h("li", {}, h("code", {}, a.name), ` coverage ${a.coverage.toFixed(2)}: `, a.tables.join(", "))))]);
+  }
   if (result.value_hints.length) details.push(["Value hints", h("ul", {}, result.value_hints.map((v) => h("li", {}, v)))]);
   if (result.repairs.length) details.push(["Repairs", h("ul", {}, result.repairs.map((v) => h("li", {}, v)))]);
   details.push(["Model", `${result.model}${result.mode ? `, ${result.mode} mode` : ""}, ${result.retries} retr${result.retries === 1 ? "y" : "ies"}`]);
