@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     # Within those areas, the best-covering tables only: this many of the best area, half as many of each other
     # (a large number: all their tables).
     linking_area_tables: int = Field(default=4, ge=1)
+    # A column name the question or its evidence spells exactly (snake_case, camelCase) adds this much to the
+    # coverage of the areas that hold it (0: off).
+    linking_identifier_weight: float = Field(default=0.05, ge=0)
     # The area reranker (a cross-encoder) rescores this many best-covering databases when routing, and subject
     # areas of a large schema when focusing, keeping those within the margin of the best (below 2: off, coverage
     # alone). Routing gained 0.03 recall@1 from it; focusing nothing measurable, so that is off.

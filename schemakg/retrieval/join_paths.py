@@ -35,6 +35,7 @@ from networkx.algorithms.approximation import steiner_tree
 from pydantic import BaseModel
 
 from schemakg.kernel.sql.names import column_sql
+from schemakg.retrieval.identifiers import IdentifierAreas
 
 ColumnRef = tuple[str, str]
 JoinMode = Literal["force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest", "steiner"]
@@ -93,8 +94,10 @@ class JoinGraph:
     ) -> None:
         self.graph = nx.Graph()
         self.graph.add_nodes_from(tables)
+        self.columns = columns or {}
         self._regions: dict[str, int] | None = None
         self._areas: dict[str, int] | None = None
+        self._identifiers: IdentifierAreas | None = None
         for left, right in foreign_keys:
             self._add(left, right, "fk")
         fk_edges = self.graph.number_of_edges()
@@ -187,6 +190,13 @@ class JoinGraph:
                 if kind == "table"
             }
         return self._areas
+
+    def identifiers(self) -> IdentifierAreas:
+        """Which areas hold a column of each identifier-like name (``identifiers``)."""
+        if self._identifiers is None:
+            pairs = ((table, name) for table, names in self.columns.items() for name in names)
+            self._identifiers = IdentifierAreas(pairs, self.areas())
+        return self._identifiers
 
     def _steiner(self, selected: list[str]) -> JoinPlan:
         by_region: dict[int, list[str]] = {}

@@ -91,6 +91,9 @@ class LinkerSettings(BaseModel):
     region_margin: float | None = 0.06
     # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
     # below the best area's final score (area_text.combined) another one may be and still be kept.
+    # Each column name of the question or its evidence that only some areas hold (``identifiers``: snake_case or
+    # camelCase, written exactly) adds this much to their coverage, shared among them.
+    identifier_weight: float = Field(default=0.05, ge=0)
     rerank_areas: int = 0
     rerank_margin: float = 5.0
     # Within the kept areas, only the tables that cover the question best (a table as one document): this many
@@ -263,6 +266,9 @@ class Linker:
         count = max(areas.values()) + 1
         groups = torch.tensor([areas.get(split_column_ref(key)[0], count) for key in scores.keys], dtype=torch.long)
         coverage = scores.coverage(groups, count + 1)[:count].tolist()
+        if question and self.settings.identifier_weight:
+            named = graph.identifiers().mentions(question, count)
+            coverage = [cover + self.settings.identifier_weight * n for cover, n in zip(coverage, named, strict=True)]
         if self.reranker is not None and question and self.settings.rerank_areas > 1:
             kept = self._rerank(question, scores, areas, coverage)
         else:

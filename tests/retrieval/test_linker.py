@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from schemakg.retrieval.area_reranker import AreaReranker
 from schemakg.retrieval.artifacts import RetrieverModel
 from schemakg.retrieval.encoder import DualTowerEncoder
@@ -145,3 +147,22 @@ def test_the_area_reranker_decides_which_areas_a_large_schema_is_linked_within(
         assert linker.focus(linker.retriever.scores("warehouse", question), graph, question) == tables
     linked = linker.link(_warehouse(), "What is the salary amount of each employee?")
     assert set(linked.schema_.tables) <= {"p__employee", "p__salary"}
+
+
+def test_a_column_name_the_question_spells_out_adds_to_the_coverage_of_its_area(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=3, max_columns=3))
+    question = "Which concerts did the singer from France give? Pay refers to employee_id"
+
+    def coverage(folder: str, weight: float) -> dict[str, float]:
+        retriever = ColumnRetriever(model, ColumnIndex(tmp_path / folder, encoder, "zero-shot"))
+        linker = Linker(retriever, LinkerSettings(region_margin=1.0, identifier_weight=weight))  # every area kept
+        graph = linker.prepare(_warehouse())[0]
+        areas = linker.focus_areas(retriever.scores("warehouse", question), graph, question)
+        assert areas is not None
+        return {area.name: area.coverage for area in areas}
+
+    plain, named = coverage("plain", 0.0), coverage("named", 0.5)
+    assert named["p"] == pytest.approx(plain["p"] + 0.5, abs=1e-3)  # employee_id: only payroll has it
+    assert named["m"] == pytest.approx(plain["m"], abs=1e-3) and named["f"] == pytest.approx(plain["f"], abs=1e-3)

@@ -97,6 +97,7 @@ class LinkingService:
                         rerank_areas=self.settings.linking_rerank_areas,
                         rerank_margin=self.settings.linking_rerank_margin,
                         area_tables=self.settings.linking_area_tables,
+                        identifier_weight=self.settings.linking_identifier_weight,
                     ),
                     picker,
                     self.area_reranker() if self.settings.linking_rerank_areas > 1 else None,
