@@ -123,7 +123,7 @@ class Settings(BaseSettings):
     # (a large number: all their tables).
     linking_area_tables: int = Field(default=4, ge=1)
     # A column name the question or its evidence spells exactly (snake_case, camelCase) adds this much to the
-    # coverage of the areas that hold it (0: off).
+    # coverage of the areas that hold it, and is linked (0: neither).
     linking_identifier_weight: float = Field(default=0.05, ge=0)
     # The area reranker (a cross-encoder) rescores this many best-covering databases when routing, and subject
     # areas of a large schema when focusing, keeping those within the margin of the best (below 2: off, coverage

@@ -1,12 +1,12 @@
 """Column names that a question or its evidence spells out exactly (``shippedDate``, ``unit_price``): evidence of
-which subject area of a large schema it is about.
+which subject area of a large schema it is about, and columns to link.
 
 Evidence often names the columns it means ("when shipped refers to shippedDate"), and so do users who know their
 warehouse. The retriever reads such a name as word pieces, like any other word; an exact match says more. Only
 names that cannot be ordinary words count (snake_case or camelCase): "name" or "year" are in every area. A name
-held by several areas is shared among them. On the validation warehouse this put the right area first for 0.838
-of the BIRD questions (whose evidence names columns) instead of 0.788, and changed no Spider question
-(docs/evaluation.md).
+held by several areas is shared among them, and every column of that name within the focus is linked. On the
+validation warehouse this put the right area first for 0.834 of the BIRD questions (whose evidence names columns)
+instead of 0.788, and changed no Spider question (docs/evaluation.md).
 """
 
 from __future__ import annotations
@@ -23,22 +23,30 @@ def is_identifier(name: str) -> bool:
     return "_" in name.strip("_") or _CAMEL.search(name) is not None
 
 
-class IdentifierAreas:
-    """Which subject areas hold a column of each identifier-like name, for one catalogue version."""
+class Identifiers:
+    """A schema's identifier-like column names: the columns so named, and the subject areas holding them."""
 
     def __init__(self, columns: Iterable[tuple[str, str]], areas: Mapping[str, int]) -> None:
-        held: dict[str, set[int]] = {}
+        named: dict[str, list[tuple[str, str]]] = {}
         for table, name in columns:
             if table in areas and is_identifier(name):
-                held.setdefault(name.lower(), set()).add(areas[table])
-        self._held = held
+                named.setdefault(name.lower(), []).append((table, name))
+        self._columns = named
+        self._areas = {word: {areas[table] for table, _ in refs} for word, refs in named.items()}
 
-    def mentions(self, text: str, count: int) -> list[float]:
-        """For each of ``count`` areas, how many identifiers of ``text`` it holds, each one shared equally among
-        the areas that hold it."""
+    def _spelled(self, text: str) -> list[str]:
+        return sorted({w.lower() for w in WORD.findall(text)} & self._columns.keys())
+
+    def columns(self, text: str) -> list[tuple[str, str]]:
+        """The columns whose names ``text`` spells out."""
+        return [ref for word in self._spelled(text) for ref in self._columns[word]]
+
+    def areas(self, text: str, count: int) -> list[float]:
+        """For each of ``count`` areas, how many names of ``text`` it holds a column of, each name shared equally
+        among the areas that hold one."""
         found = [0.0] * count
-        for word in {w.lower() for w in WORD.findall(text)}:
-            holders = self._held.get(word, ())
+        for word in self._spelled(text):
+            holders = self._areas[word]
             for area in holders:
                 found[area] += 1.0 / len(holders)
         return found

@@ -35,7 +35,7 @@ from networkx.algorithms.approximation import steiner_tree
 from pydantic import BaseModel
 
 from schemakg.kernel.sql.names import column_sql
-from schemakg.retrieval.identifiers import IdentifierAreas
+from schemakg.retrieval.identifiers import Identifiers
 
 ColumnRef = tuple[str, str]
 JoinMode = Literal["force-union", "n-n", "1-1", "1-n", "n-1", "no-union", "force-longest", "steiner"]
@@ -97,7 +97,7 @@ class JoinGraph:
         self.columns = columns or {}
         self._regions: dict[str, int] | None = None
         self._areas: dict[str, int] | None = None
-        self._identifiers: IdentifierAreas | None = None
+        self._identifiers: Identifiers | None = None
         for left, right in foreign_keys:
             self._add(left, right, "fk")
         fk_edges = self.graph.number_of_edges()
@@ -191,11 +191,11 @@ class JoinGraph:
             }
         return self._areas
 
-    def identifiers(self) -> IdentifierAreas:
-        """Which areas hold a column of each identifier-like name (``identifiers``)."""
+    def identifiers(self) -> Identifiers:
+        """The identifier-like column names, their columns and the areas holding them (``identifiers``)."""
         if self._identifiers is None:
             pairs = ((table, name) for table, names in self.columns.items() for name in names)
-            self._identifiers = IdentifierAreas(pairs, self.areas())
+            self._identifiers = Identifiers(pairs, self.areas())
         return self._identifiers
 
     def _steiner(self, selected: list[str]) -> JoinPlan:

@@ -92,7 +92,8 @@ class LinkerSettings(BaseModel):
     # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
     # below the best area's final score (area_text.combined) another one may be and still be kept.
     # Each column name of the question or its evidence that only some areas hold (``identifiers``: snake_case or
-    # camelCase, written exactly) adds this much to their coverage, shared among them.
+    # camelCase, written exactly) adds this much to their coverage, shared among them, and its columns within the
+    # focus are linked (0: neither).
     identifier_weight: float = Field(default=0.05, ge=0)
     rerank_areas: int = 0
     rerank_margin: float = 5.0
@@ -170,8 +171,10 @@ class Linker:
 
         started = time.perf_counter()
         matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []
+        spelled = graph.identifiers().columns(text) if self.settings.identifier_weight else []
         if focus is not None:
             matches = [m for m in matches if m.table in focus]
+            spelled = [ref for ref in spelled if ref[0] in focus]
         timings["value_match"] = _ms(started)
 
         by_ref = self._columns_by_ref(context)
@@ -188,6 +191,9 @@ class Linker:
                 column.value_match = column.value_match or match.value is not None
                 if match.value is not None:
                     hints.append(match.hint())
+        for ref in spelled:  # a column the question names exactly is linked, as a value match's column is
+            if ref in by_ref:
+                chosen.setdefault(ref, _linked(by_ref[ref], score=0.0))
         selected = list(dict.fromkeys(t for t, _ in chosen))
         sources = selected + [m.table for m in matches if m.value is not None]
         destinations = list(sources)
@@ -267,7 +273,7 @@ class Linker:
         groups = torch.tensor([areas.get(split_column_ref(key)[0], count) for key in scores.keys], dtype=torch.long)
         coverage = scores.coverage(groups, count + 1)[:count].tolist()
         if question and self.settings.identifier_weight:
-            named = graph.identifiers().mentions(question, count)
+            named = graph.identifiers().areas(question, count)
             coverage = [cover + self.settings.identifier_weight * n for cover, n in zip(coverage, named, strict=True)]
         if self.reranker is not None and question and self.settings.rerank_areas > 1:
             kept = self._rerank(question, scores, areas, coverage)

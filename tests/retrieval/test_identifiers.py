@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemakg.retrieval.identifiers import IdentifierAreas, is_identifier
+from schemakg.retrieval.identifiers import Identifiers, is_identifier
 
 
 @pytest.mark.parametrize(
@@ -25,7 +25,7 @@ def test_only_names_that_cannot_be_ordinary_words_count(name: str, expected: boo
     assert is_identifier(name) is expected
 
 
-def test_a_name_counts_for_the_areas_that_hold_it_shared_among_them() -> None:
+def test_a_spelled_name_gives_its_columns_and_counts_for_the_areas_that_hold_it_shared_among_them() -> None:
     areas = {"sales__orders": 0, "sales__items": 0, "hr__staff": 1, "crm__orders": 2}
     columns = [
         ("sales__orders", "shippedDate"),
@@ -36,8 +36,15 @@ def test_a_name_counts_for_the_areas_that_hold_it_shared_among_them() -> None:
         ("hr__staff", "name"),
         ("unknown__table", "shippedDate"),  # not in any area: ignored
     ]
-    index = IdentifierAreas(columns, areas)
+    index = Identifiers(columns, areas)
     text = "When was the product with the highest unit price shipped? Highest refers to MAX(PRICEEACH); shippedDate."
-    assert index.mentions(text, 3) == [2.0, 0.0, 0.0]  # two names, each held by sales alone; case does not matter
-    assert index.mentions("Count the orders by order_id, order_id twice", 3) == [0.5, 0.0, 0.5]  # once, shared
-    assert index.mentions("What is the name of each staff member?", 3) == [0.0, 0.0, 0.0]  # "name" is a word
+    assert index.areas(text, 3) == [2.0, 0.0, 0.0]  # two names, each held by sales alone; case does not matter
+    assert index.areas("Count the orders by order_id, order_id twice", 3) == [0.5, 0.0, 0.5]  # once, shared
+    assert index.areas("What is the name of each staff member?", 3) == [0.0, 0.0, 0.0]  # "name" is a word
+    assert index.columns(text) == [("sales__items", "priceEach"), ("sales__orders", "shippedDate")]
+    assert index.columns("by ORDER_ID") == [
+        ("sales__orders", "order_id"),
+        ("sales__items", "order_id"),
+        ("crm__orders", "order_id"),
+    ]
+    assert index.columns("What is the name of each staff member?") == []

@@ -166,3 +166,17 @@ def test_a_column_name_the_question_spells_out_adds_to_the_coverage_of_its_area(
     plain, named = coverage("plain", 0.0), coverage("named", 0.5)
     assert named["p"] == pytest.approx(plain["p"] + 0.5, abs=1e-3)  # employee_id: only payroll has it
     assert named["m"] == pytest.approx(plain["m"], abs=1e-3) and named["f"] == pytest.approx(plain["f"], abs=1e-3)
+
+
+def test_a_column_the_question_names_exactly_is_linked(tmp_path: Path, encoder: DualTowerEncoder) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=1, max_columns=1))
+    question = "Which concerts did the singer from France give? Pay refers to EMPLOYEE_ID"
+
+    def linked(folder: str, weight: float) -> set[tuple[str, str]]:
+        retriever = ColumnRetriever(model, ColumnIndex(tmp_path / folder, encoder, "zero-shot"))
+        settings = LinkerSettings(region_margin=1.0, identifier_weight=weight, value_matching=False)
+        return {(c.table, c.name) for c in Linker(retriever, settings).link(_warehouse(), question).schema_.columns}
+
+    named = {("p__employee", "employee_id"), ("p__salary", "employee_id")}
+    assert named <= linked("on", 0.05)  # both columns of that name, whatever the retriever ranked first
+    assert not named & linked("off", 0.0)
