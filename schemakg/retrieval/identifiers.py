@@ -12,8 +12,10 @@ instead of 0.788, and changed no Spider question (docs/evaluation.md).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
+from typing import TypeVar
 
+K = TypeVar("K")
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 
@@ -34,19 +36,32 @@ class Identifiers:
         self._columns = named
         self._areas = {word: {areas[table] for table, _ in refs} for word, refs in named.items()}
 
-    def _spelled(self, text: str) -> list[str]:
+    def names(self, text: str) -> list[str]:
+        """The identifier-like column names (lower-cased) that ``text`` spells out."""
         return sorted({w.lower() for w in WORD.findall(text)} & self._columns.keys())
 
     def columns(self, text: str) -> list[tuple[str, str]]:
         """The columns whose names ``text`` spells out."""
-        return [ref for word in self._spelled(text) for ref in self._columns[word]]
+        return [ref for word in self.names(text) for ref in self._columns[word]]
 
     def areas(self, text: str, count: int) -> list[float]:
         """For each of ``count`` areas, how many names of ``text`` it holds a column of, each name shared equally
         among the areas that hold one."""
+        held: dict[int, list[str]] = {}
+        for word in self.names(text):
+            for area in self._areas[word]:
+                held.setdefault(area, []).append(word)
         found = [0.0] * count
-        for word in self._spelled(text):
-            holders = self._areas[word]
-            for area in holders:
-                found[area] += 1.0 / len(holders)
+        for area, share in shares(held).items():
+            found[area] = share
         return found
+
+
+def shares(named: Mapping[K, Collection[str]]) -> dict[K, float]:
+    """For each group (an area, a database), how many of the names it holds, each name shared equally among the
+    groups that hold it."""
+    holders: dict[str, int] = {}
+    for names in named.values():
+        for name in names:
+            holders[name] = holders.get(name, 0) + 1
+    return {group: sum(1.0 / holders[name] for name in names) for group, names in named.items()}

@@ -79,7 +79,7 @@ class Route(BaseModel):
     """A database a question that names none may be meant for (``retrieval.routing``), and why."""
 
     database: str
-    score: float  # coverage
+    score: float  # coverage, plus its share of the column names the question spells out (identifiers)
     tables: list[TableMatch]  # the best tables, best first: why this database
     rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
     # Only ever the first route: it leads every other database's coverage by routing.DECIDED or more (or is the only

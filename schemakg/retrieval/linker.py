@@ -139,6 +139,14 @@ class Linker:
         self._prepared[context.database] = (context.version, graph, values)
         return graph, values
 
+    def spelled_names(self, database: str, text: str) -> list[str]:
+        """The identifier-like column names of a prepared ``database`` that ``text`` spells out (``identifiers``;
+        none when that signal is off)."""
+        cached = self._prepared.get(database)
+        if cached is None or not self.settings.identifier_weight:
+            return []
+        return cached[1].identifiers().names(text)
+
     def prepared(self, database: str, version: str) -> bool:
         """Whether :meth:`prepare` has run for ``database`` at this catalogue ``version``."""
         cached = self._prepared.get(database)

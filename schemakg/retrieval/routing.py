@@ -60,15 +60,19 @@ def route(
     question: str | None = None,
     reranker: AreaReranker | None = None,
     rerank: int = 4,
+    named: Mapping[str, float] | None = None,
 ) -> list[Route]:
-    """The ``top`` databases for the question these scores answer, best first (ties by name). With a
-    ``reranker`` (and the ``question`` text), the best ``rerank`` by coverage are reordered by their final
-    scores (:func:`combined`), unless coverage has already ``DECIDED`` (then the first route is ``decided``)."""
+    """The ``top`` databases for the question these scores answer, best first (ties by name). A database's score
+    is its coverage plus its ``named`` share, if any (the column names the question spells out that it holds:
+    ``identifiers``). With a ``reranker`` (and the ``question`` text), the best ``rerank`` by that score are
+    reordered by their final scores (:func:`combined`), unless the score has already ``DECIDED`` (then the first
+    route is ``decided``)."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)
         if tables:
-            routes.append(Route(database=database, score=float(scored.coverage()[0]), tables=tables[:2]))
+            score = float(scored.coverage()[0]) + (named or {}).get(database, 0.0)
+            routes.append(Route(database=database, score=score, tables=tables[:2]))
     routes.sort(key=lambda r: (-r.score, r.database))
     if routes:
         routes[0].decided = len(routes) == 1 or routes[0].score - routes[1].score >= DECIDED

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemakg.retrieval.identifiers import Identifiers, is_identifier
+from schemakg.retrieval.identifiers import Identifiers, is_identifier, shares
 
 
 @pytest.mark.parametrize(
@@ -48,3 +48,8 @@ def test_a_spelled_name_gives_its_columns_and_counts_for_the_areas_that_hold_it_
         ("crm__orders", "order_id"),
     ]
     assert index.columns("What is the name of each staff member?") == []
+
+
+def test_a_name_held_by_several_databases_is_shared_among_them() -> None:
+    named = {"sales": ["order_id", "shippeddate"], "crm": ["order_id"], "hr": []}
+    assert shares(named) == {"sales": 1.5, "crm": 0.5, "hr": 0.0}

@@ -49,3 +49,11 @@ def test_the_first_route_says_whether_coverage_alone_decided_it() -> None:
     assert leading_by(DECIDED - 0.01) == [False, False]
     assert [r.decided for r in route({"only": _scores({"t.x": 0.5}, coverage=0.2)})] == [True]  # nothing else fits
     assert route({"empty": ColumnScores([], torch.zeros(0), 1)}) == []
+
+
+def test_a_database_holding_a_column_the_question_names_gains_its_share() -> None:
+    scores = {"orders": _scores({"t.x": 0.5}, coverage=0.70), "shop": _scores({"t.x": 0.5}, coverage=0.72)}
+    assert [r.database for r in route(scores)] == ["shop", "orders"]
+    routes = route(scores, named={"orders": 0.05})  # e.g. the evidence spells orders' shippedDate
+    assert [r.database for r in routes] == ["orders", "shop"]
+    assert routes[0].score == pytest.approx(0.75) and not routes[0].decided  # a lead of 0.03 decides nothing
