@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from schemakg.app.container import Container
 from schemakg.kernel.clock import now_iso
@@ -326,6 +326,18 @@ def _register(client: TestClient, admin: dict[str, str], name: str, path: Path) 
     assert wait_for_job(client, admin, job["id"], timeout_s=120)["state"] == "succeeded"
 
 
+def _ask(page: Page, live_url: str, database: str, question: str) -> Locator:
+    """Signed in as the admin, ask ``question`` over ``database`` (empty: the whole catalogue); the answer."""
+    sign_in(page, live_url, ADMIN_KEY)
+    nav(page, "Ask")
+    page.get_by_label("Ask over").select_option(database)
+    page.get_by_label("Question").fill(question)
+    page.get_by_role("button", name="Ask", exact=True).click()
+    answer = page.locator("#answer .answer")
+    expect(answer).to_be_visible(timeout=600_000)
+    return answer
+
+
 def test_an_analyst_sees_no_edit_controls(
     page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, sample_copy: Path, shots: Path
 ) -> None:
@@ -360,13 +372,7 @@ def test_asking_shows_the_sql_the_rows_and_the_join_graph(
     """7. The one question with the suite's real local model (the 0.5B)."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
     _register(client, admin, db_name, sample_copy)
-    sign_in(page, live_url, ADMIN_KEY)
-    nav(page, "Ask")
-    page.get_by_label("Ask over").select_option(db_name)
-    page.get_by_label("Question").fill("List the first name of every employee in the department named 'Executive'.")
-    page.get_by_role("button", name="Ask", exact=True).click()
-    answer = page.locator("#answer .answer")
-    expect(answer).to_be_visible(timeout=600_000)
+    answer = _ask(page, live_url, db_name, "List the first name of every employee in the department named 'Executive'.")
     expect(answer.locator(".sql-block .tok-keyword").first).to_have_text(re.compile("SELECT|WITH", re.IGNORECASE))
     expect(answer.locator("#rows tbody tr").first).to_be_visible()
     graph = answer.locator("svg.link-graph")
@@ -399,13 +405,7 @@ def test_a_routed_question_shows_why_and_asks_again_over_another_database(
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
     for name in (db_name, f"{db_name}_copy"):  # at least two candidates, whatever else the suite registered
         _register(client, admin, name, sample_copy)
-    sign_in(page, live_url, ADMIN_KEY)
-    nav(page, "Ask")
-    page.get_by_label("Ask over").select_option("")
-    page.get_by_label("Question").fill("How many employees are there?")
-    page.get_by_role("button", name="Ask", exact=True).click()
-    answer = page.locator("#answer .answer")
-    expect(answer).to_be_visible(timeout=600_000)
+    answer = _ask(page, live_url, "", "How many employees are there?")
     routes = answer.locator("table.routes tbody tr")
     expect(routes).not_to_have_count(0)
     routed = answer.locator("p.routed strong").inner_text()
@@ -431,13 +431,7 @@ def test_a_warehouse_answer_says_which_subject_areas_it_read(
     the best first, with their coverage and best tables."""
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
     _register(client, admin, db_name, small_warehouse(tmp_path / "warehouse.sqlite"))
-    sign_in(page, live_url, ADMIN_KEY)
-    nav(page, "Ask")
-    page.get_by_label("Ask over").select_option(db_name)
-    page.get_by_label("Question").fill("What are the names of the concerts of singers from France?")
-    page.get_by_role("button", name="Ask", exact=True).click()
-    answer = page.locator("#answer .answer")
-    expect(answer).to_be_visible(timeout=600_000)
+    answer = _ask(page, live_url, db_name, "What are the names of the concerts of singers from France?")
     areas = answer.locator("dl.facts ol.areas li")
     expect(areas.first.locator("code")).to_have_text("music")
     expect(areas.first).to_contain_text("music__singer")
