@@ -46,7 +46,7 @@ class SubjectArea(BaseModel):
     """A subject area of a large schema that linking focused on, and why: how well it covers the question."""
 
     name: str  # its namespaces (schemas, or ``prefix__``es), else its first table
-    coverage: float
+    coverage: float  # of the question, plus its share of the column names the question spells out (identifiers)
     tables: list[str]  # its tables that cover the question best, best first: where columns were selected
 
 

@@ -89,12 +89,12 @@ class LinkerSettings(BaseModel):
     # coverage of the question is within this margin of the best area's (None: no focus). An answer lives
     # within one area.
     region_margin: float | None = 0.06
-    # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
-    # below the best area's final score (area_text.combined) another one may be and still be kept.
     # Each column name of the question or its evidence that only some areas hold (``identifiers``: snake_case or
     # camelCase, written exactly) adds this much to their coverage, shared among them, and its columns within the
     # focus are linked (0: neither).
     identifier_weight: float = Field(default=0.05, ge=0)
+    # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
+    # below the best area's final score (area_text.combined) another one may be and still be kept.
     rerank_areas: int = 0
     rerank_margin: float = 5.0
     # Within the kept areas, only the tables that cover the question best (a table as one document): this many
