@@ -31,14 +31,25 @@ class Identifiers:
     def __init__(self, columns: Iterable[tuple[str, str]], areas: Mapping[str, int]) -> None:
         named: dict[str, list[tuple[str, str]]] = {}
         for table, name in columns:
-            if table in areas and is_identifier(name):
+            if table in areas and WORD.fullmatch(name):
                 named.setdefault(name.lower(), []).append((table, name))
         self._columns = named
+        # Whether a name is identifier-like as the schema spells it. PostgreSQL folds unquoted names to lower case
+        # (``shippeddate``), so the question's spelling (``shippedDate``) counts as well.
+        self._spelled_as_identifier = {word for word, refs in named.items() if any(is_identifier(n) for _, n in refs)}
         self._areas = {word: {areas[table] for table, _ in refs} for word, refs in named.items()}
 
     def names(self, text: str) -> list[str]:
-        """The identifier-like column names (lower-cased) that ``text`` spells out."""
-        return sorted({w.lower() for w in WORD.findall(text)} & self._columns.keys())
+        """The column names (lower-cased) that ``text`` spells out, where the text or the schema writes them as
+        identifiers."""
+        return sorted(
+            {
+                word.lower()
+                for word in WORD.findall(text)
+                if word.lower() in self._columns
+                and (is_identifier(word) or word.lower() in self._spelled_as_identifier)
+            }
+        )
 
     def columns(self, text: str) -> list[tuple[str, str]]:
         """The columns whose names ``text`` spells out."""

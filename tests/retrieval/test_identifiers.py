@@ -53,3 +53,10 @@ def test_a_spelled_name_gives_its_columns_and_counts_for_the_areas_that_hold_it_
 def test_a_name_held_by_several_databases_is_shared_among_them() -> None:
     named = {"sales": ["order_id", "shippeddate"], "crm": ["order_id"], "hr": []}
     assert shares(named) == {"sales": 1.5, "crm": 0.5, "hr": 0.0}
+
+
+def test_a_name_the_source_folded_to_lower_case_counts_when_the_question_writes_it_as_an_identifier() -> None:
+    index = Identifiers([("sales.orders", "shippeddate"), ("sales.orders", "name")], {"sales.orders": 0})
+    assert index.columns("when shipped refers to shippedDate") == [("sales.orders", "shippeddate")]
+    assert index.columns("when shipped refers to shippeddate") == []  # neither side writes it as an identifier
+    assert index.columns("the Name of each order") == []
