@@ -11,6 +11,7 @@ help the small local SQL models, so it is off by default (docs/evaluation.md: li
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import torch
@@ -20,6 +21,7 @@ from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.links import columns_by_table
 from schemakg.retrieval.area_text import area_texts, combined
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
+from schemakg.retrieval.identifiers import shares
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode, namespace
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema, SubjectArea
 from schemakg.retrieval.value_match import ValueIndex
@@ -139,13 +141,17 @@ class Linker:
         self._prepared[context.database] = (context.version, graph, values)
         return graph, values
 
-    def spelled_names(self, database: str, text: str) -> list[str]:
-        """The identifier-like column names of a prepared ``database`` that ``text`` spells out (``identifiers``;
-        none when that signal is off)."""
-        cached = self._prepared.get(database)
-        if cached is None or not self.settings.identifier_weight:
-            return []
-        return cached[1].identifiers().names(text)
+    def named_shares(self, databases: Sequence[str], text: str) -> dict[str, float]:
+        """What routing adds to each prepared database's coverage: ``identifier_weight`` times its share of the
+        column names ``text`` spells out (``identifiers``), as focusing adds to a subject area's."""
+        if not self.settings.identifier_weight:
+            return {}
+        named = {
+            database: self._prepared[database][1].identifiers().names(text)
+            for database in databases
+            if database in self._prepared
+        }
+        return {database: self.settings.identifier_weight * share for database, share in shares(named).items()}
 
     def prepared(self, database: str, version: str) -> bool:
         """Whether :meth:`prepare` has run for ``database`` at this catalogue ``version``."""

@@ -180,3 +180,9 @@ def test_a_column_the_question_names_exactly_is_linked(tmp_path: Path, encoder: 
     named = {("p__employee", "employee_id"), ("p__salary", "employee_id")}
     assert named <= linked("on", 0.05)  # both columns of that name, whatever the retriever ranked first
     assert not named & linked("off", 0.0)
+
+    # Routing's share: the one prepared database holding employee_id gets the whole weight; unprepared ones none.
+    linker = Linker(ColumnRetriever(model, ColumnIndex(tmp_path / "route", encoder, "zero-shot")))
+    linker.prepare(_warehouse())
+    assert linker.named_shares(["warehouse", "unprepared"], question) == {"warehouse": pytest.approx(0.05)}
+    assert linker.named_shares(["warehouse"], "Which singers give concerts?") == {"warehouse": 0.0}

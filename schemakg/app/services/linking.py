@@ -21,7 +21,6 @@ from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
 from schemakg.retrieval.column_docs import question_text
-from schemakg.retrieval.identifiers import shares
 from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
 from schemakg.retrieval.linked_schema import Dependency, RankedColumn, Route
 from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
@@ -241,10 +240,7 @@ class LinkingService:
         scores = linker.retriever.scores_many(names, text)
         rerank = self.settings.routing_rerank_databases
         reranker = self.area_reranker() if rerank > 1 else None
-        weight = self.settings.linking_identifier_weight
-        named = {
-            name: weight * share for name, share in shares({n: linker.spelled_names(n, text) for n in names}).items()
-        }
+        named = linker.named_shares(names, text)
         routes = route(dict(zip(names, scores, strict=True)), top, text, reranker, rerank, named)
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
