@@ -65,9 +65,11 @@ def _ref_sql(ref: str, dialect: str) -> str:
 def render(schema: LinkedSchema) -> str:
     references: dict[tuple[str, str], str] = {}
     shown = {(c.table, c.name) for c in schema.columns if c.table in schema.tables}
-    unreferenced = []  # a join whose key column is not shown, or a column's second join (REFERENCES names one)
+    # A join whose key column is not shown, a column's second join (REFERENCES names one), or one inferred from
+    # shared names: no key of the source, so not written as one.
+    unreferenced = []
     for join in schema.joins:
-        if join.left in references or join.left not in shown:
+        if join.left in references or join.left not in shown or join.source == "name":
             unreferenced.append(join)
         else:
             references[join.left] = f"{table_sql(join.right[0], schema.dialect)}({join.right[1]})"

@@ -19,13 +19,17 @@ Modes (the paper's ablation settings, as implemented here):
   tables than any query needs; the linker switches to this mode above a number of tables.
 The selected tables themselves are always part of the result, reachable or not.
 
-Sparse schemas (fewer than two FK edges) also get an edge between any two tables that share
-an identically named column whose name contains "id".
+Schemas that declare few or no foreign keys (as most undocumented ones) leave tables that belong
+together unjoined. Two result tables of one namespace that no foreign key or logged join connects are
+joined, marked ``name``, on the key-like column names they share (``zip_code``, ``productCode``,
+``podcast_id``). These joins are not edges to route through: bridging tables are chosen by declared
+and logged joins only.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Literal
@@ -50,12 +54,17 @@ JOIN_MODES: tuple[JoinMode, ...] = (
     "steiner",
 )
 MAX_PATHS_PER_PAIR = 32
+# A name ending like a key's, but not the bare word (``id``: every table's own key) nor a row GUID.
+KEY_NAME = re.compile(r"(?<!gu)(?<=.)(id|code|key|number)$", re.IGNORECASE)
+# A name that more tables of one namespace share says little about which two of them join (and its pairs
+# grow with the square of their number).
+MAX_NAME_SHARERS = 32
 
 
 class JoinCondition(BaseModel):
     left: ColumnRef
     right: ColumnRef
-    source: str  # "fk", "log" or "id-name"
+    source: str  # "fk", "log" or "name"
 
     def sql(self, dialect: str | None = None) -> str:
         """The equality as text; with a ``dialect``, tables written as its SQL writes them (schema apart)."""
@@ -98,13 +107,11 @@ class JoinGraph:
         self._regions: dict[str, int] | None = None
         self._areas: dict[str, int] | None = None
         self._identifiers: Identifiers | None = None
+        self._name_joins: dict[frozenset[str], list[JoinCondition]] | None = None
         for left, right in foreign_keys:
             self._add(left, right, "fk")
-        fk_edges = self.graph.number_of_edges()
         for left, right in log_joins:
             self._add(left, right, "log")
-        if fk_edges < 2 and columns:
-            self._add_id_edges(columns)
 
     def _add(self, left: ColumnRef, right: ColumnRef, source: str) -> None:
         a, b = left[0], right[0]
@@ -117,16 +124,26 @@ class JoinGraph:
         if all(tuple(sorted((c.left, c.right))) != pair for c in conditions):
             conditions.append(JoinCondition(left=left, right=right, source=source))
 
-    def _add_id_edges(self, columns: Mapping[str, Sequence[str]]) -> None:
-        by_name: dict[str, list[tuple[str, str]]] = {}
-        for table, names in columns.items():
-            for name in names:
-                if "id" in name.lower():
-                    by_name.setdefault(name.lower(), []).append((table, name))
-        for refs in by_name.values():
-            for i, left in enumerate(refs):
-                for right in refs[i + 1 :]:
-                    self._add(left, right, "id-name")
+    def name_joins(self) -> dict[frozenset[str], list[JoinCondition]]:
+        """For each pair of tables of one namespace in different regions, the key-like names they share."""
+        if self._name_joins is None:
+            regions = self.regions()
+            by_name: dict[tuple[str | None, str], list[ColumnRef]] = {}
+            for table, names in self.columns.items():
+                for name in names:
+                    if table in regions and KEY_NAME.search(name):
+                        by_name.setdefault((namespace(table), name.lower()), []).append((table, name))
+            self._name_joins = {}
+            for refs in by_name.values():
+                if len(refs) > MAX_NAME_SHARERS:
+                    continue
+                for i, left in enumerate(refs):
+                    for right in refs[i + 1 :]:
+                        if regions[left[0]] != regions[right[0]]:
+                            pair = frozenset((left[0], right[0]))
+                            condition = JoinCondition(left=left, right=right, source="name")
+                            self._name_joins.setdefault(pair, []).append(condition)
+        return self._name_joins
 
     def plan(self, sources: Sequence[str], destinations: Sequence[str], mode: JoinMode = "force-union") -> JoinPlan:
         sources = [t for t in dict.fromkeys(sources) if t in self.graph]
@@ -219,6 +236,10 @@ class JoinGraph:
             for a, b in itertools.pairwise(path):
                 for condition in self.graph.edges[a, b]["conditions"]:
                     conditions.setdefault(condition.sql(), condition)
+        name_joins = self.name_joins()
+        for a, b in itertools.combinations(tables, 2):
+            for condition in name_joins.get(frozenset((a, b)), []):
+                conditions.setdefault(condition.sql(), condition)
         join_columns = list(dict.fromkeys(ref for c in conditions.values() for ref in (c.left, c.right)))
         return JoinPlan(
             tables=tables,

@@ -47,19 +47,23 @@ def test_rendering_carries_every_part() -> None:
 
 
 def test_joins_that_no_references_clause_carries_are_listed() -> None:
-    """A key column with two joins names one as REFERENCES; a join whose key is not shown has none."""
+    """A key column with two joins names one as REFERENCES; a join whose key is not shown has none, nor has a
+    join inferred from shared names (no key of the source)."""
     schema = _schema()
     joins = [
         *schema.joins,
         JoinCondition(left=("employees", "DEPARTMENT_ID"), right=("managers", "DEPARTMENT_ID"), source="log"),
         JoinCondition(left=("employees", "MANAGER_ID"), right=("employees", "EMPLOYEE_ID"), source="fk"),
+        JoinCondition(left=("employees", "EMPLOYEE_ID"), right=("badges", "EMPLOYEE_ID"), source="name"),
     ]
     text = render(schema.model_copy(update={"joins": joins}))
     assert "DEPARTMENT_ID INT REFERENCES departments(DEPARTMENT_ID)" in text
+    assert "EMPLOYEE_ID INT PRIMARY KEY," in text
     listed = text.split("-- Joins:\n")[1].split("\n\n")[0].splitlines()
     assert listed == [
         "--   employees.DEPARTMENT_ID = managers.DEPARTMENT_ID",
         "--   employees.MANAGER_ID = employees.EMPLOYEE_ID",
+        "--   employees.EMPLOYEE_ID = badges.EMPLOYEE_ID",
     ]
 
 

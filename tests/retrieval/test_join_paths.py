@@ -1,4 +1,4 @@
-"""Join completion on small hand-made schemas: every mode, ties, gaps and the sparse-schema rule."""
+"""Join completion on small hand-made schemas: every mode, ties, gaps and joins on shared key names."""
 
 from __future__ import annotations
 
@@ -41,16 +41,33 @@ def test_disconnected_table_is_kept_and_reported() -> None:
     assert plan.unreachable == [("A", "G")]
 
 
-def test_sparse_schema_gets_id_name_edges() -> None:
-    columns = {"orders": ["order_id", "customer_id", "total"], "customers": ["customer_id", "name"], "notes": ["text"]}
+def test_tables_no_key_connects_join_on_shared_key_names() -> None:
+    columns = {
+        "shop__orders": ["order_id", "customer_id", "total", "zip_code", "id"],
+        "shop__customers": ["customer_id", "name", "zip_code", "id", "rowguid"],
+        "shop__notes": ["text", "rowguid"],
+        "shop__weather": ["zip_code", "date"],
+        "crm__customers": ["customer_id"],
+    }
     graph = JoinGraph(tables=list(columns), foreign_keys=[], columns=columns)
-    plan = graph.plan(["orders"], ["customers"])
-    assert [c.sql() for c in plan.conditions] == ["orders.customer_id = customers.customer_id"]
-    assert plan.conditions[0].source == "id-name"
-    dense = JoinGraph(
-        tables=["A", "B", "C"], foreign_keys=[fk("A", "B"), fk("B", "C")], columns={"A": ["x_id"], "C": ["x_id"]}
+    plan = graph.plan(["shop__orders"], ["shop__customers"])
+    assert [c.sql() for c in plan.conditions] == [
+        "shop__orders.customer_id = shop__customers.customer_id",
+        "shop__orders.zip_code = shop__customers.zip_code",
+    ]  # not the bare ``id`` both tables have, nor a row GUID
+    assert {c.source for c in plan.conditions} == {"name"}
+    assert plan.unreachable == [("shop__orders", "shop__customers")]  # no declared path; a name join
+    assert graph.plan(["shop__orders"], ["crm__customers"]).conditions == []  # another namespace
+    assert not graph.plan(["shop__orders"], ["shop__weather"]).paths  # nothing to route through
+    linked = JoinGraph(
+        tables=["A", "B", "C"], foreign_keys=[fk("A", "B")], columns={"A": ["x_id"], "B": ["x_id"], "C": ["x_id"]}
     )
-    assert not dense.graph.has_edge("A", "C")  # two FK edges: the rule does not apply
+    assert [c.sql() for c in linked.plan(["A"], ["B"]).conditions] == ["A.B_id = B.id"]  # a key joins them
+    assert [c.sql() for c in linked.plan(["A"], ["B", "C"]).conditions] == [
+        "A.B_id = B.id",
+        "A.x_id = C.x_id",
+        "B.x_id = C.x_id",
+    ]  # C joins either table of the other region
 
 
 def test_log_joins_are_marked() -> None:

@@ -186,3 +186,32 @@ def test_a_column_the_question_names_exactly_is_linked(tmp_path: Path, encoder: 
     linker.prepare(_warehouse())
     assert linker.named_shares(["warehouse", "unprepared"], question) == {"warehouse": pytest.approx(0.05)}
     assert linker.named_shares(["warehouse"], "Which singers give concerts?") == {"warehouse": 0.0}
+
+
+def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    """As in BIRD's bike_share: trips and the weather share a zip code, and no foreign key says so."""
+    context = DatabaseContext(
+        database="bikes",
+        dialect="sqlite",
+        version="1",
+        columns=[
+            ContextColumn(table="trip", name="id", data_type="number", is_pk=True),
+            ContextColumn(table="trip", name="duration", data_type="number"),
+            ContextColumn(table="trip", name="zip_code", data_type="text"),
+            ContextColumn(table="weather", name="mean_temperature_f", data_type="number"),
+            ContextColumn(table="weather", name="zip_code", data_type="text"),
+            ContextColumn(table="weather", name="id", data_type="number"),
+        ],
+    )
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=2, max_columns=2))
+    retriever = ColumnRetriever(model, ColumnIndex(tmp_path / "index", encoder, "zero-shot"))
+    result = Linker(retriever, LinkerSettings(value_matching=False)).link(
+        context, "What was the mean temperature during the longest trip duration?"
+    )
+    schema = result.schema_
+    assert set(result.retrieved) == {"trip.duration", "weather.mean_temperature_f"}
+    assert [(j.sql(), j.source) for j in schema.joins] == [("trip.zip_code = weather.zip_code", "name")]
+    assert {"trip.zip_code", "weather.zip_code"} <= set(schema.column_refs())
+    assert "trip.id" not in schema.column_refs()  # each table's own ``id`` is no join
