@@ -7,6 +7,10 @@ names that cannot be ordinary words count (snake_case or camelCase): "name" or "
 held by several areas is shared among them, and every column of that name within the focus is linked. On the
 validation warehouse this put the right area first for 0.834 of the BIRD questions (whose evidence names columns)
 instead of 0.788, and changed no Spider question (docs/evaluation.md).
+
+Within the tables already linked, any column the text names word for word is linked too (``first``, ``middle``,
+``last`` for "full name refers to first, middle, last"; hockey's ``W`` for "wins refers to W"): there a plain word
+no longer has every area to choose from.
 """
 
 from __future__ import annotations
@@ -15,14 +19,31 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import TypeVar
 
+from schemakg.retrieval.question_words import FUNCTION_WORDS
+
 K = TypeVar("K")
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[a-z][A-Z]")
+_CAMEL_BOUNDARY = re.compile(r"([a-z])([A-Z])")
+_LETTERS = re.compile(r"[a-z]+")
 
 
 def is_identifier(name: str) -> bool:
     """A name no one writes as an ordinary word: snake_case (``order_id``) or camelCase (``shippedDate``)."""
     return "_" in name.strip("_") or _CAMEL.search(name) is not None
+
+
+def words(text: str) -> set[str]:
+    """The lower-cased words of a text or a name, camelCase and snake_case split (``shippedDate``: shipped, date),
+    digits dropped (``addressLine1``: address, line)."""
+    return set(_LETTERS.findall(_CAMEL_BOUNDARY.sub(r"\1 \2", text).lower()))
+
+
+def named_in(name: str, said: set[str]) -> bool:
+    """Whether a text whose ``words`` are ``said`` names the column ``name`` word for word; a name of function words
+    only (``to``, ``no``) is said by any question."""
+    own = words(name)
+    return bool(own) and own <= said and not own <= FUNCTION_WORDS
 
 
 class Identifiers:

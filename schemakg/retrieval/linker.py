@@ -21,7 +21,7 @@ from schemakg.kernel.model import split_column_ref
 from schemakg.kernel.sql.links import columns_by_table
 from schemakg.retrieval.area_text import area_texts, combined
 from schemakg.retrieval.column_docs import ColumnDoc, question_text
-from schemakg.retrieval.identifiers import shares
+from schemakg.retrieval.identifiers import named_in, shares, words
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode, namespace
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema, SubjectArea
 from schemakg.retrieval.value_match import ValueIndex
@@ -82,6 +82,8 @@ class TablePicker(Protocol):
 class LinkerSettings(BaseModel):
     mode: JoinMode = "force-union"
     join_completion: bool = True  # off: the retrieved tables alone (ablation)
+    # Question n-grams against sampled values and column names, and the columns of linked tables that the text
+    # names word for word (``identifiers.named_in``).
     value_matching: bool = True
     primary_keys: bool = False  # on: every linked table also shows its primary key
     max_value_matches: int = 10
@@ -229,6 +231,12 @@ class Linker:
         for ref in plan.join_columns:
             if ref in by_ref:
                 chosen.setdefault(ref, _linked(by_ref[ref], score=0.0)).join_key = True
+        if self.settings.value_matching:  # a column of a linked table that the text names word for word
+            said = words(text)
+            for table in plan.tables:
+                for name in graph.columns.get(table, ()):
+                    if (table, name) in by_ref and named_in(name, said):
+                        chosen.setdefault((table, name), _linked(by_ref[(table, name)], score=0.0))
         if self.settings.primary_keys:
             for ref, candidate in by_ref.items():
                 if candidate.is_pk and candidate.table in plan.tables:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schemakg.retrieval.identifiers import Identifiers, is_identifier, shares
+from schemakg.retrieval.identifiers import Identifiers, is_identifier, named_in, shares, words
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,34 @@ def test_a_name_the_source_folded_to_lower_case_counts_when_the_question_writes_
     assert index.columns("when shipped refers to shippedDate") == [("sales.orders", "shippeddate")]
     assert index.columns("when shipped refers to shippeddate") == []  # neither side writes it as an identifier
     assert index.columns("the Name of each order") == []
+
+
+def test_words_split_camel_and_snake_case_and_drop_digits() -> None:
+    assert words("playerID, addressLine1 and PostSHO; Date received") == {
+        "player",
+        "id",
+        "address",
+        "line",
+        "and",
+        "post",
+        "sho",
+        "date",
+        "received",
+    }
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("first", True),
+        ("W", True),  # "wins refers to W"
+        ("Date received", True),
+        ("birth_date", True),
+        ("nameGiven", False),  # "given" is not said
+        ("to", False),  # function words only: any question says them
+        ("L", False),
+    ],
+)
+def test_a_column_is_named_when_the_text_says_every_word_of_its_name(name: str, expected: bool) -> None:
+    said = words("Full name refers to first, middle, last; wins refers to W; the birth date when it was received")
+    assert named_in(name, said) is expected

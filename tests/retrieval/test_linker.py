@@ -215,3 +215,29 @@ def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(
     assert [(j.sql(), j.source) for j in schema.joins] == [("trip.zip_code = weather.zip_code", "name")]
     assert {"trip.zip_code", "weather.zip_code"} <= set(schema.column_refs())
     assert "trip.id" not in schema.column_refs()  # each table's own ``id`` is no join
+
+
+def test_a_column_of_a_linked_table_that_the_question_names_word_for_word_is_linked(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    context = DatabaseContext(
+        database="hockey",
+        dialect="sqlite",
+        version="1",
+        columns=[
+            ContextColumn(table="Master", name=name, data_type="text")
+            for name in ("playerID", "firstName", "lastName", "nameGiven", "birthYear", "height")
+        ],
+    )
+    question = "Give the first name and last name of the tallest player."
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=1, max_columns=1))
+
+    def linked(folder: str, value_matching: bool) -> tuple[set[str], set[str]]:
+        retriever = ColumnRetriever(model, ColumnIndex(tmp_path / folder, encoder, "zero-shot"))
+        result = Linker(retriever, LinkerSettings(value_matching=value_matching)).link(context, question)
+        return set(result.schema_.column_refs()), set(result.retrieved)
+
+    columns, retrieved = linked("on", True)
+    assert columns - retrieved == {"Master.firstName", "Master.lastName"} - retrieved  # not nameGiven: no "given"
+    columns, retrieved = linked("off", False)
+    assert columns == retrieved
