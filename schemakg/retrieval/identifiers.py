@@ -10,7 +10,8 @@ instead of 0.788, and changed no Spider question (docs/evaluation.md).
 
 Within the tables already linked, any column the text names word for word is linked too (``first``, ``middle``,
 ``last`` for "full name refers to first, middle, last"; hockey's ``W`` for "wins refers to W"): there a plain word
-no longer has every area to choose from.
+no longer has every area to choose from. So are the first and last name columns where the text asks for a name or
+who: a person's name is both.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CAMEL = re.compile(r"[a-z][A-Z]")
 _CAMEL_BOUNDARY = re.compile(r"([a-z])([A-Z])")
 _LETTERS = re.compile(r"[a-z]+")
+_ASKS_FOR_NAME = frozenset({"name", "names", "who"})
+_NAME_PARTS = frozenset({"first", "last"})
 
 
 def is_identifier(name: str) -> bool:
@@ -40,10 +43,33 @@ def words(text: str) -> set[str]:
 
 
 def named_in(name: str, said: set[str]) -> bool:
-    """Whether a text whose ``words`` are ``said`` names the column ``name`` word for word; a name of function words
-    only (``to``, ``no``) is said by any question."""
+    """Whether a text whose ``words`` are ``said`` names the column ``name``: word for word (a name of function words
+    only, ``to``, ``no``, is said by any question), or as a part of a person's name where the text asks for a name or
+    who (``firstName``, ``last_name``: the answer is both)."""
     own = words(name)
-    return bool(own) and own <= said and not own <= FUNCTION_WORDS
+    if not own or own <= FUNCTION_WORDS:
+        return False
+    if _split(own, said) <= said:
+        return True
+    parts = _split(own, _NAME_PARTS | {"name"})
+    return bool(said & _ASKS_FOR_NAME) and len(parts) == 2 and bool(parts & _NAME_PARTS) and "name" in parts
+
+
+def _split(own: set[str], vocabulary: Collection[str]) -> set[str]:
+    """``own``, each word that runs several words of ``vocabulary`` together split into them: PostgreSQL folds
+    ``shippedDate`` to ``shippeddate``, and many schemas write ``firstname``."""
+    split: set[str] = set()
+    for word in own:
+        # ways[i]: words of vocabulary, two letters or more, that spell word[:i], if any do
+        ways: list[list[str] | None] = [[]] + [None] * len(word)
+        for end in range(2, len(word) + 1):
+            for start in range(end - 2, -1, -1):
+                done = ways[start]
+                if done is not None and word[start:end] in vocabulary:
+                    ways[end] = [*done, word[start:end]]
+                    break
+        split |= set(ways[-1]) if ways[-1] is not None and word not in vocabulary else {word}
+    return split
 
 
 class Identifiers:

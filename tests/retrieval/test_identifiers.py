@@ -91,3 +91,17 @@ def test_words_split_camel_and_snake_case_and_drop_digits() -> None:
 def test_a_column_is_named_when_the_text_says_every_word_of_its_name(name: str, expected: bool) -> None:
     said = words("Full name refers to first, middle, last; wins refers to W; the birth date when it was received")
     assert named_in(name, said) is expected
+
+
+def test_a_person_s_name_is_its_first_and_last_name_columns() -> None:
+    for asked in ("Who is the tallest goalie?", "List the names of the goalies."):
+        assert named_in("firstName", words(asked)) and named_in("last_name", words(asked))
+        assert not named_in("nameGiven", words(asked)) and not named_in("first_season", words(asked))
+    assert not named_in("firstName", words("How tall is the tallest goalie?"))
+
+
+def test_a_name_that_runs_words_together_is_split_into_the_words_the_text_says() -> None:
+    said = words("Who shipped the order, and on which date? Tell us as a list")
+    assert named_in("shippeddate", said) and named_in("firstname", said)  # PostgreSQL folded ``shippedDate``
+    assert not named_in("shippingdate", said) and not named_in("namegiven", said)
+    assert not named_in("usa", said)  # not from one-letter words ("a")
