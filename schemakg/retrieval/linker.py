@@ -186,10 +186,9 @@ class Linker:
         timings["select"] = _ms(started)
 
         started = time.perf_counter()
-        matches = values.match(text, self.settings.max_value_matches) if self.settings.value_matching else []
+        matches = values.match(text, self.settings.max_value_matches, focus) if self.settings.value_matching else []
         spelled = graph.identifiers().columns(text) if self.settings.identifier_weight else []
         if focus is not None:
-            matches = [m for m in matches if m.table in focus]
             spelled = [ref for ref in spelled if ref[0] in focus]
         timings["value_match"] = _ms(started)
 

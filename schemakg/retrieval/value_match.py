@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from itertools import chain
 from typing import Literal
 
@@ -153,17 +153,19 @@ class ValueIndex:
     def __len__(self) -> int:
         return len(self._values)
 
-    def match(self, question: str, max_matches: int = 20) -> list[ValueMatch]:
+    def match(self, question: str, max_matches: int = 20, within: Collection[str] | None = None) -> list[ValueMatch]:
+        """The best ``max_matches`` matches, in the tables ``within`` only when given: a large schema's focus, where
+        the same words match hundreds of columns elsewhere."""
         found: dict[tuple[str, str, str | None], ValueMatch] = {}
         covered: list[tuple[int, int]] = []
         grams = sorted(question_ngrams(question), key=lambda g: g[0] - g[1])  # longest first
         for start, end, text in grams:
             inside_exact = any(s <= start and end <= e for s, e in covered)
-            matches = self._exact(text)
+            matches = [m for m in self._exact(text) if within is None or m.table in within]
             if matches:
                 covered.append((start, end))
             elif not inside_exact and len(text) >= 4:
-                matches = self._partial(text)
+                matches = [m for m in self._partial(text) if within is None or m.table in within]
             for match in matches:
                 key = (match.table, match.column, match.value)
                 if key not in found or match.score > found[key].score:

@@ -39,6 +39,19 @@ def test_words_inside_an_exact_match_are_not_matched_again() -> None:
     assert [m.value for m in matches] == ["Justin Brown"]
 
 
+def test_matches_within_some_tables_are_ranked_and_capped_among_those_only() -> None:
+    """A large schema's focus: a match elsewhere neither takes a place among the best nor hides a weaker one."""
+    columns = [
+        *COLUMNS,
+        *((f"other_{i}", "country", ["France"]) for i in range(5)),
+        ("festival", "host_country", ["Frances"]),
+    ]
+    question = "How many festivals were held in France?"
+    assert {m.table for m in ValueIndex(columns).match(question, 3)} <= {"singer", *(f"other_{i}" for i in range(5))}
+    within = ValueIndex(columns).match(question, 3, within={"festival", "concert"})
+    assert [(m.table, m.value, m.kind) for m in within] == [("festival", "Frances", "partial_value")]
+
+
 def test_ngrams_skip_stopword_edges() -> None:
     grams = [g for _, _, g in question_ngrams('Who is from "New York"?')]
     assert "new york" in grams and "from" not in grams and "is from" not in grams
