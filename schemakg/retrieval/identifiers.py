@@ -29,6 +29,7 @@ _CAMEL_BOUNDARY = re.compile(r"([a-z])([A-Z])")
 _LETTERS = re.compile(r"[a-z]+")
 _ASKS_FOR_NAME = frozenset({"name", "names", "who"})
 _NAME_PARTS = frozenset({"first", "last"})
+_NAME_WORDS = _NAME_PARTS | {"name"}
 
 
 def is_identifier(name: str) -> bool:
@@ -51,7 +52,7 @@ def named_in(name: str, said: set[str]) -> bool:
         return False
     if _split(own, said) <= said:
         return True
-    parts = _split(own, _NAME_PARTS | {"name"})
+    parts = _split(own, _NAME_WORDS)
     return bool(said & _ASKS_FOR_NAME) and len(parts) == 2 and bool(parts & _NAME_PARTS) and "name" in parts
 
 

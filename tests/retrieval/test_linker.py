@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,20 +25,20 @@ COLUMNS = [
 CONTEXT = DatabaseContext(database="concert_singer", dialect="sqlite", version="1", columns=COLUMNS)
 
 
-def _linker(tmp_path: Path, encoder: DualTowerEncoder, primary_keys: bool) -> Linker:
-    # No score clears the threshold, so exactly the two best columns are retrieved.
-    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=2, max_columns=2))
-    retriever = ColumnRetriever(model, ColumnIndex(tmp_path / "index", encoder, "zero-shot"))
-    return Linker(retriever, LinkerSettings(value_matching=False, primary_keys=primary_keys))
+def _linker(folder: Path, encoder: DualTowerEncoder, columns: int = 2, **settings: Any) -> Linker:
+    """The zero-shot towers; no score clears the threshold, so exactly the ``columns`` best are retrieved."""
+    policy = SelectionPolicy(threshold=10.0, min_columns=columns, max_columns=columns)
+    retriever = ColumnRetriever(RetrieverModel("zero-shot", encoder, policy), ColumnIndex(folder, encoder, "zero-shot"))
+    return Linker(retriever, LinkerSettings(**settings))
 
 
 def test_linked_tables_show_their_primary_keys(tmp_path: Path, encoder: DualTowerEncoder) -> None:
     question = "What are the names and countries of all singers?"
-    plain = _linker(tmp_path / "plain", encoder, primary_keys=False).link(CONTEXT, question)
+    plain = _linker(tmp_path / "plain", encoder, value_matching=False).link(CONTEXT, question)
     assert set(plain.retrieved) == {"singer.Name", "singer.Country"}
     assert plain.schema_.column_refs() == plain.retrieved
 
-    keyed = _linker(tmp_path / "keyed", encoder, primary_keys=True).link(CONTEXT, question)
+    keyed = _linker(tmp_path / "keyed", encoder, value_matching=False, primary_keys=True).link(CONTEXT, question)
     assert keyed.schema_.tables == ["singer"]
     # Best-scored first, the added key last; the key of the unlinked stadium table stays out.
     assert keyed.schema_.column_refs() == [*keyed.retrieved, "singer.Singer_ID"]
@@ -205,9 +206,7 @@ def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(
             ContextColumn(table="weather", name="id", data_type="number"),
         ],
     )
-    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=2, max_columns=2))
-    retriever = ColumnRetriever(model, ColumnIndex(tmp_path / "index", encoder, "zero-shot"))
-    result = Linker(retriever, LinkerSettings(value_matching=False)).link(
+    result = _linker(tmp_path, encoder, value_matching=False).link(
         context, "What was the mean temperature during the longest trip duration?"
     )
     schema = result.schema_
@@ -230,11 +229,9 @@ def test_a_column_of_a_linked_table_that_the_question_names_word_for_word_is_lin
         ],
     )
     question = "Give the first name and last name of the tallest player."
-    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=1, max_columns=1))
 
     def linked(folder: str, value_matching: bool) -> tuple[set[str], set[str]]:
-        retriever = ColumnRetriever(model, ColumnIndex(tmp_path / folder, encoder, "zero-shot"))
-        result = Linker(retriever, LinkerSettings(value_matching=value_matching)).link(context, question)
+        result = _linker(tmp_path / folder, encoder, 1, value_matching=value_matching).link(context, question)
         return set(result.schema_.column_refs()), set(result.retrieved)
 
     columns, retrieved = linked("on", True)
