@@ -61,6 +61,9 @@ def _split(own: set[str], vocabulary: Collection[str]) -> set[str]:
     ``shippedDate`` to ``shippeddate``, and many schemas write ``firstname``."""
     split: set[str] = set()
     for word in own:
+        if word in vocabulary:
+            split.add(word)
+            continue
         # ways[i]: words of vocabulary, two letters or more, that spell word[:i], if any do
         ways: list[list[str] | None] = [[]] + [None] * len(word)
         for end in range(2, len(word) + 1):
@@ -69,7 +72,7 @@ def _split(own: set[str], vocabulary: Collection[str]) -> set[str]:
                 if done is not None and word[start:end] in vocabulary:
                     ways[end] = [*done, word[start:end]]
                     break
-        split |= set(ways[-1]) if ways[-1] is not None and word not in vocabulary else {word}
+        split |= set(ways[-1]) if ways[-1] is not None else {word}
     return split
 
 
