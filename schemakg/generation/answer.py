@@ -107,7 +107,7 @@ class AskResult(BaseModel):
     subject_areas: list[SubjectArea] = Field(
         default_factory=list,
         description="A large schema's subject areas that linking focused on, best first, with their coverage of the "
-        "question and best tables: why these tables (empty when the schema was linked whole).",
+        "question and best tables: why these tables (empty for a smaller schema, which is not split into areas).",
     )
     columns: list[str] | None = None
     rows: list[list[object]] | None = None

@@ -122,6 +122,10 @@ class Settings(BaseSettings):
     # Within those areas, the best-covering tables only: this many of the best area, half as many of each other
     # (a large number: all their tables).
     linking_area_tables: int = Field(default=4, ge=1)
+    # Of those, and of a smaller schema (not split into areas), only the tables covering the question within this
+    # margin of the best table's (a large number: no margin); of a smaller schema at most this many.
+    linking_table_margin: float = Field(default=0.4, ge=0)
+    linking_schema_tables: int = Field(default=8, ge=1)
     # A column name the question or its evidence spells exactly (snake_case, camelCase) adds this much to the
     # coverage of the areas that hold it, and is linked (0: neither).
     linking_identifier_weight: float = Field(default=0.05, ge=0)

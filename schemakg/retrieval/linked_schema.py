@@ -60,7 +60,7 @@ class LinkedSchema(BaseModel):
     paths: list[list[str]] = Field(default_factory=list)
     value_hints: list[str] = Field(default_factory=list)
     dependencies: list[Dependency] = Field(default_factory=list)
-    # A large schema's subject areas that linking kept, best first (the focus); empty when it was linked whole.
+    # A large schema's subject areas that linking kept, best first (the focus); empty for a smaller schema.
     areas: list[SubjectArea] = Field(default_factory=list)
 
     def column_refs(self) -> list[str]:

@@ -82,7 +82,8 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
         ColumnRetriever(model, ColumnIndex(tmp_path / "a", encoder, "zero-shot")), LinkerSettings(region_margin=None)
     ).link(_warehouse(), question)
     focused = Linker(
-        ColumnRetriever(model, ColumnIndex(tmp_path / "b", encoder, "zero-shot")), LinkerSettings(region_margin=0.0)
+        ColumnRetriever(model, ColumnIndex(tmp_path / "b", encoder, "zero-shot")),
+        LinkerSettings(region_margin=0.0, table_margin=None),  # every table of the area
     ).link(_warehouse(), question)
     assert {"m__singer", "m__concert"} <= set(focused.schema_.tables)
     assert all(t.startswith("m__") for t in focused.schema_.tables)  # the value "France Gall" is payroll's
@@ -100,7 +101,7 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
         ColumnRetriever(model, ColumnIndex(tmp_path / "c", encoder, "zero-shot")), LinkerSettings(region_margin=0.0)
     )
     context = _warehouse().model_copy(update={"columns": _warehouse().columns[:10]})  # 4 tables: linked whole
-    assert small.focus(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None
+    assert small.focus_areas(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None
 
 
 def test_a_large_schema_keeps_only_the_tables_that_cover_the_question_best_in_each_area(
@@ -111,7 +112,8 @@ def test_a_large_schema_keeps_only_the_tables_that_cover_the_question_best_in_ea
 
     def focus(folder: str, area_tables: int | None) -> set[str]:
         retriever = ColumnRetriever(model, ColumnIndex(tmp_path / folder, encoder, "zero-shot"))
-        linker = Linker(retriever, LinkerSettings(region_margin=1.0, area_tables=area_tables))  # every area kept
+        settings = LinkerSettings(region_margin=1.0, area_tables=area_tables, table_margin=None)  # every area kept
+        linker = Linker(retriever, settings)
         graph = linker.prepare(_warehouse())[0]
         focused = linker.focus(retriever.scores("warehouse", question), graph, question)
         assert focused is not None
@@ -130,6 +132,90 @@ def test_a_large_schema_keeps_only_the_tables_that_cover_the_question_best_in_ea
     assert len([t for t in best if t.startswith("f__")]) == 1
     assert focus("all", None) == {c.table for c in _warehouse().columns}
 
+    # With no margin only the tables level with an area's best are kept: music's best one; every area keeps one.
+    retriever = ColumnRetriever(model, ColumnIndex(tmp_path / "margin", encoder, "zero-shot"))
+    linker = Linker(retriever, LinkerSettings(region_margin=1.0, area_tables=None, table_margin=0.0))
+    graph = linker.prepare(_warehouse())[0]
+    areas = linker.focus_areas(retriever.scores("warehouse", question), graph, question)
+    assert areas is not None
+    tables = {a.name: a.tables for a in areas}
+    assert len(tables["m"]) == 1 and tables["m"][0] in {"m__singer", "m__concert"}
+    assert set(tables) == {"m", "p", "f"} and all(tables.values())
+
+
+def test_a_smaller_schema_is_linked_within_the_tables_that_cover_the_question_best(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    """A table that only the column budget's last picks reach stays out."""
+    context = DatabaseContext(
+        database="school",
+        dialect="sqlite",
+        version="1",
+        columns=[
+            ContextColumn(table=table, name=name, data_type="text")
+            for table, name in (
+                ("singer", "name"),
+                ("singer", "country"),
+                ("stadium", "capacity"),
+                ("stadium", "location"),
+                ("payroll", "salary"),
+                ("payroll", "hire_date"),
+            )
+        ],
+    )
+    question = "What are the names and countries of all singers?"
+
+    def linked(folder: str, **settings: Any) -> tuple[set[str] | None, list[str]]:
+        linker = _linker(tmp_path / folder, encoder, 4, value_matching=False, **settings)
+        graph = linker.prepare(context)[0]
+        focus = linker.focus(linker.retriever.scores("school", question), graph)
+        return focus, linker.link(context, question).schema_.tables
+
+    assert linked("one", schema_tables=1) == ({"singer"}, ["singer"])  # four columns asked for; singer has two
+    assert linked("level", table_margin=0.0) == ({"singer"}, ["singer"])
+    focus, tables = linked("whole", table_margin=None, schema_tables=None)
+    assert focus is None and len(tables) > 1
+
+
+def test_a_table_that_join_completion_brings_in_shows_the_columns_selection_picks_in_it(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    """Columns are selected among a smaller schema's best tables, yet a table that only joins them shows what
+    selection over every table would link of it."""
+    context = DatabaseContext(
+        database="concerts",
+        dialect="sqlite",
+        version="1",
+        columns=[
+            ContextColumn(table=table, name=name, data_type="text")
+            for table, name in (
+                ("stadium", "stadium_id"),
+                ("stadium", "stadium_name"),
+                ("stadium", "capacity"),
+                ("gig", "gig_id"),
+                ("gig", "place_ref"),
+                ("gig", "artist_ref"),
+                ("gig", "gig_date"),
+                ("performer", "performer_id"),
+                ("performer", "age"),
+            )
+        ],
+        foreign_keys=[
+            (("gig", "place_ref"), ("stadium", "stadium_id")),
+            (("gig", "artist_ref"), ("performer", "performer_id")),
+        ],
+    )
+    question = "What is the stadium capacity for performers whose age is under 30?"
+    linker = _linker(tmp_path, encoder, 8, value_matching=False, schema_tables=2)
+    graph = linker.prepare(context)[0]
+    scores = linker.retriever.scores("concerts", question)
+    focus = linker.focus(scores, graph)
+    schema = linker.link(context, question, scores=scores).schema_
+    bridged = set(schema.tables) - (focus or set())
+    assert focus is not None and len(focus) == 2 and bridged
+    picked = [s.key for s in linker.retriever.select(scores) if s.key.split(".")[0] in bridged]
+    assert picked and set(picked) <= set(schema.column_refs())
+
 
 def test_the_area_reranker_decides_which_areas_a_large_schema_is_linked_within(
     tmp_path: Path, encoder: DualTowerEncoder
@@ -137,7 +223,8 @@ def test_the_area_reranker_decides_which_areas_a_large_schema_is_linked_within(
     model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=3, max_columns=3))
     linker = Linker(
         ColumnRetriever(model, ColumnIndex(tmp_path / "index", encoder, "zero-shot")),
-        LinkerSettings(rerank_areas=3, rerank_margin=0.0),  # three areas (music, payroll, filler); keep the best
+        # Three areas (music, payroll, filler); keep the best, all its tables.
+        LinkerSettings(rerank_areas=3, rerank_margin=0.0, table_margin=None),
         reranker=AreaReranker.load(),
     )
     graph = linker.prepare(_warehouse())[0]

@@ -97,6 +97,8 @@ class LinkingService:
                         rerank_areas=self.settings.linking_rerank_areas,
                         rerank_margin=self.settings.linking_rerank_margin,
                         area_tables=self.settings.linking_area_tables,
+                        table_margin=self.settings.linking_table_margin,
+                        schema_tables=self.settings.linking_schema_tables,
                         identifier_weight=self.settings.linking_identifier_weight,
                     ),
                     picker,
