@@ -186,8 +186,7 @@ class Linker:
             scores = self.retriever.scores(context.database, text)
             timings["retrieve"] = _ms(started)
         started = time.perf_counter()
-        areas = self.focus_areas(scores, graph, text)
-        focus = _area_tables(areas) if areas is not None else self.best_tables(scores, graph)
+        areas, focus = self._focus(scores, graph, text)
         scored = self.select(scores, graph, focus)
         timings["select"] = _ms(started)
 
@@ -289,8 +288,14 @@ class Linker:
     def focus(self, scores: ColumnScores, graph: JoinGraph, question: str | None = None) -> set[str] | None:
         """The tables columns are selected among: those of :meth:`focus_areas` in a large schema, else
         :meth:`best_tables`; None: every table."""
+        return self._focus(scores, graph, question)[1]
+
+    def _focus(
+        self, scores: ColumnScores, graph: JoinGraph, question: str | None
+    ) -> tuple[list[SubjectArea] | None, set[str] | None]:
+        """The subject areas focused on (None when not focused by area) and :meth:`focus`."""
         areas = self.focus_areas(scores, graph, question)
-        return _area_tables(areas) if areas is not None else self.best_tables(scores, graph)
+        return areas, _area_tables(areas) if areas is not None else self.best_tables(scores, graph)
 
     def best_tables(self, scores: ColumnScores, graph: JoinGraph) -> set[str] | None:
         """In a smaller schema (below ``FOCUS_MIN_TABLES``), the tables that cover the question best: within

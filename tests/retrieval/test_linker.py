@@ -44,6 +44,21 @@ def test_linked_tables_show_their_primary_keys(tmp_path: Path, encoder: DualTowe
     assert keyed.schema_.column_refs() == [*keyed.retrieved, "singer.Singer_ID"]
 
 
+def _text_schema(
+    database: str,
+    columns: list[tuple[str, str]],
+    foreign_keys: list[tuple[tuple[str, str], tuple[str, str]]] | None = None,
+) -> DatabaseContext:
+    """A small schema of text columns, (table, column) each."""
+    return DatabaseContext(
+        database=database,
+        dialect="sqlite",
+        version="1",
+        columns=[ContextColumn(table=table, name=name, data_type="text") for table, name in columns],
+        foreign_keys=foreign_keys or [],
+    )
+
+
 def _warehouse() -> DatabaseContext:
     """Two subject areas joined by foreign keys (music; payroll), and filler tables to pass FOCUS_MIN_TABLES."""
     music = [
@@ -147,20 +162,15 @@ def test_a_smaller_schema_is_linked_within_the_tables_that_cover_the_question_be
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:
     """A table that only the column budget's last picks reach stays out."""
-    context = DatabaseContext(
-        database="school",
-        dialect="sqlite",
-        version="1",
-        columns=[
-            ContextColumn(table=table, name=name, data_type="text")
-            for table, name in (
-                ("singer", "name"),
-                ("singer", "country"),
-                ("stadium", "capacity"),
-                ("stadium", "location"),
-                ("payroll", "salary"),
-                ("payroll", "hire_date"),
-            )
+    context = _text_schema(
+        "school",
+        [
+            ("singer", "name"),
+            ("singer", "country"),
+            ("stadium", "capacity"),
+            ("stadium", "location"),
+            ("payroll", "salary"),
+            ("payroll", "hire_date"),
         ],
     )
     question = "What are the names and countries of all singers?"
@@ -182,23 +192,18 @@ def test_a_table_that_join_completion_brings_in_shows_the_columns_selection_pick
 ) -> None:
     """Columns are selected among a smaller schema's best tables, yet a table that only joins them shows what
     selection over every table would link of it."""
-    context = DatabaseContext(
-        database="concerts",
-        dialect="sqlite",
-        version="1",
-        columns=[
-            ContextColumn(table=table, name=name, data_type="text")
-            for table, name in (
-                ("stadium", "stadium_id"),
-                ("stadium", "stadium_name"),
-                ("stadium", "capacity"),
-                ("gig", "gig_id"),
-                ("gig", "place_ref"),
-                ("gig", "artist_ref"),
-                ("gig", "gig_date"),
-                ("performer", "performer_id"),
-                ("performer", "age"),
-            )
+    context = _text_schema(
+        "concerts",
+        [
+            ("stadium", "stadium_id"),
+            ("stadium", "stadium_name"),
+            ("stadium", "capacity"),
+            ("gig", "gig_id"),
+            ("gig", "place_ref"),
+            ("gig", "artist_ref"),
+            ("gig", "gig_date"),
+            ("performer", "performer_id"),
+            ("performer", "age"),
         ],
         foreign_keys=[
             (("gig", "place_ref"), ("stadium", "stadium_id")),
@@ -306,15 +311,8 @@ def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(
 def test_a_column_of_a_linked_table_that_the_question_names_word_for_word_is_linked(
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:
-    context = DatabaseContext(
-        database="hockey",
-        dialect="sqlite",
-        version="1",
-        columns=[
-            ContextColumn(table="Master", name=name, data_type="text")
-            for name in ("playerID", "firstName", "lastName", "nameGiven", "birthYear", "height")
-        ],
-    )
+    names = ("playerID", "firstName", "lastName", "nameGiven", "birthYear", "height")
+    context = _text_schema("hockey", [("Master", name) for name in names])
     question = "Give the first name and last name of the tallest player."
 
     def linked(folder: str, value_matching: bool) -> tuple[set[str], set[str]]:
