@@ -154,8 +154,9 @@ class ValueIndex:
         return len(self._values)
 
     def match(self, question: str, max_matches: int = 20, within: Collection[str] | None = None) -> list[ValueMatch]:
-        """The best ``max_matches`` matches, in the tables ``within`` only when given: a large schema's focus, where
-        the same words match hundreds of columns elsewhere."""
+        """The best ``max_matches`` matches, in the tables ``within`` only when given: the linker's focus (a large
+        schema's subject areas, where the same words match hundreds of columns elsewhere; a smaller one's best
+        tables)."""
         found: dict[tuple[str, str, str | None], ValueMatch] = {}
         covered: list[tuple[int, int]] = []
         grams = sorted(question_ngrams(question), key=lambda g: g[0] - g[1])  # longest first
