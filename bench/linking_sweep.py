@@ -84,10 +84,10 @@ def sweep(
     gold: list[Links] = []
     for row in rows:
         context = container.linking.context(catalogue.ensure(row["db_id"]))
+        served.prepare(context)  # the index must hold the database's columns before they are scored
         evidence = row.get("evidence") or None
         scores = served.retriever.scores(context.database, question_text(row["question"], evidence))
         for k, linker in enumerate(linkers):
-            linker.prepare(context)
             schema = linker.link(context, row["question"], evidence, scores=scores).schema_
             links[k].append((set(schema.tables), set(schema.column_refs())))
         gold.append(catalogue.gold(row))

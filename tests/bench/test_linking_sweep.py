@@ -24,33 +24,33 @@ def test_settings_are_read_over_the_served_ones() -> None:
 
 def test_the_default_setting_links_each_question_as_eval_linking_does(tmp_path: Path, container: Container) -> None:
     tables = {
-        "concerts": _spider_entry(
-            "concerts",
+        "gigs": _spider_entry(
+            "gigs",
             {"singer": ["singer_id", "name", "country", "age"], "concert": ["concert_id", "singer_id", "year"]},
             [(6, 1)],  # concert.singer_id → singer.singer_id
         ),
-        "payroll": _spider_entry("payroll", {"employees": ["employee_id", "first_name", "salary", "hire_date"]}, []),
+        "staff": _spider_entry("staff", {"employees": ["employee_id", "first_name", "salary", "hire_date"]}, []),
     }
     questions = [
         {
-            "db_id": "concerts",
+            "db_id": "gigs",
             "question": "Which countries do singers come from?",
             "query": "SELECT country FROM singer",
         },
         {
-            "db_id": "concerts",
+            "db_id": "gigs",
             "question": "Names of singers with a concert in 2014",
             "query": "SELECT s.name FROM singer AS s JOIN concert AS c ON s.singer_id = c.singer_id "
             "WHERE c.year = 2014",
         },
-        {"db_id": "payroll", "question": "What is each employee's salary?", "query": "SELECT salary FROM employees"},
+        {"db_id": "staff", "question": "What is each employee's salary?", "query": "SELECT salary FROM employees"},
     ]
     catalogue = EvalDatabases(container, tables, None)
-    predictions = tmp_path / "links.jsonl"
-    report = evaluate_linking(container, questions, catalogue, None, predictions, lambda *_: None)
     served = container.linking.linker.settings
     one_table = parse_setting("join_completion=false,schema_tables=1", served)
-    links, gold = sweep(container, questions, catalogue, [served, one_table])
+    links, gold = sweep(container, questions, catalogue, [served, one_table])  # first: the databases are new
+    predictions = tmp_path / "links.jsonl"
+    report = evaluate_linking(container, questions, catalogue, None, predictions, lambda *_: None)
 
     expected = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert links[0] == [(set(line["tables"]), set(line["columns"])) for line in expected]
