@@ -4,9 +4,7 @@ Loss per question, over every column in the batch (its own database's sampled co
 hard negatives, the other databases' columns are in-batch negatives). Some databases of each batch are
 written as a warehouse holding many databases names them, ``<db>__<table>``; those also get other
 databases' same-named tables as negatives (``singer`` of ``concert_singer`` against ``singer`` of
-``singer``), so the model learns to read the namespace, and other databases' columns nearest in meaning to
-their gold columns (``company.Market_Value_in_Billion`` against ``company.Market_Value``), the look-alikes a
-warehouse puts beside them that share no table name.
+``singer``), so the model learns to read the namespace.
 - multi-positive listwise softmax: each gold column against all negatives, ``-log(e^{s_p/τ} /
   (e^{s_p/τ} + Σ_n e^{s_n/τ}))`` — ranking;
 - balanced BCE on ``(s - b)/τ`` with a learned global bias ``b`` — pushes gold columns above and
@@ -21,12 +19,11 @@ import random
 import shutil
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel
@@ -57,7 +54,7 @@ from schemakg.retrieval.artifacts import (
     new_version,
     save_artefact,
 )
-from schemakg.retrieval.column_docs import ColumnDoc, humanise
+from schemakg.retrieval.column_docs import ColumnDoc
 from schemakg.retrieval.encoder import (
     AdapterConfig,
     DualTowerEncoder,
@@ -66,7 +63,6 @@ from schemakg.retrieval.encoder import (
     normalise,
 )
 from schemakg.retrieval.paths import cache_dir, models_dir
-from schemakg.retrieval.sentence import SentenceEmbedder
 
 
 class TrainConfig(BaseModel):
@@ -84,8 +80,6 @@ class TrainConfig(BaseModel):
     max_columns_per_db: int = 40  # gold columns always kept, negatives sampled up to this
     namespaced_fraction: float = 0.5  # share of a batch's databases written ``<db>__<table>``
     cross_db_negatives: int = 16  # per namespaced database: columns of other databases' same-named tables
-    near_negatives: int = 0  # per namespaced database: other databases' columns nearest in meaning to its gold ones
-    near_per_column: int = 8  # how many nearest columns of other databases each column keeps to sample those from
     adapter: AdapterConfig = AdapterConfig()  # LoRA adapters; the base model stays frozen
     lr: float = 5e-4
     cnn_lr: float = 1e-4
@@ -173,36 +167,6 @@ class SameNamedTables:
         ]
 
 
-class NearColumns:
-    """Each column's nearest columns of other databases by the packaged sentence model over ``table column``."""
-
-    def __init__(
-        self,
-        docs: dict[str, list[ColumnDoc]],
-        per_column: int,
-        embed: Callable[[Sequence[str]], np.ndarray] | None = None,
-        block: int = 1024,
-    ) -> None:
-        keyed = [(db_key, doc) for db_key in sorted(docs) for doc in docs[db_key]]
-        texts = [f"{humanise(doc.table)} {humanise(doc.column)}" for _, doc in keyed]
-        vectors = (embed or SentenceEmbedder().embed)(texts) if texts else np.zeros((0, 1), dtype=np.float32)
-        owners = np.array([db_key for db_key, _ in keyed])
-        self._near: dict[tuple[str, str], list[tuple[str, ColumnDoc]]] = {}
-        k = min(per_column, max(0, len(keyed) - 1))
-        for start in range(0, len(keyed), block):
-            similarity = vectors[start : start + block] @ vectors.T
-            similarity[owners[start : start + block, None] == owners[None, :]] = -np.inf
-            best = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
-            for row, columns in enumerate(best):
-                db_key, doc = keyed[start + row]
-                self._near[(db_key, doc.key)] = [keyed[c] for c in columns if np.isfinite(similarity[row, c])]
-
-    def columns(self, db_key: str, keys: Iterable[str]) -> list[tuple[str, ColumnDoc]]:
-        """``(db_key, column)`` of the other databases' columns nearest to the given columns, without repeats."""
-        found = (pair for key in sorted(set(keys)) for pair in self._near.get((db_key, key), []))
-        return list({(other, doc.key): (other, doc) for other, doc in found}.values())
-
-
 def namespaced(doc: ColumnDoc) -> ColumnDoc:
     """The column as a warehouse holding many databases names it."""
     return doc.model_copy(update={"table": f"{doc.db_id}__{doc.table}"})
@@ -214,7 +178,6 @@ def batch_columns(
     config: TrainConfig,
     rng: random.Random,
     same_named: SameNamedTables | None = None,
-    near: NearColumns | None = None,
 ) -> tuple[list[ColumnDoc], Tensor]:
     """Columns to encode for a batch and the ``[questions, columns]`` positive mask."""
     chosen: list[tuple[str, ColumnDoc, ColumnDoc]] = []  # (db_key, column, the text the model reads)
@@ -232,12 +195,9 @@ def batch_columns(
         chosen += [(db_key, d, namespaced(d)) for d in db_docs if d.key in keep]
         gold_tables = {t for q in batch if q.db_key == db_key for t in q.tables}
         others = same_named.columns(db_key, gold_tables)
-        picked = rng.sample(others, min(config.cross_db_negatives, len(others)))
-        if near is not None:
-            taken = {(other, d.key) for other, d in picked}
-            lookalikes = [(other, d) for other, d in near.columns(db_key, gold) if (other, d.key) not in taken]
-            picked += rng.sample(lookalikes, min(config.near_negatives, len(lookalikes)))
-        chosen += [(other, d, namespaced(d)) for other, d in picked]
+        chosen += [
+            (other, d, namespaced(d)) for other, d in rng.sample(others, min(config.cross_db_negatives, len(others)))
+        ]
     positives = torch.tensor([[key == q.db_key and d.key in q.columns for key, d, _ in chosen] for q in batch])
     return [text for _, _, text in chosen], positives
 
@@ -334,9 +294,7 @@ def train(
     train_q = subsample([q for q in train_q if q.columns], config.max_train_questions, config.seed)
     val_q = [q for q in val_q if q.columns]
     monitor = subsample(val_q, config.monitor_questions, config.seed)
-    training_docs = {k: v for k, v in docs.items() if k in {q.db_key for q in train_q}}
-    same_named = SameNamedTables(training_docs)
-    near = NearColumns(training_docs, config.near_per_column) if config.near_negatives else None
+    same_named = SameNamedTables({k: v for k, v in docs.items() if k in {q.db_key for q in train_q}})
 
     encoder = DualTowerEncoder.from_base(config.encoder)
     encoder.add_adapters(config.adapter)
@@ -402,7 +360,7 @@ def train(
         batches = make_batches(train_q, config, run.epoch)
         while not stop and run.batch_in_epoch < len(batches):
             batch = batches[run.batch_in_epoch]
-            columns, positives = batch_columns(batch, docs, config, rng, same_named, near)
+            columns, positives = batch_columns(batch, docs, config, rng, same_named)
             q = encoder.question_vectors([x.question for x in batch])
             c = encoder.column_vectors(columns)
             loss = head(normalise(late_interaction(q, c), q.mask), positives)

@@ -7,7 +7,6 @@ import torch
 from schemakg.offline.retriever.data import LabelledQuestion, split_by_database
 from schemakg.offline.retriever.training import (
     LossHead,
-    NearColumns,
     SameNamedTables,
     TrainConfig,
     batch_columns,
@@ -78,55 +77,6 @@ def test_plain_databases_get_no_cross_database_negatives() -> None:
     batch = [q for q in _questions() if q.db_id == "db0"][:3]
     columns, _ = batch_columns(batch, _docs(), config, random.Random(0), SameNamedTables(_docs()))
     assert {(c.db_id, c.table) for c in columns} == {("db0", "t")}
-
-
-def _lookalikes() -> dict[str, list[ColumnDoc]]:
-    return {
-        "c:company_employee": [
-            ColumnDoc(db_id="company_employee", table="company", column="Market_Value_in_Billion"),
-            ColumnDoc(db_id="company_employee", table="company", column="Headquarters"),
-        ],
-        "c:gas_company": [
-            ColumnDoc(db_id="gas_company", table="firm", column="Market_Value"),
-            ColumnDoc(db_id="gas_company", table="station", column="Location"),
-        ],
-        "c:pets_1": [
-            ColumnDoc(db_id="pets_1", table="pets", column="weight"),
-            ColumnDoc(db_id="pets_1", table="student", column="age"),
-        ],
-    }
-
-
-def test_near_columns_are_other_databases_lookalikes_by_meaning() -> None:
-    """The packaged sentence model finds a column's look-alike in another database though no table name matches."""
-    near = NearColumns(_lookalikes(), per_column=1)
-    assert near.columns("c:company_employee", ["company.Market_Value_in_Billion"]) == [
-        ("c:gas_company", _lookalikes()["c:gas_company"][0])
-    ]
-    three = NearColumns(_lookalikes(), per_column=3)
-    found = three.columns("c:company_employee", ["company.Market_Value_in_Billion", "company.Headquarters"])
-    assert all(db != "c:company_employee" for db, _ in found)
-    assert len(found) == len({(db, doc.key) for db, doc in found})  # no repeats across gold columns
-
-
-def test_namespaced_databases_meet_lookalike_columns_as_negatives() -> None:
-    docs = _lookalikes()
-    question = LabelledQuestion(
-        source="s",
-        corpus="c",
-        db_id="company_employee",
-        question="Which company has the largest market value?",
-        columns=["company.Market_Value_in_Billion"],
-        tables=["company"],
-    )
-    config = TrainConfig(namespaced_fraction=1.0, near_negatives=1)
-    near = NearColumns(docs, per_column=1)
-    columns, positives = batch_columns([question], docs, config, random.Random(0), SameNamedTables(docs), near)
-    assert ("gas_company", "gas_company__firm", "Market_Value") in {(c.db_id, c.table, c.column) for c in columns}
-    assert [columns[j].column for j in positives.nonzero()[:, 1].tolist()] == ["Market_Value_in_Billion"]
-    none = config.model_copy(update={"near_negatives": 0})
-    plain, _ = batch_columns([question], docs, none, random.Random(0), SameNamedTables(docs), near)
-    assert {c.db_id for c in plain} == {"company_employee"}
 
 
 def test_split_keeps_databases_apart() -> None:
