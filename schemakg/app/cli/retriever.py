@@ -45,9 +45,6 @@ def train(
     namespaced_fraction: Annotated[
         float, typer.Option(help="Share of databases written <db>__<table>, with same-named tables as negatives.")
     ] = 0.5,
-    confusable_pairs: Annotated[
-        float, typer.Option(help="Share of batches pairing a database with a look-alike, both namespaced.")
-    ] = 0.0,
     lora_rank: Annotated[int, typer.Option(help="Rank of the LoRA adapters on the towers' upper layers.")] = 16,
     lr: Annotated[float, typer.Option(help="Learning rate of the LoRA adapters.")] = 5e-4,
     question_max_len: int = 96,
@@ -79,7 +76,6 @@ def train(
         max_columns_per_db=max_columns_per_db,
         questions_per_db=questions_per_db,
         namespaced_fraction=namespaced_fraction,
-        confusable_pairs=confusable_pairs,
         adapter=AdapterConfig(rank=lora_rank, alpha=2 * lora_rank),
         lr=lr,
         encoder=EncoderConfig(question_max_len=question_max_len, column_max_len=column_max_len),

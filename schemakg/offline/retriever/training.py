@@ -24,7 +24,6 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from pydantic import BaseModel
@@ -55,7 +54,7 @@ from schemakg.retrieval.artifacts import (
     new_version,
     save_artefact,
 )
-from schemakg.retrieval.column_docs import ColumnDoc, humanise
+from schemakg.retrieval.column_docs import ColumnDoc
 from schemakg.retrieval.encoder import (
     AdapterConfig,
     DualTowerEncoder,
@@ -64,7 +63,6 @@ from schemakg.retrieval.encoder import (
     normalise,
 )
 from schemakg.retrieval.paths import cache_dir, models_dir
-from schemakg.retrieval.sentence import SentenceEmbedder
 
 
 class TrainConfig(BaseModel):
@@ -82,8 +80,6 @@ class TrainConfig(BaseModel):
     max_columns_per_db: int = 40  # gold columns always kept, negatives sampled up to this
     namespaced_fraction: float = 0.5  # share of a batch's databases written ``<db>__<table>``
     cross_db_negatives: int = 16  # per namespaced database: columns of other databases' same-named tables
-    confusable_pairs: float = 0.0  # share of batches that pair a database with one of its look-alikes, both namespaced
-    confusable_neighbours: int = 5  # a database's look-alikes: the training databases nearest in meaning
     adapter: AdapterConfig = AdapterConfig()  # LoRA adapters; the base model stays frozen
     lr: float = 5e-4
     cnn_lr: float = 1e-4
@@ -126,10 +122,7 @@ class LossHead(nn.Module):
 
 
 def make_batches(
-    questions: Sequence[LabelledQuestion],
-    config: TrainConfig,
-    epoch: int,
-    neighbours: dict[str, list[str]] | None = None,
+    questions: Sequence[LabelledQuestion], config: TrainConfig, epoch: int
 ) -> list[list[LabelledQuestion]]:
     """Groups of ``questions_per_db`` questions from one database, ``batch_size // questions_per_db`` groups a batch.
 
@@ -147,45 +140,7 @@ def make_batches(
         groups += [qs[i : i + config.questions_per_db] for i in range(0, len(qs), config.questions_per_db)]
     rng.shuffle(groups)
     per_batch = max(1, config.batch_size // config.questions_per_db)
-    if neighbours and config.confusable_pairs and per_batch == 2:
-        groups = _pair_lookalikes(groups, neighbours, config.confusable_pairs, rng)
     return [list(chain.from_iterable(groups[i : i + per_batch])) for i in range(0, len(groups), per_batch)]
-
-
-def _pair_lookalikes(
-    groups: list[list[LabelledQuestion]], neighbours: dict[str, list[str]], share: float, rng: random.Random
-) -> list[list[LabelledQuestion]]:
-    """Reorder groups so that ``share`` of consecutive pairs put a database beside one of its look-alikes."""
-    waiting: dict[str, list[int]] = defaultdict(list)
-    for i, group in enumerate(groups):
-        waiting[group[0].db_key].append(i)
-    used = [False] * len(groups)
-    ordered: list[list[LabelledQuestion]] = []
-    for i, group in enumerate(groups):
-        if used[i]:
-            continue
-        used[i] = True
-        ordered.append(group)
-        partner = None
-        if rng.random() < share:
-            partner = next((j for db in neighbours.get(group[0].db_key, []) for j in waiting[db] if not used[j]), None)
-        if partner is None:
-            partner = next((j for j in range(i + 1, len(groups)) if not used[j]), None)
-        if partner is not None:
-            used[partner] = True
-            ordered.append(groups[partner])
-    return ordered
-
-
-def lookalike_databases(docs: dict[str, list[ColumnDoc]], count: int) -> dict[str, list[str]]:
-    """Each database's ``count`` nearest databases by the mean sentence vector of its ``table column`` texts."""
-    keys = sorted(docs)
-    embed = SentenceEmbedder().embed
-    means = np.stack([embed([f"{humanise(d.table)} {humanise(d.column)}" for d in docs[k]]).mean(axis=0) for k in keys])
-    means /= np.linalg.norm(means, axis=1, keepdims=True)
-    similarity = means @ means.T
-    np.fill_diagonal(similarity, -np.inf)
-    return {k: [keys[j] for j in np.argsort(-similarity[i])[:count]] for i, k in enumerate(keys)}
 
 
 class SameNamedTables:
@@ -223,7 +178,6 @@ def batch_columns(
     config: TrainConfig,
     rng: random.Random,
     same_named: SameNamedTables | None = None,
-    namespace_all: bool = False,
 ) -> tuple[list[ColumnDoc], Tensor]:
     """Columns to encode for a batch and the ``[questions, columns]`` positive mask."""
     chosen: list[tuple[str, ColumnDoc, ColumnDoc]] = []  # (db_key, column, the text the model reads)
@@ -235,7 +189,7 @@ def batch_columns(
         keep = {d.key for d in db_docs if d.key in gold} | {
             d.key for d in rng.sample(negatives, min(budget, len(negatives)))
         }
-        if same_named is None or (not namespace_all and rng.random() >= config.namespaced_fraction):
+        if same_named is None or rng.random() >= config.namespaced_fraction:
             chosen += [(db_key, d, d) for d in db_docs if d.key in keep]
             continue
         chosen += [(db_key, d, namespaced(d)) for d in db_docs if d.key in keep]
@@ -340,9 +294,7 @@ def train(
     train_q = subsample([q for q in train_q if q.columns], config.max_train_questions, config.seed)
     val_q = [q for q in val_q if q.columns]
     monitor = subsample(val_q, config.monitor_questions, config.seed)
-    training_docs = {k: v for k, v in docs.items() if k in {q.db_key for q in train_q}}
-    same_named = SameNamedTables(training_docs)
-    neighbours = lookalike_databases(training_docs, config.confusable_neighbours) if config.confusable_pairs else {}
+    same_named = SameNamedTables({k: v for k, v in docs.items() if k in {q.db_key for q in train_q}})
 
     encoder = DualTowerEncoder.from_base(config.encoder)
     encoder.add_adapters(config.adapter)
@@ -356,7 +308,7 @@ def train(
             {"params": head.parameters(), "lr": config.cnn_lr, "weight_decay": 0.0},
         ]
     )
-    batches_per_epoch = len(make_batches(train_q, config, 0, neighbours))
+    batches_per_epoch = len(make_batches(train_q, config, 0))
     total_steps = min(config.max_steps or 10**9, config.epochs * batches_per_epoch)
     warmup = max(1, int(config.warmup_fraction * total_steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -405,12 +357,10 @@ def train(
     stop = run.bad_evals >= config.patience or run.step >= total_steps
     progress = tqdm(total=total_steps, initial=run.step, desc="training", unit="step")
     while not stop and run.epoch < config.epochs:
-        batches = make_batches(train_q, config, run.epoch, neighbours)
+        batches = make_batches(train_q, config, run.epoch)
         while not stop and run.batch_in_epoch < len(batches):
             batch = batches[run.batch_in_epoch]
-            dbs = list(dict.fromkeys(q.db_key for q in batch))
-            paired = len(dbs) == 2 and dbs[1] in neighbours.get(dbs[0], [])
-            columns, positives = batch_columns(batch, docs, config, rng, same_named, paired)
+            columns, positives = batch_columns(batch, docs, config, rng, same_named)
             q = encoder.question_vectors([x.question for x in batch])
             c = encoder.column_vectors(columns)
             loss = head(normalise(late_interaction(q, c), q.mask), positives)

@@ -10,7 +10,6 @@ from schemakg.offline.retriever.training import (
     SameNamedTables,
     TrainConfig,
     batch_columns,
-    lookalike_databases,
     make_batches,
 )
 from schemakg.retrieval.column_docs import ColumnDoc
@@ -78,33 +77,6 @@ def test_plain_databases_get_no_cross_database_negatives() -> None:
     batch = [q for q in _questions() if q.db_id == "db0"][:3]
     columns, _ = batch_columns(batch, _docs(), config, random.Random(0), SameNamedTables(_docs()))
     assert {(c.db_id, c.table) for c in columns} == {("db0", "t")}
-
-
-def test_batches_pair_databases_with_their_lookalikes() -> None:
-    questions = [
-        LabelledQuestion(source="s", corpus="c", db_id=f"db{i % 6}", question=f"q{i}", columns=["t.c0"], tables=["t"])
-        for i in range(48)
-    ]
-    neighbours = {f"c:db{d}": [f"c:db{d ^ 1}"] for d in range(6)}  # db0-db1, db2-db3, db4-db5
-    config = TrainConfig(batch_size=16, questions_per_db=8, confusable_pairs=1.0)
-    batches = make_batches(questions, config, 0, neighbours)
-    pairs = [list(dict.fromkeys(q.db_key for q in b)) for b in batches]
-    assert sorted(q.question for b in batches for q in b) == sorted(q.question for q in questions)
-    assert all(len(p) == 2 and p[1] in neighbours[p[0]] for p in pairs)
-    plain = make_batches(questions, config.model_copy(update={"confusable_pairs": 0.0}), 0, neighbours)
-    unpaired = make_batches(questions, config, 0)
-    assert [[q.question for q in b] for b in plain] == [[q.question for q in b] for b in unpaired]
-
-
-def test_lookalike_databases_by_meaning() -> None:
-    docs = {
-        "c:hr": [ColumnDoc(db_id="hr", table="employee", column=c) for c in ("salary", "first_name", "hire_date")],
-        "c:staff": [ColumnDoc(db_id="staff", table="staff", column=c) for c in ("wage", "name", "start_date")],
-        "c:pets": [ColumnDoc(db_id="pets", table="pet", column=c) for c in ("species", "weight", "owner")],
-    }
-    nearest = lookalike_databases(docs, 1)
-    assert nearest["c:hr"] == ["c:staff"] and nearest["c:staff"] == ["c:hr"]
-    assert len(lookalike_databases(docs, 2)["c:pets"]) == 2  # never itself
 
 
 def test_split_keeps_databases_apart() -> None:
