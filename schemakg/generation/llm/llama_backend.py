@@ -43,6 +43,13 @@ def _prompt_cache(base: type, capacity_bytes: int) -> Any:
     return PromptCache(capacity_bytes=capacity_bytes)
 
 
+def built_with_amx(system_info: str) -> bool:
+    """Whether llama.cpp was compiled with its AMX kernels (``llama_print_system_info``): on Sapphire Rapids CPUs
+    they take the packaged models' weights and segfault at the first prompt of more than one token
+    (ggml-org/llama.cpp#20824), which would kill the API or worker process instead of failing one request."""
+    return "AMX_INT8 = 1" in system_info
+
+
 class LlamaChatModel(ChatModel):
     def __init__(
         self,
@@ -57,9 +64,14 @@ class LlamaChatModel(ChatModel):
     ) -> None:
         super().__init__()
         try:
-            from llama_cpp import Llama, LlamaRAMCache
+            from llama_cpp import Llama, LlamaRAMCache, llama_print_system_info
         except ImportError as exc:
             raise LLMError("llama-cpp-python is not installed; run scripts/setup_llm.sh") from exc
+        if built_with_amx(llama_print_system_info().decode()):
+            raise LLMError(
+                "llama-cpp-python was built with llama.cpp's AMX kernels, which crash on this model; "
+                "run scripts/setup_llm.sh to rebuild it without them"
+            )
         if not model_path.is_file():
             raise LLMError(f"no model file at {model_path}; run `schemakg llm prepare`")
         self._name = name or model_path.stem

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from schemakg.generation.llm.base import ChatMessage, ChatResult, LLMError
-from schemakg.generation.llm.llama_backend import LlamaChatModel
+from schemakg.generation.llm.llama_backend import LlamaChatModel, built_with_amx
 from schemakg.generation.llm.model_files import ModelFilesError, ensure_gguf
 from schemakg.kernel.settings import Settings
 
@@ -57,6 +57,12 @@ def qwen() -> Iterator[LlamaChatModel]:
 def _ask(model: LlamaChatModel, content: str, *, max_tokens: int) -> ChatResult:
     messages = [ChatMessage(role="user", content=content)]
     return model.chat(messages, max_tokens=max_tokens, temperature=0.0)
+
+
+def test_a_build_with_amx_kernels_is_recognised() -> None:
+    amx = "CPU : SSE3 = 1 | AVX512 = 1 | AVX512_BF16 = 1 | AMX_INT8 = 1 | LLAMAFILE = 1 | REPACK = 1 |"
+    assert built_with_amx(amx)
+    assert not built_with_amx(amx.replace("AMX_INT8 = 1 | ", ""))
 
 
 def test_decoding_and_the_prompt_get_their_own_thread_counts(qwen: LlamaChatModel) -> None:
