@@ -30,9 +30,8 @@ llama_spec="llama-cpp-python>=0.3.16,<0.4"
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-1} CMAKE_ARGS=$llama_cmake_args \
   .venv/bin/python -m pip install --quiet "$llama_spec"
 # A build with AMX (from before this rule, or pip's wheel cache, which does not key on CMAKE_ARGS) is rebuilt.
-if .venv/bin/python -c 'import llama_cpp, sys; sys.exit("AMX_INT8 = 1" in llama_cpp.llama_print_system_info().decode())'; then
-  :
-else
+if ! .venv/bin/python -c 'import sys, llama_cpp; from schemakg.generation.llm.llama_backend import built_with_amx
+sys.exit(built_with_amx(llama_cpp.llama_print_system_info().decode()))'; then
   echo "llama-cpp-python was built with AMX kernels, which crash on this CPU: rebuilding without them" >&2
   CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-1} CMAKE_ARGS=$llama_cmake_args \
     .venv/bin/python -m pip install --quiet --no-cache-dir --force-reinstall --no-deps "$llama_spec"
