@@ -23,9 +23,10 @@ fi
 
 # Text generation only: the multimodal (llava/mtmd) library is not built. Nor are llama.cpp's AMX kernels: on
 # Sapphire Rapids CPUs (amx_int8) the weights are repacked for them and the first prompt of more than one token
-# segfaults (ggml-org/llama.cpp#20824); AVX-512 serves those CPUs instead.
+# segfaults (ggml-org/llama.cpp#20824); AVX-512 serves those CPUs instead. A caller's own CMAKE_ARGS (a CUDA
+# build, say) come after these, so they add to them, and win where they set the same option.
 no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
-llama_cmake_args=${CMAKE_ARGS:-"-DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$no_amx' -DCMAKE_CXX_FLAGS='$no_amx'"}
+llama_cmake_args="-DLLAVA_BUILD=OFF -DCMAKE_C_FLAGS='$no_amx' -DCMAKE_CXX_FLAGS='$no_amx' ${CMAKE_ARGS:-}"
 llama_spec="llama-cpp-python>=0.3.16,<0.4"
 CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-1} CMAKE_ARGS=$llama_cmake_args \
   .venv/bin/python -m pip install --quiet "$llama_spec"

@@ -21,8 +21,6 @@ from schemakg.kernel.settings import Settings
 MODEL = "qwen2.5-coder-0.5b"
 SINGERS = "How many singers are from France? Table singer(singer_id, name, country). Reply with SQL only."
 
-pytestmark = pytest.mark.slow
-
 
 class ColumnRef(BaseModel):
     table: str
@@ -65,12 +63,14 @@ def test_a_build_with_amx_kernels_is_recognised() -> None:
     assert not built_with_amx(amx.replace("AMX_INT8 = 1 | ", ""))
 
 
+@pytest.mark.slow
 def test_decoding_and_the_prompt_get_their_own_thread_counts(qwen: LlamaChatModel) -> None:
     settings = Settings()
     params = qwen._llama.context_params
     assert (params.n_threads, params.n_threads_batch) == (settings.llm_threads, settings.llm_batch_threads)
 
 
+@pytest.mark.slow
 def test_answers_a_text_to_sql_question_deterministically(qwen: LlamaChatModel) -> None:
     first = _ask(qwen, SINGERS, max_tokens=64)
     sql = first.text.lower()
@@ -79,6 +79,7 @@ def test_answers_a_text_to_sql_question_deterministically(qwen: LlamaChatModel) 
     assert _ask(qwen, SINGERS, max_tokens=64).text == first.text
 
 
+@pytest.mark.slow
 def test_chat_as_returns_an_instance_of_the_requested_model(qwen: LlamaChatModel) -> None:
     """The prompt names no keys: the grammar built from the schema is what gives the reply its shape."""
     question = "Table singer(singer_id, name, country). Which table and column hold a singer's country?"
@@ -86,6 +87,7 @@ def test_chat_as_returns_an_instance_of_the_requested_model(qwen: LlamaChatModel
     assert ref == ColumnRef(table="singer", column="country")
 
 
+@pytest.mark.slow
 def test_the_reply_is_constrained_to_the_schema(qwen: LlamaChatModel) -> None:
     class Columns(BaseModel):
         model_config = ConfigDict(extra="forbid")
@@ -99,6 +101,7 @@ def test_the_reply_is_constrained_to_the_schema(qwen: LlamaChatModel) -> None:
     Columns.model_validate_json(result.text)  # strictly: no fences, no prose, no other keys, the declared types
 
 
+@pytest.mark.slow
 def test_concurrent_calls_are_serialised_and_counted(qwen: LlamaChatModel) -> None:
     before = qwen.usage.calls
     answers: list[str] = []
@@ -113,6 +116,7 @@ def test_concurrent_calls_are_serialised_and_counted(qwen: LlamaChatModel) -> No
     assert qwen.usage.calls == before + 2
 
 
+@pytest.mark.slow
 def test_the_prompt_cache_keeps_earlier_prompts_without_changing_answers(qwen: LlamaChatModel) -> None:
     """Alternating prompts (evidence, SQL, evidence, ...) are what the cache is for."""
     schema = "Table singer(singer_id, name, country, age). Table concert(concert_id, singer_id, year). "
@@ -129,12 +133,14 @@ def test_the_prompt_cache_keeps_earlier_prompts_without_changing_answers(qwen: L
     assert replies[:2] == [_ask(qwen, prompt, max_tokens=24).text for prompt in prompts]
 
 
+@pytest.mark.slow
 def test_a_prompt_longer_than_the_context_is_a_permanent_error(qwen: LlamaChatModel) -> None:
     with pytest.raises(LLMError, match="context window") as caught:
         _ask(qwen, "column " * 1500, max_tokens=4)
     assert not caught.value.transient
 
 
+@pytest.mark.slow
 def test_a_closed_model_refuses_calls_instead_of_crashing() -> None:
     model = _load()
     model.close()
