@@ -45,6 +45,18 @@ def sql_names(sql: str, dialect: str | None = None) -> list[str]:
     return [node.name for node in tree.find_all(exp.Table, exp.Column) if node.name]
 
 
+def sql_tables(sql: str, dialect: str | None = None) -> frozenset[str]:
+    """The tables ``sql`` reads, lower-cased and schema-qualified as it writes them, less its own CTEs
+    (nothing for SQL that does not parse)."""
+    try:
+        tree = sqlglot.parse_one(sql, read=dialect or "sqlite")
+    except SqlglotError:
+        return frozenset()
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    names = {".".join(part for part in (table.db, table.name) if part).lower() for table in tree.find_all(exp.Table)}
+    return frozenset(name for name in names if name and name not in ctes)
+
+
 def mask_question(question: str, schema_words: frozenset[str]) -> str:
     """``question`` with schema words as ``<mask>`` and values (numbers, quoted text, capitalised words
     inside a sentence) as ``<value>``."""

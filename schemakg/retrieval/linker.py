@@ -306,6 +306,13 @@ class Linker:
         best = self._ranked_tables(scores, dict.fromkeys(tables, 0), [0])[0][: self.settings.schema_tables]
         return set(best) if len(best) < len(tables) else None
 
+    def area_tables(self, context: DatabaseContext, areas: Sequence[SubjectArea]) -> set[str]:
+        """Every table of the subject areas ``areas`` (:meth:`focus_areas`' picks, which name only their best
+        tables); empty for none."""
+        numbers = self.prepare(context)[0].areas()
+        kept = {numbers[table] for area in areas for table in area.tables if table in numbers}
+        return {table for table, number in numbers.items() if number in kept}
+
     def focus_areas(
         self, scores: ColumnScores, graph: JoinGraph, question: str | None = None
     ) -> list[SubjectArea] | None:

@@ -1,4 +1,4 @@
-from schemakg.generation.example_selection import mask_question, name_words, sql_names, sql_shape
+from schemakg.generation.example_selection import mask_question, name_words, sql_names, sql_shape, sql_tables
 
 
 def test_name_words_split_names_and_add_plurals() -> None:
@@ -32,3 +32,9 @@ def test_sql_shape_ignores_values_case_and_spacing_only() -> None:
     assert sql_shape("SELECT name FROM t WHERE a = 'x'") == sql_shape("SELECT name FROM t WHERE a = 'y'")
     assert sql_shape("SELECT count(*) FROM t WHERE a > 5") != sql_shape("SELECT count(*) FROM t WHERE a < 5")
     assert sql_shape("SELECT name FROM t") != sql_shape("SELECT id FROM t")
+
+
+def test_sql_tables_are_the_tables_read_qualified_and_lower_cased_without_ctes() -> None:
+    sql = "WITH top AS (SELECT id FROM Music.Singer) SELECT * FROM top JOIN m__Concert ON top.id = m__Concert.sid"
+    assert sql_tables(sql, "postgres") == {"music.singer", "m__concert"}
+    assert sql_tables("SELECT FROM WHERE (") == frozenset()

@@ -119,6 +119,20 @@ def test_a_large_schema_is_linked_within_the_region_that_covers_the_question(
     assert small.focus_areas(small.retriever.scores("warehouse", question), small.prepare(context)[0]) is None
 
 
+def test_the_focused_areas_tables_are_every_table_of_those_areas_not_only_the_ones_named(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=7, max_columns=7))
+    linker = Linker(
+        ColumnRetriever(model, ColumnIndex(tmp_path / "a", encoder, "zero-shot")),
+        LinkerSettings(region_margin=0.0, area_tables=1),
+    )
+    linked = linker.link(_warehouse(), "Which concerts did the singer from France give?").schema_
+    assert [len(area.tables) for area in linked.areas] == [1]  # music, named by its best table alone
+    assert linker.area_tables(_warehouse(), linked.areas) == {"m__singer", "m__concert", "m__award"}
+    assert linker.area_tables(_warehouse(), []) == set()
+
+
 def test_a_large_schema_keeps_only_the_tables_that_cover_the_question_best_in_each_area(
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:

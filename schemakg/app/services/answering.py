@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from schemakg.app.services.linking import LinkingService
 from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample, RoutedAskResult
-from schemakg.generation.example_selection import mask_question, name_words, sql_names
+from schemakg.generation.example_selection import mask_question, name_words, sql_names, sql_tables
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import NotFound, SourceUnavailable
@@ -53,9 +54,9 @@ class PastExamples:
         self.examples = examples
         self.embedder = embedder
         self.masked_weight = masked_weight
-        self._cache: dict[str, tuple[int, list[PastExample], np.ndarray, np.ndarray]] = {}
+        self._cache: dict[str, tuple[int, _Log]] = {}
 
-    def _log(self, database: str) -> tuple[list[PastExample], np.ndarray, np.ndarray] | None:
+    def _log(self, database: str) -> _Log | None:
         rows = self.examples.questions(database)
         if not rows:
             return None
@@ -63,21 +64,44 @@ class PastExamples:
         if cached is None or cached[0] != len(rows):
             examples = [PastExample(**row) for row in rows]
             masked = [mask_question(e.question, name_words(sql_names(e.sql, e.dialect))) for e in examples]
-            plain_vectors = self.embedder.embed([e.question for e in examples])
-            cached = (len(rows), examples, plain_vectors, self.embedder.embed(masked))
+            log = _Log(
+                examples,
+                [sql_tables(e.sql, e.dialect) for e in examples],
+                self.embedder.embed([e.question for e in examples]),
+                self.embedder.embed(masked),
+            )
+            cached = (len(rows), log)
             self._cache[database] = cached
-        return cached[1], cached[2], cached[3]
+        return cached[1]
 
-    def similar(self, database: str, question: str, k: int, schema_names: Sequence[str]) -> list[PastExample]:
-        """The ``k`` best, never the question itself; ``schema_names``: the tables and columns linked to it."""
+    def similar(
+        self, database: str, question: str, k: int, schema_names: Sequence[str], focus: Collection[str] = ()
+    ) -> list[PastExample]:
+        """The ``k`` best, never the question itself; ``schema_names``: the tables and columns linked to it.
+        Examples that read only ``focus`` tables (the subject areas linking focused on) come first: on a
+        warehouse, another area's example teaches the model another database's names."""
         log = self._log(database) if k > 0 else None
         if log is None:
             return []
-        examples, plain_vectors, masked_vectors = log
         plain, masked = self.embedder.embed([question, mask_question(question, name_words(schema_names))])
-        scores = (1 - self.masked_weight) * (plain_vectors @ plain) + self.masked_weight * (masked_vectors @ masked)
-        order = np.argsort(-scores, kind="stable")
-        return [examples[i] for i in order if examples[i].question.strip().lower() != question.strip().lower()][:k]
+        scores = (1 - self.masked_weight) * (log.plain @ plain) + self.masked_weight * (log.masked @ masked)
+        order = [int(i) for i in np.argsort(-scores, kind="stable")]
+        if focus:
+            within = {table.lower() for table in focus}
+            order.sort(key=lambda i: not (log.tables[i] and log.tables[i] <= within))
+        itself = question.strip().lower()
+        return [log.examples[i] for i in order if log.examples[i].question.strip().lower() != itself][:k]
+
+
+@dataclass(frozen=True)
+class _Log:
+    """A database's logged examples with what choosing among them needs: the tables each reads and the
+    embeddings of each question, plain and masked."""
+
+    examples: list[PastExample]
+    tables: list[frozenset[str]]
+    plain: np.ndarray
+    masked: np.ndarray
 
 
 class AskService:
@@ -131,8 +155,13 @@ class AskService:
         )
         full = full_schema(context)
         shown = link.schema_ if link is not None else full
+        focus = (
+            self.linking.linker.area_tables(context, link.schema_.areas)
+            if link is not None and self.settings.ask_examples_from_focus
+            else set()
+        )
         past = self.past.similar(
-            database, request.question, options.log_examples, shown.tables + [c.name for c in shown.columns]
+            database, request.question, options.log_examples, shown.tables + [c.name for c in shown.columns], focus
         )
         source = self._source(database) if request.execute else None
         return Answerer(self.llm, options).answer(request, context, link, full, past, source)

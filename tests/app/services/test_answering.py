@@ -58,6 +58,11 @@ def test_past_examples_by_masked_question_find_questions_of_the_same_shape(
         return past.similar(name, question, 1, linked)[0].question
 
     assert first(0.0) == log[0][0]  # the same table and column, another shape
+    focused = PastExamples(container.examples, container.embedder, 0.0).similar(
+        name, question, 3, linked, focus={"Departments", "locations"}
+    )
+    # Linking focused on another subject area: its example comes first, then the rest by similarity.
+    assert [e.question for e in focused] == [log[2][0], log[0][0], log[1][0]]
     assert first(1.0) == log[2][0]  # "How many <mask> have a <mask> above <value>?"
     assert (
         PastExamples(container.examples, container.embedder, 0.7).similar(name, log[2][0], 3, linked)[0].question
