@@ -104,7 +104,8 @@ class Settings(BaseSettings):
     # Few-shot examples from the query log: the weight of masked-question similarity (DAIL-SQL) against plain
     # question similarity (0: the question alone; docs/evaluation.md measures it).
     ask_masked_example_weight: float = Field(default=0.7, ge=0, le=1)
-    # On a large schema, examples reading only the subject areas linking focused on come first.
+    # On a large schema, examples reading only the subject areas linking focused on come first (neutral on the
+    # warehouse's accuracy, docs/evaluation.md; it keeps one database's names out of another's prompt).
     ask_examples_from_focus: bool = True
 
     # Linking: value matching over sampled values adds matched columns and literal hints.
