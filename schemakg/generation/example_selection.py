@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import sqlglot
 from sqlglot import exp
@@ -36,25 +37,27 @@ def name_words(names: Iterable[str]) -> frozenset[str]:
     return frozenset(words)
 
 
-def sql_names(sql: str, dialect: str | None = None) -> list[str]:
-    """The tables and columns ``sql`` reads (nothing for SQL that does not parse)."""
+class SqlReads(NamedTuple):
+    """What a logged query reads, from one parse: the names of its tables and columns (to mask its question)
+    and its tables, lower-cased and schema-qualified as it writes them, less its own CTEs (to tell which subject
+    area it is about)."""
+
+    names: list[str]
+    tables: frozenset[str]
+
+
+def sql_reads(sql: str, dialect: str | None = None) -> SqlReads:
+    """What ``sql`` reads (nothing for SQL that does not parse)."""
     try:
         tree = sqlglot.parse_one(sql, read=dialect or "sqlite")
     except SqlglotError:
-        return []
-    return [node.name for node in tree.find_all(exp.Table, exp.Column) if node.name]
-
-
-def sql_tables(sql: str, dialect: str | None = None) -> frozenset[str]:
-    """The tables ``sql`` reads, lower-cased and schema-qualified as it writes them, less its own CTEs
-    (nothing for SQL that does not parse)."""
-    try:
-        tree = sqlglot.parse_one(sql, read=dialect or "sqlite")
-    except SqlglotError:
-        return frozenset()
+        return SqlReads([], frozenset())
     ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
-    names = {".".join(part for part in (table.db, table.name) if part).lower() for table in tree.find_all(exp.Table)}
-    return frozenset(name for name in names if name and name not in ctes)
+    tables = {".".join(part for part in (table.db, table.name) if part).lower() for table in tree.find_all(exp.Table)}
+    return SqlReads(
+        [node.name for node in tree.find_all(exp.Table, exp.Column) if node.name],
+        frozenset(name for name in tables if name and name not in ctes),
+    )
 
 
 def mask_question(question: str, schema_words: frozenset[str]) -> str:

@@ -1,4 +1,4 @@
-from schemakg.generation.example_selection import mask_question, name_words, sql_names, sql_shape, sql_tables
+from schemakg.generation.example_selection import mask_question, name_words, sql_reads, sql_shape
 
 
 def test_name_words_split_names_and_add_plurals() -> None:
@@ -7,10 +7,10 @@ def test_name_words_split_names_and_add_plurals() -> None:
     assert "__" not in words and "" not in words
 
 
-def test_sql_names_are_the_tables_and_columns_read() -> None:
+def test_sql_reads_names_the_tables_and_columns_read() -> None:
     sql = "SELECT T1.name FROM singer AS T1 JOIN concert AS T2 ON T1.id = T2.singer_id WHERE T2.year > 2014"
-    assert set(sql_names(sql)) == {"singer", "concert", "name", "id", "singer_id", "year"}
-    assert sql_names("SELECT FROM WHERE (") == []
+    assert set(sql_reads(sql).names) == {"singer", "concert", "name", "id", "singer_id", "year"}
+    assert sql_reads("SELECT FROM WHERE (").names == []
 
 
 def test_mask_question_hides_schema_words_and_values() -> None:
@@ -34,7 +34,7 @@ def test_sql_shape_ignores_values_case_and_spacing_only() -> None:
     assert sql_shape("SELECT name FROM t") != sql_shape("SELECT id FROM t")
 
 
-def test_sql_tables_are_the_tables_read_qualified_and_lower_cased_without_ctes() -> None:
+def test_sql_reads_tables_qualified_and_lower_cased_without_ctes() -> None:
     sql = "WITH top AS (SELECT id FROM Music.Singer) SELECT * FROM top JOIN m__Concert ON top.id = m__Concert.sid"
-    assert sql_tables(sql, "postgres") == {"music.singer", "m__concert"}
-    assert sql_tables("SELECT FROM WHERE (") == frozenset()
+    assert sql_reads(sql, "postgres").tables == {"music.singer", "m__concert"}
+    assert sql_reads("SELECT FROM WHERE (").tables == frozenset()

@@ -10,7 +10,7 @@ import numpy as np
 
 from schemakg.app.services.linking import LinkingService
 from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample, RoutedAskResult
-from schemakg.generation.example_selection import mask_question, name_words, sql_names, sql_tables
+from schemakg.generation.example_selection import mask_question, name_words, sql_reads
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import NotFound, SourceUnavailable
@@ -63,10 +63,13 @@ class PastExamples:
         cached = self._cache.get(database)
         if cached is None or cached[0] != len(rows):
             examples = [PastExample(**row) for row in rows]
-            masked = [mask_question(e.question, name_words(sql_names(e.sql, e.dialect))) for e in examples]
+            reads = [sql_reads(e.sql, e.dialect) for e in examples]
+            masked = [
+                mask_question(e.question, name_words(read.names)) for e, read in zip(examples, reads, strict=True)
+            ]
             log = _Log(
                 examples,
-                [sql_tables(e.sql, e.dialect) for e in examples],
+                [read.tables for read in reads],
                 self.embedder.embed([e.question for e in examples]),
                 self.embedder.embed(masked),
             )
