@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,13 +10,13 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
+from tests.servers import free_port
+
 
 @contextmanager
 def serve(app: FastAPI) -> Iterator[str]:
     """The app served at the yielded base URL until the block ends (its lifespan runs, as in production)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

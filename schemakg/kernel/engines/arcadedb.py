@@ -21,6 +21,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,10 +47,25 @@ class BoltEndpoint:
     database: str | None
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+START_ATTEMPTS = 3
+# What the server logs when it gives up starting: its main thread dies, yet its Bolt threads keep the JVM
+# alive, so the process alone would never say so.
+_FAILED = 'Exception in thread "main"'
+_PORT_TAKEN = "Unable to listen"
+
+
+class _PortTaken(RuntimeError):
+    """A chosen port was bound by someone else before the server could bind it: fresh ports may work."""
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports. All are held bound until each is chosen: ports picked one at a time
+    can repeat (the kernel may hand out the one just released), and a server given one port twice hangs."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def _port_open(port: int) -> bool:
@@ -128,9 +144,20 @@ class EmbeddedArcadeDB:
         )
 
     def _start(self) -> dict[str, int]:
+        """Start the server, on fresh ports again when another process took one between choosing and binding.
+        ``start_timeout_s`` bounds all the attempts together."""
+        deadline = time.monotonic() + self.start_timeout_s
+        for attempt in range(1, START_ATTEMPTS + 1):
+            bolt_port, http_port = _free_ports(2)
+            try:
+                return self._start_on(bolt_port, http_port, deadline)
+            except _PortTaken as exc:
+                log.warning("embedded ArcadeDB attempt %d of %d: %s", attempt, START_ATTEMPTS, exc)
+        raise EngineStartError(f"ArcadeDB found no free ports in {START_ATTEMPTS} attempts")
+
+    def _start_on(self, bolt_port: int, http_port: int, deadline: float) -> dict[str, int]:
         wheel = _wheel_dir()
         java = wheel / "jre" / "bin" / "java"
-        bolt_port, http_port = _free_port(), _free_port()
         options = {
             "arcadedb.server.rootPath": str(self.graph_dir),
             "arcadedb.server.databaseDirectory": str(self.graph_dir / "databases"),
@@ -149,6 +176,7 @@ class EmbeddedArcadeDB:
         argfile = self.graph_dir / "server.args"
         _write_private(argfile, "\n".join(lines) + "\n")
         log_path = self.graph_dir / "server.log"
+        log_start = log_path.stat().st_size if log_path.exists() else 0
         with open(log_path, "ab") as log_handle:
             self._process = subprocess.Popen(
                 [str(java), f"@{argfile}", "com.arcadedb.server.ArcadeDBServer"],
@@ -159,23 +187,35 @@ class EmbeddedArcadeDB:
                 start_new_session=True,
             )
         atexit.register(self.stop)
-        self._wait_until_ready(bolt_port, log_path)
+        self._wait_until_ready(bolt_port, http_port, log_path, log_start, deadline)
         state = {"pid": self._process.pid, "bolt_port": bolt_port, "http_port": http_port, "owner": os.getpid()}
         _write_private(self._state_file, json.dumps(state))
         log.info("embedded ArcadeDB started on 127.0.0.1:%s (pid %s)", bolt_port, self._process.pid)
         return state
 
-    def _wait_until_ready(self, bolt_port: int, log_path: Path) -> None:
+    def _wait_until_ready(
+        self, bolt_port: int, http_port: int, log_path: Path, log_start: int, deadline: float
+    ) -> None:
+        """Ready once Bolt answers on the database and HTTP listens; a start the log says failed ends at once."""
         assert self._process is not None
-        deadline = time.monotonic() + self.start_timeout_s
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 raise EngineStartError(f"ArcadeDB exited with code {self._process.returncode}; see {log_path}")
-            if _port_open(bolt_port):
+            with open(log_path, "rb") as handle:
+                handle.seek(log_start)
+                output = handle.read().decode(errors="replace")
+            if _FAILED in output:
+                self.stop()
+                if _PORT_TAKEN in output:
+                    raise _PortTaken(f"port {bolt_port} or {http_port} was taken before the server bound it")
+                raise EngineStartError(f"ArcadeDB failed to start; see {log_path}")
+            if _port_open(bolt_port) and _port_open(http_port):
                 try:
                     with (
                         GraphDatabase.driver(
-                            f"bolt://127.0.0.1:{bolt_port}", auth=(ROOT_USER, self._password())
+                            f"bolt://127.0.0.1:{bolt_port}",
+                            auth=(ROOT_USER, self._password()),
+                            connection_timeout=5.0,
                         ) as driver,
                         driver.session(database=DATABASE_NAME) as session,
                     ):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import socket
 import sqlite3
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from schemakg.app.container import Container
 from tests.conftest import wait_for_job
+from tests.servers import free_port
 
 
 @pytest.fixture
@@ -119,9 +119,7 @@ def test_an_unreachable_llm_is_a_503_with_retry_after(
     """A real OpenAI client pointed at a port nobody listens on: the answer is a declared 503, not a 500."""
     from schemakg.generation.llm.openai_backend import OpenAIChatModel
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed_port = probe.getsockname()[1]
+    closed_port = free_port()
     assert client.post("/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin)
     job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
     assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"

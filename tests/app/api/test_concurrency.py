@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections import Counter
@@ -18,13 +17,12 @@ from fastapi.testclient import TestClient
 from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
 from tests.conftest import wait_for_job
+from tests.servers import free_port
 
 
 @pytest.fixture(scope="module")
 def server_url(container: Container) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(container=container), host="127.0.0.1", port=port, log_level="warning")
     )

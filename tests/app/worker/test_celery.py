@@ -20,14 +20,9 @@ from schemakg.app.api.app import create_app
 from schemakg.app.container import Container
 from schemakg.kernel.settings import Settings
 from tests.conftest import ADMIN_KEY, count_nodes, wait_for_job
+from tests.servers import free_port
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +30,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.skip("redis-server is not installed (scripts/setup.sh installs it with apt-get)")
-    port = _free_port()
+    port = free_port()
     workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],

@@ -8,7 +8,6 @@ structured outputs or without any ``response_format``, ...).
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections import Counter
@@ -28,6 +27,7 @@ from schemakg.generation.llm.base import ChatMessage, LLMError, LLMTimeout, Stru
 from schemakg.generation.llm.factory import make_chat_model
 from schemakg.generation.llm.openai_backend import OpenAIChatModel
 from schemakg.kernel.settings import Settings
+from tests.servers import free_port
 
 API_KEY = "sk-test-0123456789abcdefSECRET"
 QUESTION = [ChatMessage(role="user", content="How many singers are there?")]
@@ -95,16 +95,10 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": {"message": message, "type": "test", "code": None}})
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[tuple[FakeEndpoint, str]]:
     fake = FakeEndpoint()
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(fake.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -231,7 +225,7 @@ def test_timeout(endpoint: tuple[FakeEndpoint, str]) -> None:
 
 
 def test_connection_refused_is_transient() -> None:
-    client = _client(f"http://127.0.0.1:{_free_port()}/v1", "plain", max_retries=0)
+    client = _client(f"http://127.0.0.1:{free_port()}/v1", "plain", max_retries=0)
     with pytest.raises(TransientLLMError, match="cannot connect"):
         client.chat(QUESTION, max_tokens=8, temperature=0.0)
 
