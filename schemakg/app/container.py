@@ -16,6 +16,7 @@ from schemakg.app.services.keys import KeyService
 from schemakg.app.services.linking import LinkingService
 from schemakg.app.services.proposals import ProposalService
 from schemakg.app.services.query_logs import QueryLogService
+from schemakg.app.services.question_logs import QuestionLogs
 from schemakg.app.services.search import CatalogSearch
 from schemakg.generation.knowledge import KnowledgeCompleter
 from schemakg.kernel.model import JobKind
@@ -79,8 +80,10 @@ class Container:
             self.knowledge_completer,
             auto_approve=settings.knowledge_auto_approve,
         )
+        self._embedder: SentenceEmbedder | None = None
+        self.question_logs = QuestionLogs(self.examples, lambda: self.embedder)
         self.linking = LinkingService(
-            settings, self.catalog, self.proposals_repo, self.examples, self.jobs, lambda: self.llm
+            settings, self.catalog, self.proposals_repo, self.examples, self.question_logs, self.jobs, lambda: self.llm
         )
         self.databases = DatabaseService(
             settings, self.catalog, self.secrets, self.jobs, self.linking.forget, on_change=self.search.catalog_changed
@@ -100,7 +103,6 @@ class Container:
         )
         self._llm: ChatModel | None = None
         self._llm_lock = threading.Lock()  # the warm-up and a first request may both ask for it
-        self._embedder: SentenceEmbedder | None = None
         self._answering: AskService | None = None
 
     @property
@@ -119,9 +121,7 @@ class Container:
         if self._answering is None:
             from schemakg.app.services.answering import AskService
 
-            self._answering = AskService(
-                self.settings, self.linking, self.secrets, self.examples, self.llm, self.embedder
-            )
+            self._answering = AskService(self.settings, self.linking, self.secrets, self.question_logs, self.llm)
         return self._answering
 
     @property

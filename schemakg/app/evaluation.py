@@ -301,11 +301,15 @@ def _done(predictions: Path | None) -> dict[int, dict[str, Any]]:
 
 
 def ingest_history(
-    container: Container, catalogue: EvalDatabases, history: list[dict[str, Any]], evaluated: list[dict[str, Any]]
+    container: Container,
+    catalogue: EvalDatabases,
+    history: list[dict[str, Any]],
+    evaluated: list[dict[str, Any]],
+    databases: Iterable[str] | None = None,
 ) -> dict[str, int]:
-    """Give each evaluated database a query log: its questions in ``history``, less every question
-    under evaluation and every entry whose SQL is a near-duplicate of an evaluated question's gold SQL
-    (the same but for its values), so a few-shot example can never be the answer itself. The gold SQL is
+    """Give each evaluated database (or each of ``databases``) a query log: its questions in ``history``, less
+    every question under evaluation and every entry whose SQL is a near-duplicate of an evaluated question's gold
+    SQL (the same but for its values), so a few-shot example can never be the answer itself. The gold SQL is
     taken both as the questions file and as the history writes it: a history written for an engine's copy
     (``questions_pg.json``'s schema-qualified names) spells the same query otherwise. Returns the examples
     logged per database."""
@@ -316,7 +320,7 @@ def ingest_history(
         if normalise_text(row["question"]) in held_out.get(row["db_id"], set()) and question_sql(row):
             held_out[row["db_id"]].add(sql_shape(question_sql(row)))
     logged = {}
-    for db_id in sorted(held_out):
+    for db_id in sorted(held_out if databases is None else set(databases)):
         records = [
             LogRecord(line=number, question=row["question"], sql=question_sql(row), dialect="sqlite")
             for number, row in enumerate(history, start=1)

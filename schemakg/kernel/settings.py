@@ -132,6 +132,11 @@ class Settings(BaseSettings):
     # A column name the question or its evidence spells exactly (snake_case, camelCase) adds this much to the
     # coverage of the areas that hold it, and is linked (0: neither).
     linking_identifier_weight: float = Field(default=0.05, ge=0)
+    # A query log reorders the best routes and a large schema's best subject areas that it covers, by their score
+    # plus this times how far the question's best similarity to their logged questions rises above
+    # question_log.NEAR (a near paraphrase); databases and areas it does not cover keep their places (0: the log is
+    # not read). Chosen on the validation tuning databases (docs/evaluation.md).
+    linking_log_weight: float = Field(default=5.0, ge=0)
     # The area reranker (a cross-encoder) rescores this many best-covering databases when routing, and subject
     # areas of a large schema when focusing, keeping those within the margin of the best (below 2: off, coverage
     # alone). Routing gained 0.03 recall@1 from it; focusing nothing measurable, so that is off.

@@ -48,6 +48,9 @@ class SubjectArea(BaseModel):
     name: str  # its namespaces (schemas, or ``prefix__``es), else its first table
     coverage: float  # of the question, plus its share of the column names the question spells out (identifiers)
     tables: list[str]  # its tables that cover the question best, best first: where columns were selected
+    # The question's best similarity to the logged questions that read this area, where a query log covers it and
+    # reordered the areas (``question_log``).
+    log_similarity: float | None = None
 
 
 class LinkedSchema(BaseModel):
@@ -82,6 +85,9 @@ class Route(BaseModel):
     score: float  # coverage, plus its share of the column names the question spells out (identifiers)
     tables: list[TableMatch]  # the best tables, best first: why this database
     rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
+    # The question's best similarity to this database's logged questions, for the best routes a query log covers
+    # and reordered (``question_log``).
+    log_similarity: float | None = None
     # Only ever the first route: it leads every other database's coverage by routing.DECIDED or more (or is the only
     # one).
     decided: bool = False

@@ -18,13 +18,14 @@ ask which database was meant when not.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from schemakg.kernel.model import split_column_ref
-from schemakg.retrieval.area_text import area_text, combined
+from schemakg.retrieval.area_text import COVERAGE_WEIGHT, area_text, combined
 from schemakg.retrieval.index import ColumnScores
 from schemakg.retrieval.linked_schema import Route, TableMatch
+from schemakg.retrieval.question_log import log_order
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -35,6 +36,8 @@ _CANDIDATES = 24  # a database's best columns considered; the rest cannot change
 # asked (on 600 validation questions it then changed no first or top-three choice, and this skips it for more
 # than half of them), and the first route is marked ``decided``.
 DECIDED = 0.05
+# The best routes a query log may reorder (``question_log``): the reranker's head.
+LOG_ROUTES = 4
 
 
 def table_matches(scores: ColumnScores, candidates: int = _CANDIDATES) -> list[TableMatch]:
@@ -61,12 +64,17 @@ def route(
     reranker: AreaReranker | None = None,
     rerank: int = 4,
     named: Mapping[str, float] | None = None,
+    log: Callable[[list[str]], Mapping[str, float]] | None = None,
+    log_weight: float = 0.0,
 ) -> list[Route]:
     """The ``top`` databases for the question these scores answer, best first (ties by name). A database's score
     is its coverage plus its ``named`` share, if any (the column names the question spells out that it holds:
     ``identifiers``). With a ``reranker`` (and the ``question`` text), the best ``rerank`` by that score are
     reordered by their final scores (:func:`combined`), unless the score has already ``DECIDED`` (then the first
-    route is ``decided``)."""
+    route is ``decided``). Unless it has, the best ``LOG_ROUTES`` that a query log covers (``log``: the question's
+    best similarity to the logged questions of each of the databases it is given, for those it covers) are then
+    reordered among their places (``question_log.log_order``, weighted by ``log_weight``). Where coverage has
+    decided, the log changed no route on the validation questions, so it is not read."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)
@@ -88,4 +96,21 @@ def route(
         for r, score in zip(head, final, strict=True):
             r.rerank_score = score
         routes[:rerank] = sorted(head, key=lambda r: -(r.rerank_score or 0.0))
+    if log is not None and log_weight and routes and not routes[0].decided:
+        head = routes[:LOG_ROUTES]
+        logged = log([r.database for r in head])
+        for r in head:
+            r.log_similarity = logged.get(r.database)
+        order = log_order(
+            range(len(head)),
+            lambda i: _final(head[i]),
+            {i: r.log_similarity for i, r in enumerate(head) if r.log_similarity is not None},
+            log_weight,
+        )
+        routes[: len(head)] = [head[i] for i in order]
     return routes[:top]
+
+
+def _final(route: Route) -> float:
+    """A route's final score on coverage's scale."""
+    return route.rerank_score / COVERAGE_WEIGHT if route.rerank_score is not None else route.score

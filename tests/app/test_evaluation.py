@@ -56,6 +56,15 @@ def test_history_leaves_out_evaluated_questions_and_near_duplicates_of_their_sql
     rows = container.store.read("MATCH (q:QueryExample {database: 'eval-hr_1'}) RETURN q.question AS question")
     assert [r["question"] for r in rows] == ["What is the highest salary?"]
 
+    # Routing logs every database the history names, not only those under evaluation.
+    (tmp_path / "hr_2").mkdir()
+    shutil.copyfile(SAMPLE_DB, tmp_path / "hr_2" / "hr_2.sqlite")
+    others = [{**row, "db_id": "hr_2"} for row in history[1:3]]
+    assert ingest_history(container, catalogue, history + others, [evaluated], ["hr_1", "hr_2"]) == {
+        "hr_1": 1,
+        "hr_2": 2,
+    }
+
 
 def test_labels_that_say_more_than_the_name_document_the_columns(tmp_path: Path, container: Container) -> None:
     (tmp_path / "hr_1").mkdir()

@@ -3,6 +3,8 @@ tested against the real towers in test_batching and tests/app/api/test_linking).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
@@ -57,3 +59,33 @@ def test_a_database_holding_a_column_the_question_names_gains_its_share() -> Non
     routes = route(scores, named={"orders": 0.05})  # e.g. the evidence spells orders' shippedDate
     assert [r.database for r in routes] == ["orders", "shop"]
     assert routes[0].score == pytest.approx(0.75) and not routes[0].decided  # a lead of 0.03 decides nothing
+
+
+def test_a_query_log_reorders_the_best_routes_it_covers_unless_coverage_decided() -> None:
+    scores = {
+        "dorms": _scores({"t.x": 0.5}, coverage=0.76),
+        "clinic": _scores({"t.x": 0.5}, coverage=0.74),
+        "unlogged": _scores({"t.x": 0.5}, coverage=0.73),
+    }
+    asked: list[list[str]] = []
+
+    def log(similarity: dict[str, float]) -> Callable[[list[str]], dict[str, float]]:
+        def logged(databases: list[str]) -> dict[str, float]:
+            asked.append(databases)
+            return {database: similarity[database] for database in databases if database in similarity}
+
+        return logged
+
+    routes = route(scores, log=log({"dorms": 0.3, "clinic": 0.9}), log_weight=5)
+    assert asked == [["dorms", "clinic", "unlogged"]]  # the best routes only
+    assert [r.database for r in routes] == ["clinic", "dorms", "unlogged"]
+    assert [r.log_similarity for r in routes] == [0.9, 0.3, None]
+    # A database the log does not cover keeps its place, however well the others' logs match.
+    routes = route(scores, log=log({"clinic": 0.9, "unlogged": 0.95}), log_weight=5)
+    assert [r.database for r in routes] == ["dorms", "unlogged", "clinic"]
+    assert [r.database for r in route(scores, log=log({"dorms": 0.3, "clinic": 0.9}))] == list(scores)  # no weight
+    # Where coverage decided, the log is not read.
+    asked.clear()
+    scores["dorms"] = _scores({"t.x": 0.5}, coverage=0.75 + DECIDED)
+    routes = route(scores, log=log({"dorms": 0.3, "clinic": 0.99}), log_weight=5)
+    assert [r.database for r in routes] == ["dorms", "clinic", "unlogged"] and routes[0].decided and asked == []

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
@@ -32,6 +32,9 @@ from schemakg.kernel.model import JobInfo, JobState, Role
 from schemakg.kernel.settings import SchemaView, Settings
 from schemakg.retrieval.join_paths import JOIN_MODES
 from schemakg.retrieval.linked_schema import Route
+
+if TYPE_CHECKING:
+    from schemakg.app.evaluation import EvalDatabases
 
 app = typer.Typer(help="SchemaKG: a knowledge-graph schema catalogue for text-to-SQL.", no_args_is_help=True)
 db_app = typer.Typer(help="Source databases.", no_args_is_help=True)
@@ -362,6 +365,25 @@ ENGINE_URL_HELP = (
 )
 
 
+HISTORY_HELP = (
+    "Spider-format questions logged as each database's query log (evaluated questions and entries with their "
+    "gold SQL left out)"
+)
+
+
+def _log_history(
+    container: Container, catalogue: EvalDatabases, history: Path, evaluated: list[dict[str, Any]], every: bool
+) -> None:
+    """The ``--history`` of an evaluation: the evaluated databases' logs, or with ``every`` each database's that the
+    tables file holds (routing chooses among all of them)."""
+    from schemakg.app.evaluation import ingest_history, load_json
+
+    rows = load_json(history)
+    databases = sorted({row["db_id"] for row in rows} & set(catalogue.tables)) if every else None
+    logged = ingest_history(container, catalogue, rows, evaluated, databases)
+    console.print(f"query logs: {sum(logged.values())} examples over {len(logged)} databases")
+
+
 def _check_engine_url(engine_url: str | None) -> None:
     from schemakg.kernel.sources import SourceError, parse_url
 
@@ -389,6 +411,7 @@ def eval_linking(
     engine_url: str | None = typer.Option(
         None, help=ENGINE_URL_HELP + "; gold links read the questions' SQL in the engine's dialect"
     ),
+    history: Path | None = typer.Option(None, help=HISTORY_HELP),
 ) -> None:
     """Table/column recall, precision, F1, F6, EMR and latency of schema linking."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
@@ -400,6 +423,8 @@ def eval_linking(
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
+        if history is not None:
+            _log_history(container, catalogue, history, rows, every=False)
         progress, update = _progress_bar("linking")
         with progress:
             report = evaluate_linking(container, rows, catalogue, mode, predictions, update)
@@ -418,6 +443,7 @@ def eval_routing(
     limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
     seed: int = 0,
     engine_url: str | None = typer.Option(None, help=ENGINE_URL_HELP),
+    history: Path | None = typer.Option(None, help=HISTORY_HELP.replace("each database's", "every database's")),
 ) -> None:
     """Routing questions to their database among all of the tables file's: recall@1, recall@3, latency."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_routing, load_json, sample_indices
@@ -427,6 +453,8 @@ def eval_routing(
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
+        if history is not None:
+            _log_history(container, catalogue, history, rows, every=True)
         progress, update = _progress_bar("routing")
         with progress:
             report = evaluate_routing(container, rows, catalogue, predictions, update)
@@ -474,15 +502,11 @@ def eval_sql(
         help="ask again, within one, when an answer reads tables of several subject areas that nothing relates; "
         "the report gives the figures without it too [default: SCHEMAKG_ASK_AREA_CHECK]",
     ),
-    history: Path | None = typer.Option(
-        None,
-        help="Spider-format questions logged as each database's query log (evaluated questions and "
-        "entries with their gold SQL left out)",
-    ),
+    history: Path | None = typer.Option(None, help=HISTORY_HELP),
     engine_url: str | None = typer.Option(None, help=ENGINE_URL_HELP),
 ) -> None:
     """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
-    from schemakg.app.evaluation import EvalDatabases, evaluate_sql, ingest_history, load_json, sample_indices
+    from schemakg.app.evaluation import EvalDatabases, evaluate_sql, load_json, sample_indices
     from schemakg.app.services.answering import evidence_by_default
     from schemakg.generation.answer import AskOptions
 
@@ -506,8 +530,7 @@ def eval_sql(
     with _container() as container:
         catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
         if history is not None:
-            logged = ingest_history(container, catalogue, load_json(history), [rows[i] for i in indices])
-            console.print(f"query logs: {sum(logged.values())} examples over {len(logged)} databases")
+            _log_history(container, catalogue, history, [rows[i] for i in indices], every=False)
         progress, update = _progress_bar("answering")
         with progress:
             report = evaluate_sql(container, rows, catalogue, indices, options, predictions, update)

@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from schemakg.app.services.linking import LinkingService
+from schemakg.app.services.question_logs import QuestionLogs
 from schemakg.generation.answer import Answerer, AskOptions, AskRequest, AskResult, PastExample, RoutedAskResult
-from schemakg.generation.example_selection import mask_question, name_words, sql_reads
+from schemakg.generation.example_selection import mask_question, name_words
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.llm.factory import backend_for
 from schemakg.kernel.errors import NotFound, SourceUnavailable
 from schemakg.kernel.secrets import SecretStore
 from schemakg.kernel.settings import Settings
 from schemakg.kernel.sources import SourceDatabase, SourceError
-from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.retrieval.join_paths import JoinCondition
 from schemakg.retrieval.linked_schema import LinkedColumn, LinkedSchema
 from schemakg.retrieval.linker import DatabaseContext
-from schemakg.retrieval.sentence import SentenceEmbedder
 
 
 def full_schema(context: DatabaseContext) -> LinkedSchema:
@@ -48,45 +46,27 @@ def evidence_by_default(settings: Settings) -> bool:
 class PastExamples:
     """The logged questions most similar to a new one: by sentence embedding of the question, mixed with
     that of the question with its schema words and values masked (``example_selection``). Each logged
-    question is masked with the names its own SQL reads; the embeddings are cached per log size."""
+    question is masked with the names its own SQL reads (``QuestionLogs``)."""
 
-    def __init__(self, examples: QueryExampleRepository, embedder: SentenceEmbedder, masked_weight: float) -> None:
-        self.examples = examples
-        self.embedder = embedder
+    def __init__(self, logs: QuestionLogs, masked_weight: float) -> None:
+        self.logs = logs
         self.masked_weight = masked_weight
-        self._cache: dict[str, tuple[int, _Log]] = {}
-
-    def _log(self, database: str) -> _Log | None:
-        rows = self.examples.questions(database)
-        if not rows:
-            return None
-        cached = self._cache.get(database)
-        if cached is None or cached[0] != len(rows):
-            examples = [PastExample(**row) for row in rows]
-            reads = [sql_reads(e.sql, e.dialect) for e in examples]
-            masked = [
-                mask_question(e.question, name_words(read.names)) for e, read in zip(examples, reads, strict=True)
-            ]
-            log = _Log(
-                examples,
-                [read.tables for read in reads],
-                self.embedder.embed([e.question for e in examples]),
-                self.embedder.embed(masked),
-            )
-            cached = (len(rows), log)
-            self._cache[database] = cached
-        return cached[1]
 
     def similar(
-        self, database: str, question: str, k: int, schema_names: Sequence[str], focus: Collection[str] = ()
+        self,
+        context: DatabaseContext,
+        question: str,
+        k: int,
+        schema_names: Sequence[str],
+        focus: Collection[str] = (),
     ) -> list[PastExample]:
         """The ``k`` best, never the question itself; ``schema_names``: the tables and columns linked to it.
         Examples that read only ``focus`` tables (the subject areas linking focused on) come first: on a
         warehouse, another area's example teaches the model another database's names."""
-        log = self._log(database) if k > 0 else None
+        log = self.logs.get(context.database, context.version) if k > 0 else None
         if log is None:
             return []
-        plain, masked = self.embedder.embed([question, mask_question(question, name_words(schema_names))])
+        plain, masked = self.logs.embedder.embed([question, mask_question(question, name_words(schema_names))])
         scores = (1 - self.masked_weight) * (log.plain @ plain) + self.masked_weight * (log.masked @ masked)
         order = [int(i) for i in np.argsort(-scores, kind="stable")]
         if focus:
@@ -96,31 +76,19 @@ class PastExamples:
         return [log.examples[i] for i in order if log.examples[i].question.strip().lower() != itself][:k]
 
 
-@dataclass(frozen=True)
-class _Log:
-    """A database's logged examples with what choosing among them needs: the tables each reads and the
-    embeddings of each question, plain and masked."""
-
-    examples: list[PastExample]
-    tables: list[frozenset[str]]
-    plain: np.ndarray
-    masked: np.ndarray
-
-
 class AskService:
     def __init__(
         self,
         settings: Settings,
         linking: LinkingService,
         secrets: SecretStore,
-        examples: QueryExampleRepository,
+        logs: QuestionLogs,
         llm: ChatModel,
-        embedder: SentenceEmbedder,
     ) -> None:
         self.settings = settings
         self.linking = linking
         self.secrets = secrets
-        self.past = PastExamples(examples, embedder, settings.ask_masked_example_weight)
+        self.past = PastExamples(logs, settings.ask_masked_example_weight)
         self.llm = llm
         self._sources: dict[str, SourceDatabase] = {}
         self._lock = threading.Lock()
@@ -152,7 +120,7 @@ class AskService:
         )
         context = self.linking.context(database)
         link = (
-            self.linking.linker.link(context, request.question, request.evidence, request.join_mode)
+            self.linking.link_context(context, request.question, request.evidence, request.join_mode)
             if options.schema_view != "full"
             else None
         )
@@ -164,7 +132,7 @@ class AskService:
             else set()
         )
         past = self.past.similar(
-            database, request.question, options.log_examples, shown.tables + [c.name for c in shown.columns], focus
+            context, request.question, options.log_examples, shown.tables + [c.name for c in shown.columns], focus
         )
         source = self._source(database) if request.execute else None
         return Answerer(self.llm, options).answer(request, context, link, full, past, source)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from schemakg.app.job_runner import JobReporter, TaskFailed
 from schemakg.app.services.jobs import JobService
+from schemakg.app.services.question_logs import QuestionLogs
 from schemakg.generation.llm.base import ChatModel
 from schemakg.generation.table_picker import LLMTablePicker
 from schemakg.kernel.errors import InvalidInput, NotFound
@@ -21,14 +22,22 @@ from schemakg.kernel.store.examples_repo import QueryExampleRepository
 from schemakg.kernel.store.proposals_repo import ProposalRepository
 from schemakg.kernel.store.schema_repo import SchemaRepository
 from schemakg.retrieval.column_docs import question_text
-from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef
+from schemakg.retrieval.join_paths import JOIN_MODES, ColumnRef, JoinMode
 from schemakg.retrieval.linked_schema import Dependency, RankedColumn, Route
-from schemakg.retrieval.linker import ContextColumn, DatabaseContext, Linker, LinkerSettings, LinkResult
+from schemakg.retrieval.linker import (
+    FOCUS_MIN_TABLES,
+    ContextColumn,
+    DatabaseContext,
+    Linker,
+    LinkerSettings,
+    LinkResult,
+)
 from schemakg.retrieval.routing import route
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
     from schemakg.retrieval.index import ScoredColumn
+    from schemakg.retrieval.question_log import LogSimilarity
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,7 @@ class LinkingService:
         catalog: SchemaRepository,
         proposals: ProposalRepository,
         examples: QueryExampleRepository,
+        logs: QuestionLogs,
         jobs: JobService,
         llm: Callable[[], ChatModel],
     ) -> None:
@@ -59,6 +69,7 @@ class LinkingService:
         self.catalog = catalog
         self.proposals = proposals
         self.examples = examples
+        self.logs = logs
         self.jobs = jobs
         self._linker: Linker | None = None
         self._version: str | None = None
@@ -100,6 +111,7 @@ class LinkingService:
                         table_margin=self.settings.linking_table_margin,
                         schema_tables=self.settings.linking_schema_tables,
                         identifier_weight=self.settings.linking_identifier_weight,
+                        log_weight=self.settings.linking_log_weight,
                     ),
                     picker,
                     self.area_reranker() if self.settings.linking_rerank_areas > 1 else None,
@@ -131,6 +143,8 @@ class LinkingService:
         linker = self.linker
         linker.prepare(context)
         linker.retriever.index.warm(database)
+        if self.settings.linking_log_weight:
+            self.logs.get(database, context.version)  # its query log embedded, if it has one
         self.retrieve(database, "Which rows have the largest value, and what are their names?")
         return len(context.columns)
 
@@ -218,7 +232,20 @@ class LinkingService:
     def link(self, database: str, question: str, evidence: str | None = None, mode: str | None = None) -> LinkResult:
         if mode is not None and mode not in JOIN_MODES:
             raise InvalidInput(f"mode must be one of {', '.join(JOIN_MODES)}", {"field": "mode"})
-        return self.linker.link(self.context(database), question, evidence, mode)
+        return self.link_context(self.context(database), question, evidence, mode)
+
+    def link_context(
+        self, context: DatabaseContext, question: str, evidence: str | None = None, mode: JoinMode | None = None
+    ) -> LinkResult:
+        """:meth:`link` for a context the caller already holds."""
+        return self.linker.link(context, question, evidence, mode, log=self.question_log(context, question))
+
+    def question_log(self, context: DatabaseContext, question: str) -> LogSimilarity | None:
+        """The question's similarity to the database's logged questions where it orders subject areas: a large
+        schema with a log, and the log's weight not 0."""
+        if not self.settings.linking_log_weight or len(context.columns_by_table()) < FOCUS_MIN_TABLES:
+            return None
+        return self.logs.similarity({context.database: context.version}, question).get(context.database)
 
     def route(
         self, question: str, evidence: str | None = None, databases: Sequence[str] | None = None, top: int = 5
@@ -243,7 +270,25 @@ class LinkingService:
         rerank = self.settings.routing_rerank_databases
         reranker = self.area_reranker() if rerank > 1 else None
         named = linker.named_shares(names, text)
-        routes = route(dict(zip(names, scores, strict=True)), top, text, reranker, rerank, named)
+
+        def logged(databases: list[str]) -> dict[str, float]:
+            """The question's best similarity to each of ``databases``' logs, for those a log speaks for."""
+            similarity = self.logs.similarity({name: versions[name] for name in databases}, question)
+            return {name: best for name, log in similarity.items() if (best := log.best()) is not None}
+
+        weight = self.settings.linking_log_weight
+        if weight:
+            self.logs.get_many(versions)  # every candidate's log up to date, as its index is: no read when unchanged
+        routes = route(
+            dict(zip(names, scores, strict=True)),
+            top,
+            text,
+            reranker,
+            rerank,
+            named,
+            logged if weight else None,
+            weight,
+        )
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
         return routes
@@ -273,7 +318,7 @@ class LinkingService:
         started = time.perf_counter()
         scores = linker.retriever.scores(database, question_text(question, evidence))
         retrieve_ms = round((time.perf_counter() - started) * 1000, 2)
-        result = linker.link(context, question, evidence, mode, scores=scores)
+        result = linker.link(context, question, evidence, mode, scores=scores, log=self.question_log(context, question))
         result.timings_ms = {"prepare": result.timings_ms.pop("prepare"), "retrieve": retrieve_ms, **result.timings_ms}
         return Retrieval(ranked=_ranked(scores.ranked(top), result.retrieved), selected=result.retrieved, link=result)
 

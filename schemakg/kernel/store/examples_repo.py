@@ -93,6 +93,13 @@ class QueryExampleRepository:
             db=database,
         )
 
+    def question_counts(self, databases: list[str]) -> dict[str, int]:
+        """How many examples each of ``databases`` has logged (those with none are left out), in one read."""
+        rows = self.store.read(
+            "MATCH (q:QueryExample) WHERE q.database IN $dbs RETURN q.database AS db, count(q) AS n", dbs=databases
+        )
+        return {row["db"]: int(row["n"]) for row in rows}
+
     def for_knowledge(self, database: str, only_new: bool, limit: int | None) -> list[Row]:
         """Examples to extract column knowledge from: all, or only those not yet read (``only_new``)."""
         return self.store.read(

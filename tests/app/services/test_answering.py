@@ -54,17 +54,19 @@ def test_past_examples_by_masked_question_find_questions_of_the_same_shape(
     linked = ["employees", "salary", "employee_id"]
 
     def first(masked_weight: float) -> str:
-        past = PastExamples(container.examples, container.embedder, masked_weight)
-        return past.similar(name, question, 1, linked)[0].question
+        past = PastExamples(container.question_logs, masked_weight)
+        return past.similar(container.linking.context(name), question, 1, linked)[0].question
 
     assert first(0.0) == log[0][0]  # the same table and column, another shape
-    focused = PastExamples(container.examples, container.embedder, 0.0).similar(
-        name, question, 3, linked, focus={"Departments", "locations"}
+    focused = PastExamples(container.question_logs, 0.0).similar(
+        container.linking.context(name), question, 3, linked, focus={"Departments", "locations"}
     )
     # Linking focused on another subject area: its example comes first, then the rest by similarity.
     assert [e.question for e in focused] == [log[2][0], log[0][0], log[1][0]]
     assert first(1.0) == log[2][0]  # "How many <mask> have a <mask> above <value>?"
     assert (
-        PastExamples(container.examples, container.embedder, 0.7).similar(name, log[2][0], 3, linked)[0].question
+        PastExamples(container.question_logs, 0.7)
+        .similar(container.linking.context(name), log[2][0], 3, linked)[0]
+        .question
         != log[2][0]
     )  # never the question itself
