@@ -74,7 +74,7 @@ def route(
     route is ``decided``). Unless it has, the best ``LOG_ROUTES`` that a query log covers (``log``: the question's
     best similarity to the logged questions of each of the databases it is given, for those it covers) are then
     reordered among their places (``question_log.log_order``, weighted by ``log_weight``). Where coverage has
-    decided, the log changed no route on the validation questions, so it is not read."""
+    decided, reading the log moved recall@1 on the validation questions by at most 0.004, so it is not read."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)

@@ -443,7 +443,9 @@ def eval_routing(
     limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
     seed: int = 0,
     engine_url: str | None = typer.Option(None, help=ENGINE_URL_HELP),
-    history: Path | None = typer.Option(None, help=HISTORY_HELP.replace("each database's", "every database's")),
+    history: Path | None = typer.Option(
+        None, help=HISTORY_HELP + "; every database of the tables file that it names is logged, not only those asked"
+    ),
 ) -> None:
     """Routing questions to their database among all of the tables file's: recall@1, recall@3, latency."""
     from schemakg.app.evaluation import EvalDatabases, evaluate_routing, load_json, sample_indices

@@ -243,7 +243,7 @@ class LinkingService:
     def question_log(self, context: DatabaseContext, question: str) -> LogSimilarity | None:
         """The question's similarity to the database's logged questions where it orders subject areas: a large
         schema with a log, and the log's weight not 0."""
-        if not self.settings.linking_log_weight or len(context.columns_by_table()) < FOCUS_MIN_TABLES:
+        if not self.settings.linking_log_weight or len(self.linker.prepare(context)[0].areas()) < FOCUS_MIN_TABLES:
             return None
         return self.logs.similarity({context.database: context.version}, question).get(context.database)
 
