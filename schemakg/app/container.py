@@ -46,6 +46,7 @@ class Container:
         self.store = self._opened.store
         self.catalog = SchemaRepository(self.store)
         self.catalog.upgrade_keys()  # catalogues written by an older release keep their curation
+        self.catalog.upgrade_counts()  # and their catalogue versions
         self.examples = QueryExampleRepository(self.store)
         self.jobs_repo = JobRepository(self.store)
         self.proposals_repo = ProposalRepository(self.store)

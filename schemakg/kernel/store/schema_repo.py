@@ -120,7 +120,8 @@ class SchemaRepository:
     def create_database(self, info: DatabaseInfo) -> None:
         self.store.write(
             "CREATE (d:Database {key: $name, name: $name, dialect: $dialect, url: $url, "
-            "description: $description, created_at: $created_at, key_format: $key_format})",
+            "description: $description, created_at: $created_at, key_format: $key_format, "
+            "revision_count: 0, example_count: 0})",
             key_format=KEY_FORMAT,
             **info.model_dump(include={"name", "dialect", "url", "description", "created_at"}),
         )
@@ -340,17 +341,35 @@ class SchemaRepository:
 
     def versions(self, databases: list[str]) -> dict[str, str]:
         """:meth:`version` of each registered database of ``databases``, in one read (routing checks them all
-        on every question)."""
+        on every question). The counts are kept on the database node by the writes that add revisions and
+        examples, so this read does not grow with the history or the log."""
         rows = self.store.read(
-            "UNWIND $dbs AS db MATCH (d:Database {key: db}) "
-            "OPTIONAL MATCH (r:Revision {database: db}) WITH db, d, count(r) AS revisions "
-            "OPTIONAL MATCH (q:QueryExample {database: db}) "
-            "RETURN db, d.last_ingested_at AS ingested, revisions, count(q) AS examples, d.keys_changed_at AS keys",
+            "UNWIND $dbs AS db MATCH (d:Database {key: db}) RETURN db, d.last_ingested_at AS ingested, "
+            "d.revision_count AS revisions, d.example_count AS examples, d.keys_changed_at AS keys",
             dbs=databases,
         )
         return {
             row["db"]: f"{row['ingested']}/{row['revisions']}/{row['examples']}/{row['keys'] or ''}" for row in rows
         }
+
+    def upgrade_counts(self) -> list[str]:
+        """Count the revisions and logged examples of databases written before the database node kept those
+        counts (what :meth:`versions` reads); returns their names."""
+        old = [
+            row["name"]
+            for row in self.store.read(
+                "MATCH (d:Database) WHERE d.revision_count IS NULL OR d.example_count IS NULL RETURN d.key AS name"
+            )
+        ]
+        for database in old:
+            self.store.write(
+                "MATCH (d:Database {key: $db}) "
+                "OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
+                "OPTIONAL MATCH (q:QueryExample {database: $db}) WITH d, revisions, count(q) AS examples "
+                "SET d.revision_count = revisions, d.example_count = examples",
+                db=database,
+            )
+        return old
 
     def column_descriptions(self, database: str, names: list[str]) -> dict[str, str | None]:
         """The description of each ``table.column`` (``model.column_ref``) in ``names`` that exists."""
@@ -531,6 +550,10 @@ def create_revisions(
         revisions=[{**r, "old": json.dumps(r["old"]), "new": json.dumps(r["new"])} for r in revisions],
         **{f"mark_{name}": value for name, value in (marks or {}).items()},
     )
+    if database is not None:
+        tx.run(
+            "MATCH (d:Database {key: $db}) SET d.revision_count = d.revision_count + $n", db=database, n=len(revisions)
+        )
 
 
 def _snapshot_rows(

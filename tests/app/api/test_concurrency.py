@@ -1,4 +1,5 @@
-"""Stewards racing on one column through a real HTTP server: one edit wins, the rest are told why, none is lost."""
+"""Stewards racing through a real HTTP server: on one column one edit wins and the rest are told why; on
+different columns every edit lands. None is lost."""
 
 from __future__ import annotations
 
@@ -62,3 +63,37 @@ def test_same_etag_patches_have_one_winner_and_no_server_error(
     history = httpx.get(f"{url}/history", params={"field": "description"}, headers=admin).json()
     assert len(history) == 3  # one revision per round: no lost update, no double write
     assert httpx.get(url, headers=admin).json()["description"].startswith("round 2, ")
+
+
+def test_stewards_on_different_columns_all_win_and_every_revision_counts(
+    client: TestClient, container: Container, admin: dict[str, str], db_name: str, sample_copy: Path, server_url: str
+) -> None:
+    """Every revision also counts on the database node (the catalogue version routing reads), so edits of
+    different columns meet there: each must still land, once, and be counted."""
+    assert client.post(
+        "/databases", json={"name": db_name, "url": f"sqlite:///{sample_copy}"}, headers=admin
+    ).is_success
+    job = client.post(f"/databases/{db_name}/ingest", headers=admin).json()
+    assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    columns = [
+        (table, column["name"])
+        for table in ("employees", "departments", "jobs")
+        for column in client.get(f"/databases/{db_name}/tables/{table}/columns", headers=admin).json()["items"]
+    ]
+    assert len(columns) >= 10
+    version = container.catalog.version(db_name)
+
+    def patch(target: tuple[str, str]) -> int:
+        url = f"{server_url}/databases/{db_name}/tables/{target[0]}/columns/{target[1]}"
+        return httpx.patch(url, json={"description": f"about {target[1]}"}, headers=admin, timeout=60).status_code
+
+    with ThreadPoolExecutor(max_workers=len(columns)) as pool:
+        statuses = Counter(pool.map(patch, columns))
+    assert statuses == {200: len(columns)}, statuses
+    revisions = container.store.read(
+        "MATCH (r:Revision {database: $db}) WITH count(r) AS n MATCH (d:Database {key: $db}) "
+        "RETURN n, d.revision_count AS counted",
+        db=db_name,
+    )[0]
+    assert revisions["n"] == revisions["counted"] >= len(columns)
+    assert container.catalog.version(db_name) != version

@@ -1,4 +1,4 @@
-"""Snapshot writes against the real engine: idempotent, and all-or-nothing on failure."""
+"""Snapshot writes against the real engine: idempotent, all-or-nothing, counted in the catalogue version."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from schemakg.kernel.model import (
     ColumnSnapshot,
     DatabaseInfo,
     ForeignKeySnapshot,
+    Provenance,
     SchemaSnapshot,
     TableSnapshot,
     column_key,
@@ -119,3 +120,60 @@ def test_column_references_read_from_the_graph_are_the_injective_form(container:
     refs = [column_ref("sales.orders", "no."), column_ref("back\\slash", "order")]
     assert set(container.catalog.column_descriptions(db_name, refs)) == set(refs)
     assert container.catalog.list_columns(db_name, "back\\slash", 0, 10)[0][0].references == column.references
+
+
+def _example(database: str, n: int) -> dict[str, object]:
+    return {
+        "key": f"{database}/q/{n}",
+        "question": f"how many orders? ({n})",
+        "sql": "SELECT count(*) FROM orders",
+        "dialect": "sqlite",
+        "evidence": None,
+        "source": "log.jsonl",
+        "line": n,
+        "tables": ["orders"],
+        "columns": [],
+        "joins": [],
+        "Table": [table_key(database, "orders")],
+        "Column": [],
+    }
+
+
+def test_the_catalogue_version_moves_with_revisions_and_new_examples_only(container: Container, db_name: str) -> None:
+    """Routing reads every database's version on each question: the counts live on the database node."""
+    _register(container, db_name)
+    container.catalog.apply_snapshot(db_name, _snapshot(), now_iso())
+    versions = [container.catalog.version(db_name)]
+    batch = [_example(db_name, 1), _example(db_name, 2), _example(db_name, 2)]  # a key twice counts once
+    container.examples.write_batch(db_name, batch, now_iso())
+    versions.append(container.catalog.version(db_name))
+    container.examples.write_batch(db_name, batch, now_iso())  # written again: nothing new
+    assert container.catalog.version(db_name) == versions[-1]
+    container.examples.write_batch(db_name, [_example(db_name, 2), _example(db_name, 3)], now_iso())
+    versions.append(container.catalog.version(db_name))
+    key = column_key(db_name, "orders", "customer_id")
+    container.catalog.update_curated(
+        "column", key, {"description": "who ordered"}, None, "ann", Provenance.STEWARD, now_iso()
+    )
+    versions.append(container.catalog.version(db_name))
+    assert len(set(versions)) == 4
+    counted = container.store.read(
+        "MATCH (d:Database {key: $db}) RETURN d.revision_count AS revisions, d.example_count AS examples", db=db_name
+    )[0]
+    assert counted == {"revisions": count_nodes(container, "Revision", db_name), "examples": 3}
+    assert count_nodes(container, "QueryExample", db_name) == 3
+
+
+def test_counts_are_added_to_catalogues_written_before_they_were_kept(container: Container, db_name: str) -> None:
+    _register(container, db_name)
+    container.catalog.apply_snapshot(db_name, _snapshot(), now_iso())
+    container.examples.write_batch(db_name, [_example(db_name, 1), _example(db_name, 2)], now_iso())
+    key = column_key(db_name, "orders", "id")
+    container.catalog.update_curated(
+        "column", key, {"description": "order number"}, None, "ann", Provenance.STEWARD, now_iso()
+    )
+    version = container.catalog.version(db_name)
+    container.store.write("MATCH (d:Database {key: $db}) REMOVE d.revision_count, d.example_count", db=db_name)
+    assert db_name in container.catalog.upgrade_counts()
+    assert db_name not in container.catalog.upgrade_counts()  # once
+    assert container.catalog.version(db_name) == version
