@@ -201,12 +201,15 @@ def evaluate_linking(
 ) -> dict[str, Any]:
     predicted_tables, predicted_columns, gold_tables, gold_columns, latencies = [], [], [], [], []
     lines = []
+    warmed: set[str] = set()
     for index, row in enumerate(questions):
         name = catalogue.ensure(row["db_id"])
+        if name not in warmed:  # index, join graph and query log ready: a database's first question times as any
+            container.linking.warm(name)
+            warmed.add(name)
         context = container.linking.context(name)
-        container.linking.linker.prepare(context)
         started = time.perf_counter()
-        result = container.linking.linker.link(context, row["question"], row.get("evidence") or None, mode)
+        result = container.linking.link_context(context, row["question"], row.get("evidence") or None, mode)
         latencies.append((time.perf_counter() - started) * 1000)
         tables, columns = set(result.schema_.tables), set(result.schema_.column_refs())
         gold_t, gold_c = catalogue.gold(row)

@@ -395,7 +395,7 @@ class Linker:
         """The areas a ``log`` covers, with the question's best similarity to their logged questions."""
         if log is None or not self.settings.log_weight:
             return {}
-        return log.best_by_group({table.lower(): area for table, area in areas.items()})
+        return log.best_by_group(areas)
 
     def _ranked_tables(self, scores: ColumnScores, areas: dict[str, int], kept: list[int]) -> dict[int, list[str]]:
         """Each of the ``kept`` areas' tables, those that cover the question best (a table as one document)

@@ -13,7 +13,6 @@ similarity to every candidate's score got wrong.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
@@ -29,28 +28,56 @@ NEAR = 0.8
 Candidate = TypeVar("Candidate", bound=Hashable)
 
 
+class LogReads:
+    """The tables each logged question's SQL reads (lower-cased, schema-qualified where the SQL qualifies them),
+    grouped by a large schema's subject areas into flat arrays. The grouping is kept for the last areas asked: a log
+    and a schema's areas change only with the catalogue version, and regrouping for every question cost 7 ms of
+    linking on the validation warehouse's 7,965 logged questions."""
+
+    def __init__(self, tables: Sequence[frozenset[str]]) -> None:
+        self.tables = tables
+        self._grouped: tuple[Mapping[str, int], np.ndarray, np.ndarray, list[int]] | None = None
+
+    def grouped(self, group_of: Mapping[str, int]) -> tuple[np.ndarray, np.ndarray, list[int]]:
+        """For ``group_of`` (a table's group): a logged question's position once per group it reads, that group,
+        and the groups at least ``MIN_LOGGED`` logged questions read."""
+        grouped = self._grouped
+        if grouped is None or grouped[0] is not group_of:
+            lowered = {table.lower(): group for table, group in group_of.items()}
+            pairs = [
+                (position, group)
+                for position, tables in enumerate(self.tables)
+                for group in {lowered[table] for table in tables if table in lowered}
+            ]
+            positions = np.array([position for position, _ in pairs], dtype=np.int64)
+            groups = np.array([group for _, group in pairs], dtype=np.int64)
+            covered = np.flatnonzero(np.bincount(groups) >= MIN_LOGGED).tolist() if pairs else []
+            grouped = (group_of, positions, groups, covered)
+            self._grouped = grouped
+        return grouped[1], grouped[2], grouped[3]
+
+
 @dataclass(frozen=True)
 class LogSimilarity:
-    """One question's cosine similarity to each logged question of a database, with the tables (lower-cased,
-    schema-qualified where the SQL qualifies them) that each logged question's SQL reads."""
+    """One question's cosine similarity to each logged question of a database, with what each one's SQL reads."""
 
     similarity: np.ndarray
-    tables: Sequence[frozenset[str]]
+    reads: LogReads
 
     def best(self) -> float | None:
         """The best similarity, or None when the log is too small to speak for the database."""
         return float(self.similarity.max()) if len(self.similarity) >= MIN_LOGGED else None
 
     def best_by_group(self, group_of: Mapping[str, int]) -> dict[int, float]:
-        """Each group's best similarity (``group_of``: a lower-cased table's subject area) among the logged
-        questions that read its tables, for the groups at least ``MIN_LOGGED`` of them read."""
-        best: dict[int, float] = {}
-        counts: Counter[int] = Counter()
-        for similarity, tables in zip(self.similarity.tolist(), self.tables, strict=True):
-            for group in {group_of[table] for table in tables if table in group_of}:
-                counts[group] += 1
-                best[group] = max(best.get(group, similarity), similarity)
-        return {group: value for group, value in best.items() if counts[group] >= MIN_LOGGED}
+        """Each group's best similarity (``group_of``: a table's subject area; kept as the same mapping between
+        questions, so that the grouping is too) among the logged questions that read its tables, for the groups at
+        least ``MIN_LOGGED`` of them read."""
+        positions, groups, covered = self.reads.grouped(group_of)
+        if not covered:
+            return {}
+        best = np.full(int(groups.max()) + 1, -np.inf)
+        np.maximum.at(best, groups, self.similarity[positions])
+        return {group: float(best[group]) for group in covered}
 
 
 def log_order(

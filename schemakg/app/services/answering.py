@@ -71,7 +71,7 @@ class PastExamples:
         order = [int(i) for i in np.argsort(-scores, kind="stable")]
         if focus:
             within = {table.lower() for table in focus}
-            order.sort(key=lambda i: not (log.tables[i] and log.tables[i] <= within))
+            order.sort(key=lambda i: not (log.reads.tables[i] and log.reads.tables[i] <= within))
         itself = question.strip().lower()
         return [log.examples[i] for i in order if log.examples[i].question.strip().lower() != itself][:k]
 

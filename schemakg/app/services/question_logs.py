@@ -12,17 +12,17 @@ import numpy as np
 from schemakg.generation.answer import PastExample
 from schemakg.generation.example_selection import mask_question, name_words, sql_reads
 from schemakg.kernel.store.examples_repo import QueryExampleRepository
-from schemakg.retrieval.question_log import LogSimilarity
+from schemakg.retrieval.question_log import LogReads, LogSimilarity
 from schemakg.retrieval.sentence import SentenceEmbedder
 
 
 @dataclass(frozen=True)
 class QuestionLog:
-    """A database's logged examples, the tables each one's SQL reads (lower-cased), and the embeddings of each
-    question, plain and with the names its SQL reads masked."""
+    """A database's logged examples, the tables each one's SQL reads, and the embeddings of each question, plain and
+    with the names its SQL reads masked."""
 
     examples: list[PastExample]
-    tables: list[frozenset[str]]
+    reads: LogReads
     plain: np.ndarray
     masked: np.ndarray
 
@@ -64,7 +64,7 @@ class QuestionLogs:
         if not logs:
             return {}
         vector = self.embedder.embed([question])[0]
-        return {database: LogSimilarity(log.plain @ vector, log.tables) for database, log in logs.items()}
+        return {database: LogSimilarity(log.plain @ vector, log.reads) for database, log in logs.items()}
 
     def _cached_version(self, database: str) -> str | None:
         cached = self._cache.get(database)
@@ -76,7 +76,7 @@ class QuestionLogs:
         masked = [mask_question(e.question, name_words(read.names)) for e, read in zip(examples, reads, strict=True)]
         return QuestionLog(
             examples,
-            [read.tables for read in reads],
+            LogReads([read.tables for read in reads]),
             self.embedder.embed([e.question for e in examples]),
             self.embedder.embed(masked),
         )
