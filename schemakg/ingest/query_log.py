@@ -195,7 +195,6 @@ class QueryLogIngestor:
 
     def _flush(self, batch: list[dict[str, Any]], summary: LogSummary) -> None:
         """Write one batch in one transaction; examples already in the graph count as duplicates."""
-        existing = self.examples.count_existing([row["key"] for row in batch])
-        self.examples.write_batch(self.database, batch, now_iso())
-        summary.duplicates += existing
-        summary.ingested += len(batch) - existing
+        added = self.examples.write_batch(self.database, batch, now_iso())
+        summary.duplicates += len(batch) - added
+        summary.ingested += added

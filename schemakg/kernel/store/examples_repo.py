@@ -31,29 +31,26 @@ class QueryExampleRepository:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
 
-    def count_existing(self, keys: list[str]) -> int:
-        return int(
-            self.store.read("MATCH (q:QueryExample) WHERE q.key IN $keys RETURN count(q) AS n", keys=keys)[0]["n"]
-        )
-
-    def write_batch(self, database: str, rows: list[dict[str, Any]], at: str) -> None:
-        """One batch in one transaction. Each row carries ``Table`` and ``Column`` lists of the node keys it uses."""
+    def write_batch(self, database: str, rows: list[dict[str, Any]], at: str) -> int:
+        """One batch in one transaction; returns how many of its examples are new (the rest were in the graph). Each
+        row carries ``Table`` and ``Column`` lists of the node keys it uses."""
 
         keys = list({r["key"] for r in rows})
 
-        def write(tx: GraphTransaction) -> None:
-            known = tx.run("MATCH (q:QueryExample) WHERE q.key IN $keys RETURN count(q) AS n", keys=keys)[0]["n"]
+        def write(tx: GraphTransaction) -> int:
+            known = int(tx.run("MATCH (q:QueryExample) WHERE q.key IN $keys RETURN count(q) AS n", keys=keys)[0]["n"])
             tx.run(_WRITE_EXAMPLES, rows=rows, db=database, at=at)
             if len(keys) > known:  # the catalogue version counts examples: a batch written again changes nothing
                 tx.run(
                     "MATCH (d:Database {key: $db}) SET d.example_count = d.example_count + $n",
                     db=database,
-                    n=len(keys) - int(known),
+                    n=len(keys) - known,
                 )
             for label in ("Table", "Column"):
                 tx.run(_WRITE_USES.format(label=label), rows=[{"key": r["key"], "targets": r[label]} for r in rows])
+            return len(keys) - known
 
-        self.store.write_transaction(write)
+        return self.store.write_transaction(write)
 
     def recompute_usage(self, database: str) -> None:
         """Usage counts of tables and columns, and the joins the log teaches, from every example of ``database``."""

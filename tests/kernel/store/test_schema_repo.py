@@ -145,11 +145,11 @@ def test_the_catalogue_version_moves_with_revisions_and_new_examples_only(contai
     container.catalog.apply_snapshot(db_name, _snapshot(), now_iso())
     versions = [container.catalog.version(db_name)]
     batch = [_example(db_name, 1), _example(db_name, 2), _example(db_name, 2)]  # a key twice counts once
-    container.examples.write_batch(db_name, batch, now_iso())
+    assert container.examples.write_batch(db_name, batch, now_iso()) == 2
     versions.append(container.catalog.version(db_name))
-    container.examples.write_batch(db_name, batch, now_iso())  # written again: nothing new
+    assert container.examples.write_batch(db_name, batch, now_iso()) == 0  # written again: nothing new
     assert container.catalog.version(db_name) == versions[-1]
-    container.examples.write_batch(db_name, [_example(db_name, 2), _example(db_name, 3)], now_iso())
+    assert container.examples.write_batch(db_name, [_example(db_name, 2), _example(db_name, 3)], now_iso()) == 1
     versions.append(container.catalog.version(db_name))
     key = column_key(db_name, "orders", "customer_id")
     container.catalog.update_curated(
