@@ -1,5 +1,5 @@
-"""Each database's logged questions, embedded once per log size: what the choice of few-shot examples reads, and
-the log's evidence in routing and in focusing a large schema (``retrieval.question_log``)."""
+"""Each database's logged questions, embedded once per catalogue version: what the choice of few-shot examples
+reads, and the log's evidence in routing and in focusing a large schema (``retrieval.question_log``)."""
 
 from __future__ import annotations
 

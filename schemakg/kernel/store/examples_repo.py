@@ -34,7 +34,6 @@ class QueryExampleRepository:
     def write_batch(self, database: str, rows: list[dict[str, Any]], at: str) -> int:
         """One batch in one transaction; returns how many of its examples are new (the rest were in the graph). Each
         row carries ``Table`` and ``Column`` lists of the node keys it uses."""
-
         keys = list({r["key"] for r in rows})
 
         def write(tx: GraphTransaction) -> int:
@@ -100,9 +99,11 @@ class QueryExampleRepository:
         )
 
     def question_counts(self, databases: list[str]) -> dict[str, int]:
-        """How many examples each of ``databases`` has logged (those with none are left out), in one read."""
+        """How many examples each of ``databases`` has logged (those with none are left out), in one read of the
+        count :meth:`write_batch` keeps on each database node."""
         rows = self.store.read(
-            "MATCH (q:QueryExample) WHERE q.database IN $dbs RETURN q.database AS db, count(q) AS n", dbs=databases
+            "MATCH (d:Database) WHERE d.key IN $dbs AND d.example_count > 0 RETURN d.key AS db, d.example_count AS n",
+            dbs=databases,
         )
         return {row["db"]: int(row["n"]) for row in rows}
 

@@ -162,6 +162,7 @@ def test_the_catalogue_version_moves_with_revisions_and_new_examples_only(contai
     )[0]
     assert counted == {"revisions": count_nodes(container, "Revision", db_name), "examples": 3}
     assert count_nodes(container, "QueryExample", db_name) == 3
+    assert container.examples.question_counts([db_name, "unknown"]) == {db_name: 3}
 
 
 def test_counts_are_added_to_catalogues_written_before_they_were_kept(container: Container, db_name: str) -> None:
