@@ -354,19 +354,21 @@ class SchemaRepository:
 
     def upgrade_counts(self) -> list[str]:
         """Count the revisions and logged examples of databases written before the database node kept those
-        counts (what :meth:`versions` reads); returns their names."""
+        counts and the newest revision's time (what :meth:`versions` and :meth:`search_versions` read); returns
+        their names."""
         old = [
             row["name"]
             for row in self.store.read(
-                "MATCH (d:Database) WHERE d.revision_count IS NULL OR d.example_count IS NULL RETURN d.key AS name"
+                "MATCH (d:Database) WHERE d.revision_count IS NULL OR d.example_count IS NULL "
+                "OR (d.revision_count > 0 AND d.revised_at IS NULL) RETURN d.key AS name"
             )
         ]
         for database in old:
             self.store.write(
                 "MATCH (d:Database {key: $db}) "
-                "OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions "
-                "OPTIONAL MATCH (q:QueryExample {database: $db}) WITH d, revisions, count(q) AS examples "
-                "SET d.revision_count = revisions, d.example_count = examples",
+                "OPTIONAL MATCH (r:Revision {database: $db}) WITH d, count(r) AS revisions, max(r.at) AS revised_at "
+                "OPTIONAL MATCH (q:QueryExample {database: $db}) WITH d, revisions, revised_at, count(q) AS examples "
+                "SET d.revision_count = revisions, d.revised_at = revised_at, d.example_count = examples",
                 db=database,
             )
         return old
@@ -478,10 +480,11 @@ class SchemaRepository:
     # --- search --------------------------------------------------------------------------
 
     def search_versions(self) -> dict[str, CatalogVersion]:
-        """Every database's :class:`CatalogVersion`, in one query: what the search index compares."""
+        """Every database's :class:`CatalogVersion`, what the search index compares: read from its node, which
+        keeps the revisions' count and newest time, so a long history costs this read nothing."""
         rows = self.store.read(
-            "MATCH (d:Database) OPTIONAL MATCH (r:Revision {database: d.key}) "
-            "RETURN d.key AS database, d.last_ingested_at AS ingested, count(r) AS revisions, max(r.at) AS revised_at"
+            "MATCH (d:Database) RETURN d.key AS database, d.last_ingested_at AS ingested, "
+            "d.revision_count AS revisions, d.revised_at AS revised_at"
         )
         return {
             row["database"]: CatalogVersion(row["ingested"], int(row["revisions"]), row["revised_at"]) for row in rows
@@ -550,9 +553,13 @@ def create_revisions(
         revisions=[{**r, "old": json.dumps(r["old"]), "new": json.dumps(r["new"])} for r in revisions],
         **{f"mark_{name}": value for name, value in (marks or {}).items()},
     )
-    if database is not None:
+    if database is not None and revisions:
         tx.run(
-            "MATCH (d:Database {key: $db}) SET d.revision_count = d.revision_count + $n", db=database, n=len(revisions)
+            "MATCH (d:Database {key: $db}) SET d.revision_count = d.revision_count + $n, "
+            "d.revised_at = CASE WHEN d.revised_at IS NULL OR d.revised_at < $at THEN $at ELSE d.revised_at END",
+            db=database,
+            n=len(revisions),
+            at=max(r["at"] for r in revisions),
         )
 
 

@@ -92,6 +92,7 @@ def test_first_format_keys_are_upgraded_with_their_history(container: Container,
     )
     assert db_name in container.catalog.upgrade_keys()
     assert container.catalog.upgrade_keys() == []  # once
+    assert db_name in container.catalog.upgrade_counts()  # as opening the catalogue does, after the keys
     column = container.catalog.get_column(db_name, "A/B", "Name")
     assert column is not None and column.key == column_key(db_name, "A/B", "Name") and column.description == "kept"
     assert [r.new for r in container.catalog.history(column.key)] == ["kept"]
@@ -163,6 +164,9 @@ def test_the_catalogue_version_moves_with_revisions_and_new_examples_only(contai
     assert counted == {"revisions": count_nodes(container, "Revision", db_name), "examples": 3}
     assert count_nodes(container, "QueryExample", db_name) == 3
     assert container.examples.question_counts([db_name, "unknown"]) == {db_name: 3}
+    newest = container.store.read("MATCH (r:Revision {database: $db}) RETURN max(r.at) AS at", db=db_name)[0]["at"]
+    searched = container.catalog.search_versions()[db_name]
+    assert (searched.revisions, searched.revised_at) == (counted["revisions"], newest)
 
 
 def test_counts_are_added_to_catalogues_written_before_they_were_kept(container: Container, db_name: str) -> None:
@@ -173,8 +177,10 @@ def test_counts_are_added_to_catalogues_written_before_they_were_kept(container:
     container.catalog.update_curated(
         "column", key, {"description": "order number"}, None, "ann", Provenance.STEWARD, now_iso()
     )
-    version = container.catalog.version(db_name)
-    container.store.write("MATCH (d:Database {key: $db}) REMOVE d.revision_count, d.example_count", db=db_name)
-    assert db_name in container.catalog.upgrade_counts()
-    assert db_name not in container.catalog.upgrade_counts()  # once
-    assert container.catalog.version(db_name) == version
+    version, searched = container.catalog.version(db_name), container.catalog.search_versions()[db_name]
+    for kept in ("d.revision_count, d.example_count, d.revised_at", "d.revised_at"):  # none kept, or not the time
+        container.store.write(f"MATCH (d:Database {{key: $db}}) REMOVE {kept}", db=db_name)
+        assert db_name in container.catalog.upgrade_counts()
+        assert db_name not in container.catalog.upgrade_counts()  # once
+        assert container.catalog.version(db_name) == version
+        assert container.catalog.search_versions()[db_name] == searched
