@@ -14,6 +14,10 @@ Row = dict[str, Any]
 T = TypeVar("T")
 
 
+class DuplicateKeyError(RuntimeError):
+    """A write gave a unique key that another committed (or committing) transaction already holds."""
+
+
 class GraphTransaction(ABC):
     @abstractmethod
     def run(self, query: str, **params: Any) -> list[Row]: ...
@@ -34,7 +38,8 @@ class GraphStore(ABC):
 
         A transient failure (a deadlock or a conflicting concurrent write) reruns ``work`` from the
         start, in a fresh transaction, so it reads again what another writer committed; ``work``
-        must therefore be a function of what it reads. Its own exceptions end the transaction.
+        must therefore be a function of what it reads. Its own exceptions end the transaction, and
+        a unique key already taken ends it with ``DuplicateKeyError``.
         """
 
     def ping(self) -> None:

@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import ConstraintError
 
-from schemakg.kernel.store.base import GraphStore, GraphTransaction, Row
+from schemakg.kernel.store.base import DuplicateKeyError, GraphStore, GraphTransaction, Row
 from schemakg.kernel.store.ddl import schema_statements
 
 T = TypeVar("T")
@@ -32,13 +33,16 @@ class BoltGraphStore(GraphStore):
             return session.execute_read(lambda tx: _BoltTransaction(tx).run(query, **params))
 
     def write(self, query: str, **params: Any) -> list[Row]:
-        with self._driver.session(database=self._database) as session:
-            return session.execute_write(lambda tx: _BoltTransaction(tx).run(query, **params))
+        return self.write_transaction(lambda tx: tx.run(query, **params))
 
     def write_transaction(self, work: Callable[[GraphTransaction], T]) -> T:
         # The driver's managed transaction retries transient errors (DeadlockDetected, conflicts) with backoff.
+        # Both engines report a unique key taken as ConstraintError, at the statement or at commit.
         with self._driver.session(database=self._database) as session:
-            return session.execute_write(lambda tx: work(_BoltTransaction(tx)))
+            try:
+                return session.execute_write(lambda tx: work(_BoltTransaction(tx)))
+            except ConstraintError as exc:
+                raise DuplicateKeyError("a unique key is already taken") from exc
 
     def ensure_schema(self) -> None:
         for statement in schema_statements(self.engine):

@@ -9,6 +9,7 @@ _UNIQUE_KEYS = [
     ("job_id", "Job", "id"),
     ("apikey_id", "ApiKey", "id"),
     ("query_example_key", "QueryExample", "key"),
+    ("edit_claim_key", "EditClaim", "key"),
 ]
 _INDEXES = [
     ("table_database", "Table", "database"),
@@ -19,6 +20,7 @@ _INDEXES = [
     ("revision_database", "Revision", "database"),
     ("query_example_database", "QueryExample", "database"),
     ("proposal_database", "Proposal", "database"),
+    ("edit_claim_database", "EditClaim", "database"),
 ]
 
 

@@ -26,9 +26,10 @@ from schemakg.kernel.model import (
     table_key,
 )
 from schemakg.kernel.search.base import CatalogVersion, SearchDoc
-from schemakg.kernel.store.base import GraphStore, GraphTransaction
+from schemakg.kernel.store.base import DuplicateKeyError, GraphStore, GraphTransaction
 
 BATCH = 500
+CLAIM_ATTEMPTS = 5  # an edit without an expected revision, applied again after losing its step to another writer
 KEY_FORMAT = 2  # 1: "db/table/column" lower-cased; 2: model.entity_key (exact case, "/" and "\\" escaped)
 _ESCAPED = "replace(replace({name}, $bs, $bs2), $sl, $sl2)"
 
@@ -200,6 +201,7 @@ class SchemaRepository:
             tx.run("MATCH (r:Revision) WHERE r.database = $db DETACH DELETE r", db=name)
             tx.run("MATCH (q:QueryExample {database: $db}) DETACH DELETE q", db=name)
             tx.run("MATCH (p:Proposal {database: $db}) DETACH DELETE p", db=name)
+            tx.run("MATCH (c:EditClaim {database: $db}) DELETE c", db=name)
             tx.run("MATCH (c:Column {database: $db}) DETACH DELETE c", db=name)
             tx.run("MATCH (t:Table {database: $db}) DETACH DELETE t", db=name)
             tx.run("MATCH (d:Database {key: $db}) DETACH DELETE d", db=name)
@@ -408,7 +410,8 @@ class SchemaRepository:
         """Set curated fields and record one revision per changed field; returns the new revision.
 
         The write only applies at ``expected_revision`` (optimistic concurrency), checked inside
-        the same transaction as the write.
+        the same transaction as the write and made the step's only winner by ``claim_step``. Without
+        an expected revision, an edit that lost its step to another writer is applied again on top.
         """
         label = _LABEL[kind]
 
@@ -434,6 +437,7 @@ class SchemaRepository:
             if not updated:
                 raise StaleRevisionError(current.get("revision", 0))
             seq = int(current["revision"])
+            claim_step(tx, key, current.get("database"), seq)
             create_revisions(
                 tx,
                 label,
@@ -443,7 +447,19 @@ class SchemaRepository:
             )
             return int(updated[0]["revision"])
 
-        return self.store.write_transaction(update)
+        for _ in range(CLAIM_ATTEMPTS):
+            try:
+                return self.store.write_transaction(update)
+            except DuplicateKeyError:
+                if expected_revision is not None:
+                    break
+        raise StaleRevisionError(self._current_revision(label, key))
+
+    def _current_revision(self, label: str, key: str) -> int:
+        rows = self.store.read(f"MATCH (n:{label} {{key: $key}}) RETURN n.revision AS revision", key=key)
+        if not rows:
+            raise NotFoundError(key)
+        return int(rows[0]["revision"])
 
     def record_revision(self, key: str, field: str, old: Any, new: Any, who: str, source: Provenance, at: str) -> None:
         """History for a change that is not a node property (an approved DEPENDS_ON edge)."""
@@ -530,6 +546,18 @@ class SchemaRepository:
 
 def _revision(field: str, old: Any, new: Any, who: str, source: Provenance, at: str, seq: int) -> dict[str, Any]:
     return {"field": field, "old": old, "new": new, "who": who, "source": source.value, "at": at, "seq": seq}
+
+
+def claim_step(tx: GraphTransaction, key: str, database: str | None, revision: int) -> None:
+    """Take the step from ``revision`` of the node ``key`` for this transaction alone.
+
+    An edit reads the revision and writes later, and the engine's own commit check let two writers that
+    read the same revision both commit (ArcadeDB, seen once in CI: two winners of one ETag). Both claims
+    of a step carry one unique key, so the second fails (``DuplicateKeyError``) however the engine
+    isolates reads. Revisions only grow and claims go with their database, so no later step meets an
+    old claim.
+    """
+    tx.run("CREATE (:EditClaim {key: $claim, database: $db})", claim=f"{key}@{revision}", db=database)
 
 
 def create_revisions(

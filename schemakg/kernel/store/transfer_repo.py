@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemakg.kernel.model import Proposal
-from schemakg.kernel.store.base import GraphStore, GraphTransaction
+from schemakg.kernel.store.base import DuplicateKeyError, GraphStore, GraphTransaction
 from schemakg.kernel.store.proposals_repo import ADD_DEPENDENCY
-from schemakg.kernel.store.schema_repo import _LABEL, CURATED_FIELDS, create_revisions
+from schemakg.kernel.store.schema_repo import _LABEL, CURATED_FIELDS, claim_step, create_revisions
 
 
 @dataclass
@@ -101,10 +101,15 @@ class TransferRepository:
             )
             if not rows:
                 return False
+            if values:
+                claim_step(tx, key, database, expected_revision)
             for dependency in dependencies:
                 tx.run(ADD_DEPENDENCY, head=key, **dependency)
             if revisions:
                 create_revisions(tx, label, key, database, revisions, marks)
             return True
 
-        return self.store.write_transaction(work)
+        try:
+            return self.store.write_transaction(work)
+        except DuplicateKeyError:  # another writer took the same step first
+            return False

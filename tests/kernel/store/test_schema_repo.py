@@ -1,6 +1,10 @@
-"""Snapshot writes against the real engine: idempotent, all-or-nothing, counted in the catalogue version."""
+"""Snapshot writes against the real engine: idempotent, all-or-nothing, counted in the catalogue version;
+curated edits with one winner per revision step."""
 
 from __future__ import annotations
+
+import threading
+from typing import Any
 
 import pytest
 from neo4j.exceptions import Neo4jError
@@ -20,6 +24,7 @@ from schemakg.kernel.model import (
     table_key,
 )
 from schemakg.kernel.store import schema_repo
+from schemakg.kernel.store.base import DuplicateKeyError, GraphTransaction
 from tests.conftest import count_nodes
 
 
@@ -184,3 +189,70 @@ def test_counts_are_added_to_catalogues_written_before_they_were_kept(container:
         assert db_name not in container.catalog.upgrade_counts()  # once
         assert container.catalog.version(db_name) == version
         assert container.catalog.search_versions()[db_name] == searched
+
+
+def test_a_step_claimed_by_two_open_transactions_commits_once(container: Container, db_name: str) -> None:
+    """The unique key holds between transactions open together, not only against one already committed."""
+    claimed = threading.Event()
+    outcomes: dict[str, Any] = {}
+
+    def slow(tx: GraphTransaction) -> None:
+        schema_repo.claim_step(tx, f"{db_name}/t", db_name, 4)
+        claimed.set()
+        threading.Event().wait(1.0)  # still open while the other claims the same step
+
+    def run(name: str, work: Any) -> None:
+        try:
+            outcomes[name] = container.store.write_transaction(work) or "committed"
+        except DuplicateKeyError:
+            outcomes[name] = "refused"
+
+    first = threading.Thread(target=run, args=("first", slow))
+    first.start()
+    assert claimed.wait(30)
+    run("second", lambda tx: schema_repo.claim_step(tx, f"{db_name}/t", db_name, 4))
+    first.join()
+    assert sorted(outcomes.values()) == ["committed", "refused"]
+    assert count_nodes(container, "EditClaim", db_name) == 1
+    container.catalog.delete_database(db_name)  # the claims go with their database
+    assert count_nodes(container, "EditClaim", db_name) == 0
+
+
+@pytest.mark.parametrize("if_match", [True, False])
+def test_an_edit_that_lost_its_step_is_refused_or_applied_on_top(
+    container: Container, db_name: str, monkeypatch: pytest.MonkeyPatch, if_match: bool
+) -> None:
+    """Another steward's edit commits after this edit read the column and before it claimed the step: with
+    an expected revision it is refused (no second winner); without one it is applied again on top."""
+    _register(container, db_name)
+    container.catalog.apply_snapshot(db_name, _snapshot(), now_iso())
+    key = column_key(db_name, "orders", "id")
+    start = container.catalog.update_curated(
+        "column", key, {"description": "a"}, None, "ann", Provenance.STEWARD, now_iso()
+    )
+    real_claim, calls = schema_repo.claim_step, []
+
+    def claim_after_a_rival(tx: GraphTransaction, *args: Any) -> None:
+        calls.append(args)
+        if len(calls) == 1:  # the rival runs in its own transaction and claims first
+            rival = threading.Thread(
+                target=container.catalog.update_curated,
+                args=("column", key, {"description": "rival"}, start, "bob", Provenance.STEWARD, now_iso()),
+            )
+            rival.start()
+            rival.join()
+        real_claim(tx, *args)
+
+    monkeypatch.setattr(schema_repo, "claim_step", claim_after_a_rival)
+    edit = ("column", key, {"description": "mine"}, start if if_match else None, "ann", Provenance.STEWARD, now_iso())
+    if if_match:
+        with pytest.raises(schema_repo.StaleRevisionError) as refused:
+            container.catalog.update_curated(*edit)
+        assert refused.value.current == start + 1
+        assert container.catalog.get_column(db_name, "orders", "id").description == "rival"
+    else:
+        assert container.catalog.update_curated(*edit) == start + 2
+        assert container.catalog.get_column(db_name, "orders", "id").description == "mine"
+    steps = sorted(revision.new for revision in container.catalog.history(key, "description"))
+    assert steps == sorted(["a", "rival"] + ([] if if_match else ["mine"]))
+    assert count_nodes(container, "EditClaim", db_name) == len(steps)
