@@ -79,7 +79,10 @@ def sweep(
     """Each variant's links for every question (``[variant][question]``) and the gold links, each question
     encoded once by the served retriever."""
     served = container.linking.linker
-    linkers = [Linker(served.retriever, variant, served.picker, served.reranker) for variant in variants]
+    reranker = served.reranker
+    if reranker is None and any(variant.rerank_areas > 1 for variant in variants):
+        reranker = container.linking.area_reranker()  # not loaded where the served setting leaves it off
+    linkers = [Linker(served.retriever, variant, served.picker, reranker) for variant in variants]
     links: list[list[Links]] = [[] for _ in linkers]
     gold: list[Links] = []
     for row in rows:
