@@ -132,6 +132,9 @@ class Settings(BaseSettings):
     # A column name the question or its evidence spells exactly (snake_case, camelCase) adds this much to the
     # coverage of the areas that hold it, and is linked (0: neither).
     linking_identifier_weight: float = Field(default=0.05, ge=0)
+    # Routing: a value the question quotes or capitalises ("the pilot 'Thompson'", "Linda Smith") that only some
+    # databases hold among their sampled values adds this much to their coverage, shared among them (0: off).
+    routing_literal_value_weight: float = Field(default=0.1, ge=0)
     # A query log reorders the best routes and a large schema's best subject areas that it covers, by their score
     # plus this times how far the question's best similarity to their logged questions rises above
     # question_log.NEAR (a near paraphrase); databases and areas it does not cover keep their places (0: the log is

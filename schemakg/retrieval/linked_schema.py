@@ -88,6 +88,9 @@ class Route(BaseModel):
     # The question's best similarity to this database's logged questions, for the best routes a query log covers
     # and reordered (``question_log``).
     log_similarity: float | None = None
+    # The values the question writes as literals that this database holds ("'Linda Smith' is a value of
+    # player.name"), which added to its score (``Linker.named_shares``).
+    values: list[str] = Field(default_factory=list)
     # Only ever the first route: it leads every other database's coverage by routing.DECIDED or more (or is the only
     # one).
     decided: bool = False

@@ -20,6 +20,12 @@ from pydantic import BaseModel
 MatchKind = Literal["exact_value", "partial_value", "exact_name", "partial_name"]
 _KIND_RANK = {"exact_value": 0, "exact_name": 1, "partial_value": 2, "partial_name": 3}
 _WORD = re.compile(r"[\w'\-\.]+|\"[^\"]+\"", re.UNICODE)
+# A literal: a double-quoted string, a single-quoted one (not an apostrophe), or a capitalised word; a sentence
+# ends at . ? ! and its first word is capitalised anyway.
+_QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
+_LITERAL_TOKEN = re.compile(r"[\w'\-]+|[.?!]|\x00", re.UNICODE)  # \x00: where a quoted string was
+# The longest span of a capitalised run looked up: a run's spans grow with its square (an all-caps question).
+_LITERAL_WORDS = 6
 _STOPWORDS = frozenset(
     [
         "a",
@@ -118,6 +124,27 @@ def question_ngrams(question: str, max_n: int = 4) -> list[tuple[int, int, str]]
     return out
 
 
+def question_literals(question: str) -> list[str]:
+    """What the question writes as a literal, normalised, longest first: its quoted strings, and each run of
+    capitalised words that does not open a sentence with its spans of up to ``_LITERAL_WORDS`` words ("played by
+    Linda Smith": ``linda smith``, ``linda``, ``smith``). A value the question quotes or names this way is evidence
+    of where it lives; a word that merely matches some value ("city", "2010") is not."""
+    literals = {_normal(a or b) for a, b in _QUOTED.findall(question)}
+    unquoted = _QUOTED.sub(" \x00 ", question)
+    run: list[str] = []
+    opening = True
+    for token in [*_LITERAL_TOKEN.findall(unquoted), "."]:
+        if token[0].isupper() and not opening:
+            run.append(token.lower())
+        else:
+            literals.update(
+                " ".join(run[a:b]) for a in range(len(run)) for b in range(a + 1, min(len(run), a + _LITERAL_WORDS) + 1)
+            )
+            run = []
+        opening = token in ".?!"
+    return sorted((literal for literal in literals if len(literal) >= 2), key=lambda literal: (-len(literal), literal))
+
+
 class ValueIndex:
     def __init__(
         self,
@@ -173,6 +200,24 @@ class ValueIndex:
                     found[key] = match
         ranked = sorted(found.values(), key=lambda m: (_KIND_RANK[m.kind], -m.score, -len(m.ngram)))
         return ranked[:max_matches]
+
+    def literal_values(self, literals: Sequence[str]) -> list[ValueMatch]:
+        """The sampled values that are exactly one of the question's ``literals`` (:func:`question_literals`,
+        longest first); a literal within a longer one already found is not looked up ("Linda Smith" found: not
+        ``smith`` too)."""
+        found: list[ValueMatch] = []
+        matched: list[str] = []
+        for literal in literals:
+            if any(f" {literal} " in f" {longer} " for longer in matched):
+                continue
+            values = [self._values[i] for i in self._by_normal.get(literal, ())]
+            if values:
+                matched.append(literal)
+                found += [
+                    ValueMatch(table=t, column=c, ngram=literal, kind="exact_value", score=1.0, value=v)
+                    for t, c, v, _, _ in values
+                ]
+        return found
 
     def _exact(self, text: str) -> list[ValueMatch]:
         matches = [

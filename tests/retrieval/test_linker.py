@@ -295,6 +295,39 @@ def test_a_column_the_question_names_exactly_is_linked(tmp_path: Path, encoder: 
     assert linker.named_shares(["warehouse"], "Which singers give concerts?") == {"warehouse": 0.0}
 
 
+def test_a_value_the_question_writes_as_a_literal_adds_to_routing_shared_among_the_databases_holding_it(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=3, max_columns=3))
+    linker = Linker(ColumnRetriever(model, ColumnIndex(tmp_path / "route", encoder, "zero-shot")))
+    linker.prepare(_warehouse())
+    linker.prepare(_warehouse().model_copy(update={"database": "other"}))
+    only_here = [
+        c.model_copy(update={"match_values": ["Rose White"]}) if c.name == "name" else c for c in _warehouse().columns
+    ]
+    linker.prepare(_warehouse().model_copy(update={"database": "third", "columns": only_here}))
+    databases = ["warehouse", "other", "third", "unprepared"]
+
+    question = "Which concerts did 'Rose White' give in France?"  # France: all three hold it; Rose White: only third
+    literals = linker.literal_values(databases, question)
+    assert {d: {m.value for m in found} for d, found in literals.items()} == {
+        "warehouse": {"France"},
+        "other": {"France"},
+        "third": {"France", "Rose White"},
+    }
+    shares = linker.named_shares(databases, question, literals)
+    assert shares == {
+        "warehouse": pytest.approx(0.1 / 3),
+        "other": pytest.approx(0.1 / 3),
+        "third": pytest.approx(0.1 / 3 + 0.1),
+    }
+    assert linker.literal_values(databases, "Which concerts did the singer from france give?") == {}  # no literal
+
+    off = Linker(linker.retriever, LinkerSettings(literal_value_weight=0.0))
+    off.prepare(_warehouse())
+    assert off.literal_values(["warehouse"], question) == {}
+
+
 def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemakg.retrieval.value_match import ValueIndex, question_ngrams
+from schemakg.retrieval.value_match import ValueIndex, question_literals, question_ngrams
 
 COLUMNS = [
     ("singer", "country", ["France", "United States", "Netherlands"]),
@@ -62,3 +62,28 @@ def test_cost_is_bounded_on_columns_with_many_values() -> None:
     index = ValueIndex(many, max_postings=500)
     assert len(index) == 50_000
     assert index.match("what is code01234")[0].value == "code01234"  # exact lookups are unaffected
+
+
+def test_literals_are_quoted_strings_and_capitalised_runs_that_do_not_open_a_sentence() -> None:
+    question = (
+        "How many airports haven't the pilot 'Thompson' flown to? "
+        'Show the games Linda Smith played in "Happy Tonight" USA.'
+    )
+    assert question_literals(question) == ["happy tonight", "linda smith", "thompson", "linda", "smith", "usa"]
+    assert question_literals("Which singers are older than 40? Count the concerts.") == []
+    assert question_literals("What is the rank of 'en' in the list?") == ["en"]
+    assert question_literals("\"a\" or 'b'") == []  # one character says nothing
+    shouted = question_literals("WHAT " + "IS " * 5_000)  # a run's spans are bounded: 6 words at most
+    assert len(shouted) == 6 and shouted[0] == " ".join(["is"] * 6)
+
+
+def test_literal_values_are_exact_and_a_found_literal_hides_its_words() -> None:
+    index = ValueIndex([*COLUMNS, ("singer", "surname", ["Sharp"])])
+    found = index.literal_values(question_literals("Which concerts did Joe Sharp give with the theme 'Free choice'?"))
+    assert {(m.table, m.column, m.value) for m in found} == {
+        ("singer", "name", "Joe Sharp"),
+        ("concert", "theme", "Free choice"),
+    }  # not surname Sharp: inside Joe Sharp, already found
+    assert found[0].hint() == "'Free choice' is a value of concert.theme"
+    assert index.literal_values(question_literals("Which singers are from france?")) == []  # not written as a literal
+    assert index.literal_values(question_literals("Which singers are from Franc?")) == []  # exact only

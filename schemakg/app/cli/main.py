@@ -249,11 +249,12 @@ def _database_and_question(words: list[str], among: list[str] | None) -> tuple[s
 
 
 def _print_routes(routes: list[Route]) -> None:
-    grid = Table("database", "coverage", "reranked", "best tables", title="routes")
+    grid = Table("database", "coverage", "reranked", "best tables, values", title="routes")
     for route in routes:
         reranked = "" if route.rerank_score is None else f"{route.rerank_score:.2f}"
         tables = ", ".join(f"{match.table} ({', '.join(match.columns)})" for match in route.tables[:3])
-        grid.add_row(route.database, f"{route.score:.3f}", reranked, tables)
+        why = "\n".join([tables, *route.values])  # and the values the question names that it holds
+        grid.add_row(route.database, f"{route.score:.3f}", reranked, why)
     console.print(grid)
     verdict = "decided by coverage" if routes[0].decided else "not decided: check the alternatives"
     console.print(f"[bold]routed to[/bold] {routes[0].database} ({verdict})")

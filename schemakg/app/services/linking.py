@@ -39,6 +39,9 @@ if TYPE_CHECKING:
     from schemakg.retrieval.index import ScoredColumn
     from schemakg.retrieval.question_log import LogSimilarity
 
+# A route shows at most this many of the literal values that the question names and its database holds.
+ROUTE_VALUES = 5
+
 
 @dataclass(frozen=True)
 class Retrieval:
@@ -111,6 +114,7 @@ class LinkingService:
                         table_margin=self.settings.linking_table_margin,
                         schema_tables=self.settings.linking_schema_tables,
                         identifier_weight=self.settings.linking_identifier_weight,
+                        literal_value_weight=self.settings.routing_literal_value_weight,
                         log_weight=self.settings.linking_log_weight,
                     ),
                     picker,
@@ -269,7 +273,8 @@ class LinkingService:
         scores = linker.retriever.scores_many(names, text)
         rerank = self.settings.routing_rerank_databases
         reranker = self.area_reranker() if rerank > 1 else None
-        named = linker.named_shares(names, text)
+        literals = linker.literal_values(names, text)
+        named = linker.named_shares(names, text, literals)
 
         def logged(databases: list[str]) -> dict[str, float]:
             """The question's best similarity to each of ``databases``' logs, for those a log speaks for."""
@@ -291,6 +296,8 @@ class LinkingService:
         )
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
+        for r in routes:
+            r.values = [m.hint() for m in literals.get(r.database, [])[:ROUTE_VALUES]]
         return routes
 
     def retrieve_catalogue(

@@ -144,6 +144,40 @@ def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_table
     assert client.post("/retrieve", json={"question": "x", "routes": 0}, headers=admin).status_code == 422
 
 
+def test_look_alike_databases_are_told_apart_by_a_value_the_question_quotes(
+    client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
+) -> None:
+    """Two databases of one schema: coverage cannot choose; the singer the question names lives in one of them."""
+    names = {singer: f"{db_name}_{key}" for key, singer in (("a", "Joe Sharp"), ("b", "Rose White"))}
+    for singer, name in names.items():
+        path = tmp_path / f"{name}.sqlite"
+        with sqlite3.connect(path) as connection:
+            connection.executescript(
+                "CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);"
+                f"INSERT INTO singer VALUES (1, '{singer}', 'France', 52), (2, 'Ann Bell', 'Chile', 30);"
+            )
+        assert (
+            client.post("/databases", json={"name": name, "url": f"sqlite:///{path}"}, headers=admin).status_code == 201
+        )
+        job = client.post(f"/databases/{name}/ingest", headers=admin).json()
+        assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
+    candidates = sorted(names.values())
+
+    for singer, name in names.items():
+        question = {"question": f"How old is the singer '{singer}'?", "databases": candidates}
+        body = client.post("/retrieve", json=question, headers=admin).json()
+        first, second = body["routes"]
+        assert body["database"] == first["database"] == name
+        assert first["values"] == [f"'{singer}' is a value of singer.name"] and second["values"] == []
+        assert first["decided"] and first["score"] >= second["score"] + DECIDED  # the value's share: 0.1
+
+    # A value both hold decides nothing (its share is split): both routes say why, neither leads by much.
+    body = client.post("/retrieve", json={"question": "How old is 'Ann Bell'?", "databases": candidates}, headers=admin)
+    first, second = body.json()["routes"]
+    assert first["score"] < second["score"] + DECIDED and not first["decided"]
+    assert first["values"] == second["values"] == ["'Ann Bell' is a value of singer.name"]
+
+
 def test_the_serving_retriever_is_named_and_can_be_switched(client: TestClient, admin: dict[str, str]) -> None:
     """A fresh install serves the shipped adapter; an admin can go to the zero-shot model and back."""
     from schemakg.retrieval.artifacts import ZERO_SHOT_VERSION, shipped_version

@@ -405,13 +405,14 @@ def test_a_routed_question_shows_why_and_asks_again_over_another_database(
     pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
     for name in (db_name, f"{db_name}_copy"):  # at least two candidates, whatever else the suite registered
         _register(client, admin, name, sample_copy)
-    answer = _ask(page, live_url, "", "How many employees are there?")
+    answer = _ask(page, live_url, "", "How many employees work in Shipping?")
     routes = answer.locator("table.routes tbody tr")
     expect(routes).not_to_have_count(0)
     routed = answer.locator("p.routed strong").inner_text()
     expect(routes.first).to_contain_text(routed)
     expect(routes.first).to_contain_text("answered here")
     expect(routes.first.locator("code", has_text="employees")).to_have_count(1)  # why: its best tables
+    expect(routes.first).to_contain_text("'Shipping' is a value of departments.DEPARTMENT_NAME")  # and its values
     page.locator("#answer .routing").screenshot(path=shots / "ask-routed.png")
     assert_accessible_names(page)
     other = routes.nth(1).locator("button.ask-over")  # another candidate: asked over it with one click

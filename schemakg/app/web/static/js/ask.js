@@ -62,12 +62,16 @@ export async function askPage(view, _params, query) {
   view.append(h("h1", {}, "Ask"), form, out);
 }
 
-// The candidate databases and why: each one's best tables with the columns that matched the question.
+// The candidate databases and why: each one's best tables with the columns that matched the question, and the
+// values the question quotes or capitalises that it holds.
 function routesView(routes, answered, askOver) {
   const rows = routes.map((route) => [
     h("strong", {}, route.database),
     Number(route.score).toFixed(2),
-    route.tables.map((t, i) => [i ? "; " : "", h("code", {}, t.table), ` (${t.columns.join(", ")})`]),
+    [
+      route.tables.map((t, i) => [i ? "; " : "", h("code", {}, t.table), ` (${t.columns.join(", ")})`]),
+      route.values?.length ? h("div", { class: "muted route-values" }, route.values.join("; ")) : "",
+    ],
     route.database === answered
       ? h("span", { class: "muted" }, "answered here")
       : h("button", { type: "button", class: "ask-over", "data-database": route.database, onclick: () => askOver(route.database) }, `Ask over ${route.database}`),
