@@ -82,7 +82,7 @@ class Route(BaseModel):
     """A database a question that names none may be meant for (``retrieval.routing``), and why."""
 
     database: str
-    score: float  # coverage, plus its share of the column names the question spells out (identifiers)
+    score: float  # coverage, plus its share of the column names the question spells out and of its ``values``
     tables: list[TableMatch]  # the best tables, best first: why this database
     rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
     # The question's best similarity to this database's logged questions, for the best routes a query log covers

@@ -68,13 +68,14 @@ def route(
     log_weight: float = 0.0,
 ) -> list[Route]:
     """The ``top`` databases for the question these scores answer, best first (ties by name). A database's score
-    is its coverage plus its ``named`` share, if any (the column names the question spells out that it holds:
-    ``identifiers``). With a ``reranker`` (and the ``question`` text), the best ``rerank`` by that score are
-    reordered by their final scores (:func:`combined`), unless the score has already ``DECIDED`` (then the first
-    route is ``decided``). Unless it has, the best ``LOG_ROUTES`` that a query log covers (``log``: the question's
-    best similarity to the logged questions of each of the databases it is given, for those it covers) are then
-    reordered among their places (``question_log.log_order``, weighted by ``log_weight``). Where coverage has
-    decided, reading the log moved recall@1 on the validation questions by at most 0.004, so it is not read."""
+    is its coverage plus its ``named`` share, if any (the column names the question spells out that it holds,
+    ``identifiers``, and the values it writes as literals: ``Linker.named_shares``). With a ``reranker`` (and the
+    ``question`` text), the best ``rerank`` by that score are reordered by their final scores (:func:`combined`),
+    unless the score has already ``DECIDED`` (then the first route is ``decided``). Unless it has, the best
+    ``LOG_ROUTES`` that a query log covers (``log``: the question's best similarity to the logged questions of each
+    of the databases it is given, for those it covers) are then reordered among their places
+    (``question_log.log_order``, weighted by ``log_weight``). Where coverage has decided, reading the log moved
+    recall@1 on the validation questions by at most 0.004, so it is not read."""
     routes = []
     for database, scored in scores.items():
         tables = table_matches(scored)
