@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # Routing: a value the question quotes or capitalises ("the pilot 'Thompson'", "Linda Smith") that only some
     # databases hold among their sampled values adds this much to their coverage, shared among them (0: off).
     routing_literal_value_weight: float = Field(default=0.1, ge=0)
+    # ... and a database whose sampled values hold none of them loses this much times the share of its text columns
+    # sampled in full (a value missing from a full value list is missing from the database; 0: off).
+    routing_literal_absence_weight: float = Field(default=0.15, ge=0)
     # A query log reorders the best routes and a large schema's best subject areas that it covers, by their score
     # plus this times how far the question's best similarity to their logged questions rises above
     # question_log.NEAR (a near paraphrase); databases and areas it does not cover keep their places (0: the log is

@@ -25,7 +25,7 @@ from schemakg.retrieval.identifiers import named_in, shares, words
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode, namespace
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema, SubjectArea
 from schemakg.retrieval.question_log import LogSimilarity, log_order
-from schemakg.retrieval.value_match import ValueIndex, ValueMatch, question_literals
+from schemakg.retrieval.value_match import ValueIndex, ValueMatch, question_literals, sample_completeness
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -44,6 +44,7 @@ LOG_AREAS = 12
 
 class ContextColumn(ColumnFacts):
     match_values: list[str] = Field(default_factory=list)
+    distinct_estimate: int | None = None
 
     def doc(self, database: str) -> ColumnDoc:
         return ColumnDoc(
@@ -110,6 +111,10 @@ class LinkerSettings(BaseModel):
     # Not to subject areas: on the validation warehouse, whose BIRD areas hold no rows, literals pulled questions
     # into look-alike areas that do (table recall 0.907 -> 0.878, docs/evaluation.md).
     literal_value_weight: float = Field(default=0.1, ge=0)
+    # Routing: a database whose sampled values hold none of the question's literals loses this much times its
+    # values' completeness (``sample_completeness``): a value missing from a small database's full value lists is
+    # missing from the database. One whose values were never sampled loses nothing (0: off).
+    literal_absence_weight: float = Field(default=0.15, ge=0)
     # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
     # below the best area's final score (area_text.combined) another one may be and still be kept.
     rerank_areas: int = 0
@@ -158,7 +163,10 @@ class Linker:
         self.retriever.sync(context.database, [c.doc(context.database) for c in context.columns])
         by_table = context.columns_by_table()
         graph = JoinGraph(by_table, context.foreign_keys, context.log_joins, columns=by_table)
-        values = ValueIndex((c.table, c.name, c.match_values) for c in context.columns)
+        values = ValueIndex(
+            ((c.table, c.name, c.match_values) for c in context.columns),
+            completeness=sample_completeness((c.match_values, c.distinct_estimate) for c in context.columns),
+        )
         self._prepared[context.database] = (context.version, graph, values)
         return graph, values
 
@@ -168,31 +176,37 @@ class Linker:
         """What routing adds to each prepared database's coverage: ``identifier_weight`` times its share of the
         column names ``text`` spells out (``identifiers``), as focusing adds to a subject area's, plus
         ``literal_value_weight`` times its share of the literal values found in it (``literals``, from
-        :meth:`literal_values`). A name or value held by several databases is shared equally among them."""
+        :meth:`literal_values`). A name or value held by several databases is shared equally among them. A
+        database with sampled values that holds none of the literals loses ``literal_absence_weight`` times their
+        completeness."""
         prepared = self._prepared_of(databases)
         added = dict.fromkeys(prepared, 0.0)
         if self.settings.identifier_weight:
             named = {database: self._prepared[database][1].identifiers().names(text) for database in prepared}
             for database, share in shares(named).items():
                 added[database] += self.settings.identifier_weight * share
-        if literals and self.settings.literal_value_weight:
-            found = {database: {m.ngram for m in literals[database]} for database in prepared if database in literals}
-            for database, share in shares(found).items():
-                added[database] += self.settings.literal_value_weight * share
+        if not literals:
+            return added
+        found = {database: {m.ngram for m in literals[database]} for database in prepared if database in literals}
+        for database, share in shares(found).items():
+            added[database] += self.settings.literal_value_weight * share
+            if not found[database]:
+                added[database] -= self.settings.literal_absence_weight * self._prepared[database][2].completeness
         return added
 
     def literal_values(self, databases: Sequence[str], text: str) -> dict[str, list[ValueMatch]]:
-        """Each prepared database's sampled values that ``text`` writes as literals (``ValueIndex.literal_values``),
-        for those that hold any. On the validation tuning databases this routed 4 more of 475 questions right and
-        none wrong ("played by Linda Smith", "the pilot 'Thompson'"; docs/evaluation.md, routing)."""
-        if not self.settings.literal_value_weight:
+        """Each prepared database's sampled values that ``text`` writes as literals (``ValueIndex.literal_values``):
+        for every one that has sampled values (an empty list: it holds none of them), and none when ``text``
+        writes no literal. On the validation tuning databases the values found routed 4 more of 475 questions
+        right and none wrong ("played by Linda Smith", "the pilot 'Thompson'"), and a small database holding
+        none of them yielding to one never sampled 5 more (docs/evaluation.md, routing)."""
+        if not (self.settings.literal_value_weight or self.settings.literal_absence_weight):
             return {}
         literals = question_literals(text)
         if not literals:
             return {}
-        prepared = self._prepared_of(databases)
-        found = {database: self._prepared[database][2].literal_values(literals) for database in prepared}
-        return {database: values for database, values in found.items() if values}
+        indexes = {database: self._prepared[database][2] for database in self._prepared_of(databases)}
+        return {database: index.literal_values(literals) for database, index in indexes.items() if len(index)}
 
     def _prepared_of(self, databases: Sequence[str]) -> list[str]:
         return [database for database in databases if database in self._prepared]

@@ -145,15 +145,27 @@ def question_literals(question: str) -> list[str]:
     return sorted((literal for literal in literals if len(literal) >= 2), key=lambda literal: (-len(literal), literal))
 
 
+def sample_completeness(columns: Iterable[tuple[Sequence[str], int | None]]) -> float:
+    """Of the columns with sampled text values (``(values, distinct estimate)``), the share whose values are all
+    of the column's distinct values: a small table's names, a code list. A large table's names are a sample."""
+    counted = [(values, distinct) for values, distinct in columns if values]
+    complete = sum(1 for values, distinct in counted if distinct is not None and len(values) >= distinct)
+    return complete / len(counted) if counted else 0.0
+
+
 class ValueIndex:
     def __init__(
         self,
         columns: Iterable[tuple[str, str, Sequence[str]]],
         min_similarity: float = 0.72,
         max_postings: int = 2_000,
+        completeness: float = 0.0,
     ) -> None:
-        """``columns``: (table, column, sampled text values)."""
+        """``columns``: (table, column, sampled text values). ``completeness``: the share of those columns whose
+        sample holds every distinct value (:func:`sample_completeness`), so how sure a value this index lacks is
+        one the database lacks."""
         self.min_similarity = min_similarity
+        self.completeness = completeness
         self.max_postings = max_postings
         self._values: list[tuple[str, str, str, str, set[str]]] = []  # table, column, value, normal, trigrams
         self._by_normal: dict[str, list[int]] = defaultdict(list)

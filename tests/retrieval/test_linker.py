@@ -323,9 +323,47 @@ def test_a_value_the_question_writes_as_a_literal_adds_to_routing_shared_among_t
     }
     assert linker.literal_values(databases, "Which concerts did the singer from france give?") == {}  # no literal
 
-    off = Linker(linker.retriever, LinkerSettings(literal_value_weight=0.0))
+    off = Linker(linker.retriever, LinkerSettings(literal_value_weight=0.0, literal_absence_weight=0.0))
     off.prepare(_warehouse())
     assert off.literal_values(["warehouse"], question) == {}
+
+
+def test_a_database_whose_full_value_lists_lack_the_literal_loses_routing_share_and_an_unsampled_one_does_not(
+    tmp_path: Path, encoder: DualTowerEncoder
+) -> None:
+    model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=3, max_columns=3))
+    linker = Linker(ColumnRetriever(model, ColumnIndex(tmp_path / "route", encoder, "zero-shot")))
+    sampled = [c.model_copy(update={"distinct_estimate": len(c.match_values)}) for c in _warehouse().columns]
+    half = [  # of its three sampled columns, the singers' names were a sample of many more
+        c.model_copy(update={"distinct_estimate": 500}) if c.table == "m__singer" and c.name == "name" else c
+        for c in sampled
+    ]
+    unsampled = [c.model_copy(update={"match_values": []}) for c in _warehouse().columns]
+    for database, columns in (("full", sampled), ("partial", half), ("unsampled", unsampled)):
+        linker.prepare(_warehouse().model_copy(update={"database": database, "columns": columns}))
+    databases = ["full", "partial", "unsampled"]
+
+    question = "Which concerts did 'Rose White' give?"  # held by none
+    literals = linker.literal_values(databases, question)
+    assert literals == {"full": [], "partial": []}  # the unsampled database is not judged
+    assert linker.named_shares(databases, question, literals) == {
+        "full": pytest.approx(-0.15),
+        "partial": pytest.approx(-0.15 * 2 / 3),
+        "unsampled": 0.0,
+    }
+    held = "Which concerts did 'Joe Sharp' give?"
+    assert linker.named_shares(databases, held, linker.literal_values(databases, held)) == {
+        "full": pytest.approx(0.05),
+        "partial": pytest.approx(0.05),
+        "unsampled": 0.0,
+    }
+    off = Linker(linker.retriever, LinkerSettings(literal_absence_weight=0.0))
+    for database, columns in (("full", sampled), ("unsampled", unsampled)):
+        off.prepare(_warehouse().model_copy(update={"database": database, "columns": columns}))
+    assert off.named_shares(databases, question, off.literal_values(databases, question)) == {
+        "full": 0.0,
+        "unsampled": 0.0,
+    }
 
 
 def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(

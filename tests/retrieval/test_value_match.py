@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemakg.retrieval.value_match import ValueIndex, question_literals, question_ngrams
+from schemakg.retrieval.value_match import ValueIndex, question_literals, question_ngrams, sample_completeness
 
 COLUMNS = [
     ("singer", "country", ["France", "United States", "Netherlands"]),
@@ -87,3 +87,13 @@ def test_literal_values_are_exact_and_a_found_literal_hides_its_words() -> None:
     assert found[0].hint() == "'Free choice' is a value of concert.theme"
     assert index.literal_values(question_literals("Which singers are from france?")) == []  # not written as a literal
     assert index.literal_values(question_literals("Which singers are from Franc?")) == []  # exact only
+
+
+def test_completeness_is_the_share_of_sampled_columns_holding_every_distinct_value() -> None:
+    """A code list sampled in full says a value it lacks is absent; a large table's sampled names do not."""
+    full, partial, unknown = (["CHI", "HKG"], 2), (["Joe Sharp"], 5_000), (["x"], None)
+    assert sample_completeness([full, full, partial, ([], None), ([], 12)]) == 2 / 3  # no values: not counted
+    assert sample_completeness([partial, unknown]) == 0.0
+    assert sample_completeness([([], None)]) == 0.0
+    index = ValueIndex([("t", "c", ["CHI", "HKG"])], completeness=sample_completeness([full]))
+    assert index.completeness == 1.0

@@ -115,6 +115,7 @@ class LinkingService:
                         schema_tables=self.settings.linking_schema_tables,
                         identifier_weight=self.settings.linking_identifier_weight,
                         literal_value_weight=self.settings.routing_literal_value_weight,
+                        literal_absence_weight=self.settings.routing_literal_absence_weight,
                         log_weight=self.settings.linking_log_weight,
                     ),
                     picker,
@@ -216,6 +217,7 @@ class LinkingService:
                     value_explanation=c.value_explanation,
                     examples=c.examples,
                     match_values=c.match_values,
+                    distinct_estimate=c.distinct_estimate,
                     is_pk=c.is_pk,
                 )
                 for c in columns

@@ -144,24 +144,32 @@ def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_table
     assert client.post("/retrieve", json={"question": "x", "routes": 0}, headers=admin).status_code == 422
 
 
-def test_look_alike_databases_are_told_apart_by_a_value_the_question_quotes(
-    client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
-) -> None:
-    """Two databases of one schema: coverage cannot choose; the singer the question names lives in one of them."""
-    names = {singer: f"{db_name}_{key}" for key, singer in (("a", "Joe Sharp"), ("b", "Rose White"))}
-    for singer, name in names.items():
+def _singer_databases(
+    client: TestClient, admin: dict[str, str], tmp_path: Path, singers: dict[str, list[str]]
+) -> list[str]:
+    """One registered, ingested SQLite database per name, all of one schema, holding these singers (none: empty)."""
+    for name, names in singers.items():
         path = tmp_path / f"{name}.sqlite"
         with sqlite3.connect(path) as connection:
-            connection.executescript(
-                "CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INTEGER);"
-                f"INSERT INTO singer VALUES (1, '{singer}', 'France', 52), (2, 'Ann Bell', 'Chile', 30);"
+            connection.execute("CREATE TABLE singer (singer_id INTEGER PRIMARY KEY, name TEXT, country TEXT, age INT)")
+            connection.executemany(
+                "INSERT INTO singer (name, country, age) VALUES (?, ?, ?)", [(n, "France", 40) for n in names]
             )
         assert (
             client.post("/databases", json={"name": name, "url": f"sqlite:///{path}"}, headers=admin).status_code == 201
         )
         job = client.post(f"/databases/{name}/ingest", headers=admin).json()
         assert wait_for_job(client, admin, job["id"])["state"] == "succeeded"
-    candidates = sorted(names.values())
+    return sorted(singers)
+
+
+def test_look_alike_databases_are_told_apart_by_a_value_the_question_quotes(
+    client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
+) -> None:
+    """Two databases of one schema: coverage cannot choose; the singer the question names lives in one of them."""
+    names = {singer: f"{db_name}_{key}" for key, singer in (("a", "Joe Sharp"), ("b", "Rose White"))}
+    held = {name: [singer, "Ann Bell"] for singer, name in names.items()}
+    candidates = _singer_databases(client, admin, tmp_path, held)
 
     for singer, name in names.items():
         question = {"question": f"How old is the singer '{singer}'?", "databases": candidates}
@@ -176,6 +184,24 @@ def test_look_alike_databases_are_told_apart_by_a_value_the_question_quotes(
     first, second = body.json()["routes"]
     assert first["score"] < second["score"] + DECIDED and not first["decided"]
     assert first["values"] == second["values"] == ["'Ann Bell' is a value of singer.name"]
+
+
+def test_a_database_whose_full_value_lists_lack_the_named_value_yields_to_one_never_sampled(
+    client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
+) -> None:
+    """As Spider's empty ``imdb`` against ``movie_1``: every name the small database holds was sampled, and the
+    singer the question names is not among them, so the database with no rows to sample may be the one."""
+    full, empty = f"{db_name}_full", f"{db_name}_empty"
+    candidates = _singer_databases(client, admin, tmp_path, {full: ["Joe Sharp", "Ann Bell"], empty: []})
+    ask = {"question": "How old is the singer 'Rose White'?", "databases": candidates}
+    first, second = client.post("/retrieve", json=ask, headers=admin).json()["routes"]
+    assert (first["database"], second["database"]) == (empty, full)
+    assert first["values"] == second["values"] == []
+    # The whole absence weight (0.15: both of its text columns were sampled in full), over a coverage gap of 0.02.
+    assert first["score"] - second["score"] > 0.1
+
+    named = {"question": "How old is the singer 'Ann Bell'?", "databases": candidates}
+    assert client.post("/retrieve", json=named, headers=admin).json()["database"] == full  # it holds her
 
 
 def test_the_serving_retriever_is_named_and_can_be_switched(client: TestClient, admin: dict[str, str]) -> None:
