@@ -176,23 +176,30 @@ class Linker:
         """What routing adds to each prepared database's coverage: ``identifier_weight`` times its share of the
         column names ``text`` spells out (``identifiers``), as focusing adds to a subject area's, plus
         ``literal_value_weight`` times its share of the literal values found in it (``literals``, from
-        :meth:`literal_values`). A name or value held by several databases is shared equally among them. A
-        database with sampled values that holds none of the literals loses ``literal_absence_weight`` times their
-        completeness."""
+        :meth:`literal_values`). A name or value held by several databases is shared equally among them."""
         prepared = self._prepared_of(databases)
         added = dict.fromkeys(prepared, 0.0)
         if self.settings.identifier_weight:
             named = {database: self._prepared[database][1].identifiers().names(text) for database in prepared}
             for database, share in shares(named).items():
                 added[database] += self.settings.identifier_weight * share
-        if not literals:
-            return added
-        found = {database: {m.ngram for m in literals[database]} for database in prepared if database in literals}
-        for database, share in shares(found).items():
-            added[database] += self.settings.literal_value_weight * share
-            if not found[database]:
-                added[database] -= self.settings.literal_absence_weight * self._prepared[database][2].completeness
+        if literals and self.settings.literal_value_weight:
+            found = {database: {m.ngram for m in literals[database]} for database in prepared if database in literals}
+            for database, share in shares(found).items():
+                added[database] += self.settings.literal_value_weight * share
         return added
+
+    def literal_absences(self, literals: Mapping[str, list[ValueMatch]]) -> dict[str, float]:
+        """What routing takes from each database whose sampled values hold none of the question's literals
+        (``literals``, from :meth:`literal_values`): ``literal_absence_weight`` times their completeness
+        (``ValueIndex.completeness``). A title missing from a small database's full list of films is missing from
+        the database; a large table's names are a sample, and a database never sampled is not judged."""
+        weight = self.settings.literal_absence_weight
+        return {
+            database: weight * self._prepared[database][2].completeness
+            for database, found in literals.items()
+            if not found and weight and database in self._prepared
+        }
 
     def literal_values(self, databases: Sequence[str], text: str) -> dict[str, list[ValueMatch]]:
         """Each prepared database's sampled values that ``text`` writes as literals (``ValueIndex.literal_values``):

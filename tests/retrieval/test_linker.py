@@ -328,7 +328,7 @@ def test_a_value_the_question_writes_as_a_literal_adds_to_routing_shared_among_t
     assert off.literal_values(["warehouse"], question) == {}
 
 
-def test_a_database_whose_full_value_lists_lack_the_literal_loses_routing_share_and_an_unsampled_one_does_not(
+def test_a_database_whose_full_value_lists_lack_the_literal_loses_its_completeness_and_an_unsampled_one_nothing(
     tmp_path: Path, encoder: DualTowerEncoder
 ) -> None:
     model = RetrieverModel("zero-shot", encoder, SelectionPolicy(threshold=10.0, min_columns=3, max_columns=3))
@@ -346,24 +346,12 @@ def test_a_database_whose_full_value_lists_lack_the_literal_loses_routing_share_
     question = "Which concerts did 'Rose White' give?"  # held by none
     literals = linker.literal_values(databases, question)
     assert literals == {"full": [], "partial": []}  # the unsampled database is not judged
-    assert linker.named_shares(databases, question, literals) == {
-        "full": pytest.approx(-0.15),
-        "partial": pytest.approx(-0.15 * 2 / 3),
-        "unsampled": 0.0,
-    }
+    assert linker.literal_absences(literals) == {"full": pytest.approx(0.15), "partial": pytest.approx(0.15 * 2 / 3)}
     held = "Which concerts did 'Joe Sharp' give?"
-    assert linker.named_shares(databases, held, linker.literal_values(databases, held)) == {
-        "full": pytest.approx(0.05),
-        "partial": pytest.approx(0.05),
-        "unsampled": 0.0,
-    }
+    assert linker.literal_absences(linker.literal_values(databases, held)) == {}
     off = Linker(linker.retriever, LinkerSettings(literal_absence_weight=0.0))
-    for database, columns in (("full", sampled), ("unsampled", unsampled)):
-        off.prepare(_warehouse().model_copy(update={"database": database, "columns": columns}))
-    assert off.named_shares(databases, question, off.literal_values(databases, question)) == {
-        "full": 0.0,
-        "unsampled": 0.0,
-    }
+    off.prepare(_warehouse().model_copy(update={"database": "full", "columns": sampled}))
+    assert off.literal_absences(off.literal_values(["full"], question)) == {}
 
 
 def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(

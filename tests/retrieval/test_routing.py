@@ -61,6 +61,24 @@ def test_a_database_holding_a_column_the_question_names_gains_its_share() -> Non
     assert routes[0].score == pytest.approx(0.75) and not routes[0].decided  # a lead of 0.03 decides nothing
 
 
+def test_a_value_missing_from_full_value_lists_reorders_the_routes_but_does_not_decide() -> None:
+    """As the empty ``yelp`` and ``restaurants`` against sampled look-alikes: the absence lowers the sampled ones,
+    which leaves two unsampled databases far ahead of the rest, yet no closer to telling each other apart."""
+    scores = {
+        "sampled": _scores({"t.x": 0.5}, coverage=0.80),
+        "yelp": _scores({"t.x": 0.5}, coverage=0.78),
+        "restaurants": _scores({"t.x": 0.5}, coverage=0.77),
+    }
+    routes = route(scores, absent={"sampled": 0.15})
+    assert [r.database for r in routes] == ["yelp", "restaurants", "sampled"]
+    assert routes[2].score == pytest.approx(0.65) and not routes[0].decided  # yelp leads restaurants by 0.01
+    clear = route({**scores, "restaurants": _scores({"t.x": 0.5}, coverage=0.70)}, absent={"sampled": 0.15})
+    assert [r.database for r in clear] == ["yelp", "restaurants", "sampled"]  # yelp leads by 0.08, by absence only
+    assert not clear[0].decided
+    alone = route({"yelp": scores["yelp"], "sampled": _scores({"t.x": 0.5}, coverage=0.60)}, absent={"sampled": 0.15})
+    assert alone[0].database == "yelp" and alone[0].decided  # it led by 0.18 before the absence counted
+
+
 def test_a_query_log_reorders_the_best_routes_it_covers_unless_coverage_decided() -> None:
     scores = {
         "dorms": _scores({"t.x": 0.5}, coverage=0.76),

@@ -295,6 +295,7 @@ class LinkingService:
             named,
             logged if weight else None,
             weight,
+            linker.literal_absences(literals),
         )
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
