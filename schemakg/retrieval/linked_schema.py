@@ -82,7 +82,9 @@ class Route(BaseModel):
     """A database a question that names none may be meant for (``retrieval.routing``), and why."""
 
     database: str
-    score: float  # coverage, plus its share of the column names the question spells out and of its ``values``
+    # Coverage, plus its share of the column names the question spells out and of its ``values``, less what its
+    # sampled values' lacking the question's literals took (``lacks``).
+    score: float
     tables: list[TableMatch]  # the best tables, best first: why this database
     rerank_score: float | None = None  # the area reranker's final score (combined), for those it rescored
     # The question's best similarity to this database's logged questions, for the best routes a query log covers
@@ -91,6 +93,10 @@ class Route(BaseModel):
     # The values the question writes as literals that this database holds ("'Linda Smith' is a value of
     # player.name"), which added to its score (``Linker.named_shares``).
     values: list[str] = Field(default_factory=list)
-    # Only ever the first route: it leads every other database's coverage by routing.DECIDED or more (or is the only
-    # one).
+    # When its sampled values hold none of the literals the question writes: which, and what that took from its
+    # score ("none of 'the imitation game' is among its sampled values (-0.15)"; ``Linker.literal_absences``: the
+    # more of its values were sampled in full, the more).
+    lacks: str | None = None
+    # Only ever the first route: it leads every other database's coverage (plus the shares of the names and values
+    # the question writes) by routing.DECIDED or more, and is first by score too (or is the only one).
     decided: bool = False

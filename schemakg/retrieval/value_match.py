@@ -145,6 +145,19 @@ def question_literals(question: str) -> list[str]:
     return sorted((literal for literal in literals if len(literal) >= 2), key=lambda literal: (-len(literal), literal))
 
 
+def outermost(literals: Sequence[str]) -> list[str]:
+    """``literals`` (longest first) less those within a longer one: what the question wrote, not its spans."""
+    kept: list[str] = []
+    for literal in literals:
+        if not _inside(literal, kept):
+            kept.append(literal)
+    return kept
+
+
+def _inside(literal: str, longer: Iterable[str]) -> bool:
+    return any(f" {literal} " in f" {other} " for other in longer)
+
+
 def sample_completeness(columns: Iterable[tuple[Sequence[str], int | None]]) -> float:
     """Of the columns with sampled text values (``(values, distinct estimate)``), the share whose values are all
     of the column's distinct values: a small table's names, a code list. A large table's names are a sample."""
@@ -220,7 +233,7 @@ class ValueIndex:
         found: list[ValueMatch] = []
         matched: list[str] = []
         for literal in literals:
-            if any(f" {literal} " in f" {longer} " for longer in matched):
+            if _inside(literal, matched):
                 continue
             values = [self._values[i] for i in self._by_normal.get(literal, ())]
             if values:

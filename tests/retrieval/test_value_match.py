@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from schemakg.retrieval.value_match import ValueIndex, question_literals, question_ngrams, sample_completeness
+from schemakg.retrieval.value_match import (
+    ValueIndex,
+    outermost,
+    question_literals,
+    question_ngrams,
+    sample_completeness,
+)
 
 COLUMNS = [
     ("singer", "country", ["France", "United States", "Netherlands"]),
@@ -97,3 +103,10 @@ def test_completeness_is_the_share_of_sampled_columns_holding_every_distinct_val
     assert sample_completeness([([], None)]) == 0.0
     index = ValueIndex([("t", "c", ["CHI", "HKG"])], completeness=sample_completeness([full]))
     assert index.completeness == 1.0
+
+
+def test_the_outermost_literals_are_what_the_question_wrote_not_its_spans() -> None:
+    literals = question_literals("Did 'Rose White' sing with Linda Smith in New York?")
+    assert {"linda", "smith", "new", "york"} <= set(literals)
+    assert outermost(literals) == ["linda smith", "rose white", "new york"]
+    assert outermost(["oslo", "los"]) == ["oslo", "los"]  # within a word is not within a literal

@@ -253,7 +253,7 @@ def _print_routes(routes: list[Route]) -> None:
     for route in routes:
         reranked = "" if route.rerank_score is None else f"{route.rerank_score:.2f}"
         tables = ", ".join(f"{match.table} ({', '.join(match.columns)})" for match in route.tables[:3])
-        why = "\n".join([tables, *route.values])  # and the values the question names that it holds
+        why = "\n".join([tables, *route.values, *filter(None, [route.lacks])])  # the values named: held, or not
         grid.add_row(route.database, f"{route.score:.3f}", reranked, why)
     console.print(grid)
     verdict = "decided by coverage" if routes[0].decided else "not decided: check the alternatives"

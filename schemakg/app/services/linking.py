@@ -33,6 +33,7 @@ from schemakg.retrieval.linker import (
     LinkResult,
 )
 from schemakg.retrieval.routing import route
+from schemakg.retrieval.value_match import outermost, question_literals
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -277,6 +278,7 @@ class LinkingService:
         reranker = self.area_reranker() if rerank > 1 else None
         literals = linker.literal_values(names, text)
         named = linker.named_shares(names, text, literals)
+        absent = linker.literal_absences(literals)
 
         def logged(databases: list[str]) -> dict[str, float]:
             """The question's best similarity to each of ``databases``' logs, for those a log speaks for."""
@@ -295,12 +297,15 @@ class LinkingService:
             named,
             logged if weight else None,
             weight,
-            linker.literal_absences(literals),
+            absent,
         )
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
+        written = ", ".join(repr(literal) for literal in outermost(question_literals(text))[:ROUTE_VALUES])
         for r in routes:
             r.values = [m.hint() for m in literals.get(r.database, [])[:ROUTE_VALUES]]
+            if r.database in absent:
+                r.lacks = f"none of {written} is among its sampled values (-{absent[r.database]:.2f})"
         return routes
 
     def retrieve_catalogue(

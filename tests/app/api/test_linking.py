@@ -177,6 +177,8 @@ def test_look_alike_databases_are_told_apart_by_a_value_the_question_quotes(
         first, second = body["routes"]
         assert body["database"] == first["database"] == name
         assert first["values"] == [f"'{singer}' is a value of singer.name"] and second["values"] == []
+        assert first["lacks"] is None
+        assert second["lacks"] == f"none of {singer.lower()!r} is among its sampled values (-0.15)"
         assert first["decided"] and first["score"] >= second["score"] + DECIDED  # the value's share: 0.1
 
     # A value both hold decides nothing (its share is split): both routes say why, neither leads by much.
@@ -196,7 +198,8 @@ def test_a_database_whose_full_value_lists_lack_the_named_value_yields_to_one_ne
     ask = {"question": "How old is the singer 'Rose White'?", "databases": candidates}
     first, second = client.post("/retrieve", json=ask, headers=admin).json()["routes"]
     assert (first["database"], second["database"]) == (empty, full)
-    assert first["values"] == second["values"] == []
+    assert first["values"] == second["values"] == [] and first["lacks"] is None  # never sampled: not judged
+    assert second["lacks"] == "none of 'rose white' is among its sampled values (-0.15)"
     # The whole absence weight (0.15: both of its text columns were sampled in full), over a coverage gap of 0.02.
     assert first["score"] - second["score"] > 0.1
 

@@ -119,6 +119,7 @@ def test_a_question_without_a_database_is_routed(catalogue_dir: Path) -> None:
     assert routed.stdout.index("│ music") < routed.stdout.index("│ hr")  # both shown, best first
     named = _run(["route", "How old is the singer 'Ann Bell'?"], catalogue_dir)
     assert "routed to music" in named.stdout and "'Ann Bell' is a value of singer.name" in named.stdout
+    assert "none of 'ann bell' is among its sampled values" in named.stdout  # hr's reason to be second
 
     question = "What is the salary of each employee?"
     retrieved = _run(["retrieve", question, "--among", "hr", "--among", "music"], catalogue_dir)

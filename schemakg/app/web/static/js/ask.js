@@ -71,6 +71,7 @@ function routesView(routes, answered, askOver) {
     [
       route.tables.map((t, i) => [i ? "; " : "", h("code", {}, t.table), ` (${t.columns.join(", ")})`]),
       route.values?.length ? h("div", { class: "muted route-values" }, route.values.join("; ")) : "",
+      route.lacks ? h("div", { class: "muted route-lacks" }, route.lacks) : "",
     ],
     route.database === answered
       ? h("span", { class: "muted" }, "answered here")
