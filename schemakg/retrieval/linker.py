@@ -11,7 +11,7 @@ help the small local SQL models, so it is off by default (docs/evaluation.md: li
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import torch
@@ -216,7 +216,7 @@ class Linker:
         indexes = {database: self._prepared[database][2] for database in self._prepared_of(databases)}
         return {database: index.literal_values(literals) for database, index in indexes.items() if len(index)}
 
-    def _prepared_of(self, databases: Sequence[str]) -> list[str]:
+    def _prepared_of(self, databases: Iterable[str]) -> list[str]:
         return [database for database in databases if database in self._prepared]
 
     def prepared(self, database: str, version: str) -> bool:
