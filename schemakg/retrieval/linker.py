@@ -194,13 +194,10 @@ class Linker:
         (``literals``, from :meth:`literal_values`): ``literal_absence_weight`` times their completeness
         (``ValueIndex.completeness``). A title missing from a small database's full list of films is missing from
         the database; a large table's names are a sample, and a database never sampled is not judged."""
-        complete = {database: self._prepared[database][2].completeness for database in self._prepared_of(literals)}
         weight = self.settings.literal_absence_weight
-        return {
-            database: weight * complete[database]
-            for database in complete
-            if complete[database] and not literals[database] and weight
-        }
+        lacking = [database for database in self._prepared_of(literals) if not literals[database]]
+        complete = {database: self._prepared[database][2].completeness for database in lacking}
+        return {database: weight * share for database, share in complete.items() if share and weight}
 
     def literal_values(self, databases: Sequence[str], text: str) -> dict[str, list[ValueMatch]]:
         """Each prepared database's sampled values that ``text`` writes as literals (``ValueIndex.literal_values``):

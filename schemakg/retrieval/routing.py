@@ -76,11 +76,10 @@ def route(
     coverage and the named shares have already ``DECIDED`` for the best (then the first route is ``decided``).
     Absence reorders but does not decide: it lowers every sampled database alike, so between two that nobody
     sampled (Spider's empty ``yelp`` and ``restaurants``) it flagged 22 more wrong routes decided on the
-    validation questions. Unless decided, the best
-    ``LOG_ROUTES`` that a query log covers (``log``: the question's best similarity to the logged questions of each
-    of the databases it is given, for those it covers) are then reordered among their places
-    (``question_log.log_order``, weighted by ``log_weight``). Where coverage has decided, reading the log moved
-    recall@1 on the validation questions by at most 0.004, so it is not read."""
+    validation questions. Unless decided, the best ``LOG_ROUTES`` that a query log covers (``log``: the question's
+    best similarity to the logged questions of each of the databases it is given, for those it covers) are then
+    reordered among their places (``question_log.log_order``, weighted by ``log_weight``). Where coverage has
+    decided, reading the log moved recall@1 on the validation questions by at most 0.004, so it is not read."""
     routes = []
     held: dict[str, float] = {}  # coverage plus what the question names: what decides
     for database, scored in scores.items():

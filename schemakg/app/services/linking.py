@@ -301,7 +301,7 @@ class LinkingService:
         )
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
-        written = ", ".join(repr(literal) for literal in outermost(question_literals(text))[:ROUTE_VALUES])
+        written = ", ".join(map(repr, outermost(question_literals(text))[:ROUTE_VALUES])) if absent else ""
         for r in routes:
             r.values = [m.hint() for m in literals.get(r.database, [])[:ROUTE_VALUES]]
             if r.database in absent:
