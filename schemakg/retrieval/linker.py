@@ -25,7 +25,13 @@ from schemakg.retrieval.identifiers import named_in, shares, words
 from schemakg.retrieval.join_paths import ColumnRef, JoinGraph, JoinMode, namespace
 from schemakg.retrieval.linked_schema import ColumnFacts, Dependency, LinkedColumn, LinkedSchema, SubjectArea
 from schemakg.retrieval.question_log import LogSimilarity, log_order
-from schemakg.retrieval.value_match import ValueIndex, ValueMatch, question_literals, sample_completeness
+from schemakg.retrieval.value_match import (
+    ValueIndex,
+    ValueMatch,
+    judged_literals,
+    question_literals,
+    sample_completeness,
+)
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -111,9 +117,9 @@ class LinkerSettings(BaseModel):
     # Not to subject areas: on the validation warehouse, whose BIRD areas hold no rows, literals pulled questions
     # into look-alike areas that do (table recall 0.907 -> 0.878, docs/evaluation.md).
     literal_value_weight: float = Field(default=0.1, ge=0)
-    # Routing: a database whose sampled values hold none of the question's literals loses this much times its
-    # values' completeness (``sample_completeness``): a value missing from a small database's full value lists is
-    # missing from the database. One whose values were never sampled loses nothing (0: off).
+    # Routing: a database whose sampled values hold none of the question's literals, not even within a longer value,
+    # loses this much times its values' completeness (``sample_completeness``): a value missing from a small
+    # database's full value lists is missing from the database. One never sampled loses nothing (0: off).
     literal_absence_weight: float = Field(default=0.15, ge=0)
     # With an area reranker: the best-covering areas it rescores (below 2: coverage alone decides), and how far
     # below the best area's final score (area_text.combined) another one may be and still be kept.
@@ -189,15 +195,23 @@ class Linker:
                 added[database] += self.settings.literal_value_weight * share
         return added
 
-    def literal_absences(self, literals: Mapping[str, list[ValueMatch]]) -> dict[str, float]:
-        """What routing takes from each database whose sampled values hold none of the question's literals
-        (``literals``, from :meth:`literal_values`): ``literal_absence_weight`` times their completeness
-        (``ValueIndex.completeness``). A title missing from a small database's full list of films is missing from
-        the database; a large table's names are a sample, and a database never sampled is not judged."""
+    def literal_absences(self, text: str, literals: Mapping[str, list[ValueMatch]]) -> dict[str, float]:
+        """What routing takes from each database whose sampled values hold none of the literals ``text`` writes
+        (``literals``, from :meth:`literal_values`), not even within a longer value ("names containing 'Swift'"):
+        ``literal_absence_weight`` times their completeness (``ValueIndex.completeness``). A title missing from a
+        small database's full list of films is missing from the database; a large table's names are a sample, a
+        database never sampled is not judged, and neither is a literal of two characters (``judged_literals``)."""
         weight = self.settings.literal_absence_weight
-        lacking = [database for database in self._prepared_of(literals) if not literals[database]]
+        written = judged_literals(text)
+        if not (weight and written):
+            return {}
+        lacking = [
+            database
+            for database in self._prepared_of(literals)
+            if not literals[database] and not self._prepared[database][2].holds_within(written)
+        ]
         complete = {database: self._prepared[database][2].completeness for database in lacking}
-        return {database: weight * share for database, share in complete.items() if share and weight}
+        return {database: weight * share for database, share in complete.items() if share}
 
     def literal_values(self, databases: Sequence[str], text: str) -> dict[str, list[ValueMatch]]:
         """Each prepared database's sampled values that ``text`` writes as literals (``ValueIndex.literal_values``):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import chain
 from typing import Literal
 
@@ -26,6 +26,10 @@ _QUOTED = re.compile(r"\"([^\"]+)\"|(?<!\w)'([^']+)'(?!\w)")
 _LITERAL_TOKEN = re.compile(r"[\w'\-]+|[.?!]|\x00", re.UNICODE)  # \x00: where a quoted string was
 # The longest span of a capitalised run looked up: a run's spans grow with its square (an all-caps question).
 _LITERAL_WORDS = 6
+# Lowercase words that a name keeps between capitalised ones ("Call of Destiny", "Rio de Janeiro").
+_CONNECTORS = frozenset(
+    ["of", "the", "de", "la", "le", "du", "del", "des", "da", "di", "von", "van", "der", "den", "y"]
+)
 _STOPWORDS = frozenset(
     [
         "a",
@@ -127,22 +131,32 @@ def question_ngrams(question: str, max_n: int = 4) -> list[tuple[int, int, str]]
 def question_literals(question: str) -> list[str]:
     """What the question writes as a literal, normalised, longest first: its quoted strings, and each run of
     capitalised words that does not open a sentence with its spans of up to ``_LITERAL_WORDS`` words ("played by
-    Linda Smith": ``linda smith``, ``linda``, ``smith``). A value the question quotes or names this way is evidence
-    of where it lives; a word that merely matches some value ("city", "2010") is not."""
+    Linda Smith": ``linda smith``, ``linda``, ``smith``). A run keeps the connectors of a name ("Call of Destiny"),
+    but no span opens or closes on one. A value the question quotes or names this way is evidence of where it
+    lives; a word that merely matches some value ("city", "2010") is not."""
     literals = {_normal(a or b) for a, b in _QUOTED.findall(question)}
     unquoted = _QUOTED.sub(" \x00 ", question)
-    run: list[str] = []
+    run: list[tuple[str, bool]] = []  # (word, capitalised)
+    joining: list[tuple[str, bool]] = []  # connectors after the run, kept if a capitalised word follows
     opening = True
     for token in [*_LITERAL_TOKEN.findall(unquoted), "."]:
         if token[0].isupper() and not opening:
-            run.append(token.lower())
+            run += [*joining, (token.lower(), True)]
+            joining = []
+        elif run and token in _CONNECTORS:
+            joining.append((token, False))
         else:
-            literals.update(
-                " ".join(run[a:b]) for a in range(len(run)) for b in range(a + 1, min(len(run), a + _LITERAL_WORDS) + 1)
-            )
-            run = []
+            literals.update(_spans(run))
+            run, joining = [], []
         opening = token in ".?!"
     return sorted((literal for literal in literals if len(literal) >= 2), key=lambda literal: (-len(literal), literal))
+
+
+def _spans(run: Sequence[tuple[str, bool]]) -> Iterator[str]:
+    for start in range(len(run)):
+        for end in range(start + 1, min(len(run), start + _LITERAL_WORDS) + 1):
+            if run[start][1] and run[end - 1][1]:
+                yield " ".join(word for word, _ in run[start:end])
 
 
 def outermost(literals: Sequence[str]) -> list[str]:
@@ -152,6 +166,12 @@ def outermost(literals: Sequence[str]) -> list[str]:
         if not _inside(literal, kept):
             kept.append(literal)
     return kept
+
+
+def judged_literals(question: str) -> list[str]:
+    """The literals ``question`` wrote (:func:`outermost`) that a value list can be said to lack: those of three
+    characters or more, since two ('en') are within nearly any list's values."""
+    return [literal for literal in outermost(question_literals(question)) if len(literal) >= 3]
 
 
 def _inside(literal: str, longer: Iterable[str]) -> bool:
@@ -243,6 +263,15 @@ class ValueIndex:
                     for t, c, v, _, _ in values
                 ]
         return found
+
+    def holds_within(self, literals: Iterable[str]) -> bool:
+        """Whether a sampled value contains one of ``literals`` of three characters or more ("names containing
+        'Swift'": ``Taylor Swift``). Only the values holding the literal's rarest trigram are read."""
+        for literal in literals:
+            postings = [self._postings.get(literal[i : i + 3], []) for i in range(len(literal) - 2)]
+            if postings and any(literal in self._values[i][3] for i in min(postings, key=len)):
+                return True
+        return False
 
     def _exact(self, text: str) -> list[ValueMatch]:
         matches = [

@@ -346,12 +346,15 @@ def test_a_database_whose_full_value_lists_lack_the_literal_loses_its_completene
     question = "Which concerts did 'Rose White' give?"  # held by none
     literals = linker.literal_values(databases, question)
     assert literals == {"full": [], "partial": []}  # the unsampled database is not judged
-    assert linker.literal_absences(literals) == {"full": pytest.approx(0.15), "partial": pytest.approx(0.15 * 2 / 3)}
-    held = "Which concerts did 'Joe Sharp' give?"
-    assert linker.literal_absences(linker.literal_values(databases, held)) == {}
+    assert linker.literal_absences(question, literals) == {
+        "full": pytest.approx(0.15),
+        "partial": pytest.approx(0.15 * 2 / 3),
+    }
+    for held in ("Which concerts did 'Joe Sharp' give?", "Which singers' names contain 'Sharp'?"):
+        assert linker.literal_absences(held, linker.literal_values(databases, held)) == {}  # a value, or within one
     off = Linker(linker.retriever, LinkerSettings(literal_absence_weight=0.0))
     off.prepare(_warehouse().model_copy(update={"database": "full", "columns": sampled}))
-    assert off.literal_absences(off.literal_values(["full"], question)) == {}
+    assert off.literal_absences(question, off.literal_values(["full"], question)) == {}
 
 
 def test_tables_no_foreign_key_joins_are_joined_on_the_key_names_they_share(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from schemakg.retrieval.value_match import (
     ValueIndex,
+    judged_literals,
     outermost,
     question_literals,
     question_ngrams,
@@ -83,6 +84,14 @@ def test_literals_are_quoted_strings_and_capitalised_runs_that_do_not_open_a_sen
     assert len(shouted) == 6 and shouted[0] == " ".join(["is"] * 6)
 
 
+def test_a_capitalised_run_keeps_the_connectors_of_a_name_but_no_span_ends_on_one() -> None:
+    literals = question_literals("Who played both Call of Destiny and Works of Widenius in Rio de Janeiro?")
+    assert outermost(literals) == ["works of widenius", "call of destiny", "rio de janeiro"]
+    assert {"call", "destiny", "janeiro"} <= set(literals)
+    assert not {"of", "call of", "of destiny", "de janeiro", "destiny and works"} & set(literals)
+    assert question_literals("Which films of Pixar are there?") == ["pixar"]  # a connector after nothing capitalised
+
+
 def test_literal_values_are_exact_and_a_found_literal_hides_its_words() -> None:
     index = ValueIndex([*COLUMNS, ("singer", "surname", ["Sharp"])])
     found = index.literal_values(question_literals("Which concerts did Joe Sharp give with the theme 'Free choice'?"))
@@ -110,3 +119,16 @@ def test_the_outermost_literals_are_what_the_question_wrote_not_its_spans() -> N
     assert {"linda", "smith", "new", "york"} <= set(literals)
     assert outermost(literals) == ["linda smith", "rose white", "new york"]
     assert outermost(["oslo", "los"]) == ["oslo", "los"]  # within a word is not within a literal
+
+
+def test_a_two_character_literal_is_not_judged_absent() -> None:
+    assert judged_literals("Which codes include the substring 'en' and the pilot Thompson?") == ["thompson"]
+
+
+def test_a_value_holds_a_literal_within_it() -> None:
+    """ "Names containing 'Swift'" quotes part of a value: the database is not lacking it."""
+    index = ValueIndex(COLUMNS)
+    assert index.holds_within(["sharp"]) and index.holds_within(["oslo", "tonight"])
+    assert index.holds_within(["joe sharp"])  # the whole value too
+    assert not index.holds_within(["sharpe"]) and not index.holds_within(["tonight happy"])
+    assert not index.holds_within(["ss"]) and not index.holds_within([])  # under three characters: no trigram

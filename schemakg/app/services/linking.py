@@ -33,7 +33,7 @@ from schemakg.retrieval.linker import (
     LinkResult,
 )
 from schemakg.retrieval.routing import route
-from schemakg.retrieval.value_match import outermost, question_literals
+from schemakg.retrieval.value_match import judged_literals
 
 if TYPE_CHECKING:
     from schemakg.retrieval.area_reranker import AreaReranker
@@ -278,7 +278,7 @@ class LinkingService:
         reranker = self.area_reranker() if rerank > 1 else None
         literals = linker.literal_values(names, text)
         named = linker.named_shares(names, text, literals)
-        absent = linker.literal_absences(literals)
+        absent = linker.literal_absences(text, literals)
 
         def logged(databases: list[str]) -> dict[str, float]:
             """The question's best similarity to each of ``databases``' logs, for those a log speaks for."""
@@ -301,7 +301,7 @@ class LinkingService:
         )
         if not routes:
             raise NotFound("no registered database has an indexed column to route the question to (ingest one)")
-        written = ", ".join(map(repr, outermost(question_literals(text))[:ROUTE_VALUES])) if absent else ""
+        written = ", ".join(map(repr, judged_literals(text)[:ROUTE_VALUES])) if absent else ""
         for r in routes:
             r.values = [m.hint() for m in literals.get(r.database, [])[:ROUTE_VALUES]]
             if r.database in absent:
