@@ -266,11 +266,19 @@ class ValueIndex:
 
     def holds_within(self, literals: Iterable[str]) -> bool:
         """Whether a sampled value contains one of ``literals`` of three characters or more ("names containing
-        'Swift'": ``Taylor Swift``). Only the values holding the literal's rarest trigram are read."""
+        'Swift'": ``Taylor Swift``). Only the values holding the literal's rarest trigram are read, and a trigram
+        no value holds ends the look-up."""
         for literal in literals:
-            postings = [self._postings.get(literal[i : i + 3], []) for i in range(len(literal) - 2)]
-            if postings and any(literal in self._values[i][3] for i in min(postings, key=len)):
-                return True
+            rarest: list[int] | None = None
+            for start in range(len(literal) - 2):
+                postings = self._postings.get(literal[start : start + 3])
+                if not postings:
+                    break
+                if rarest is None or len(postings) < len(rarest):
+                    rarest = postings
+            else:
+                if rarest is not None and any(literal in self._values[i][3] for i in rarest):
+                    return True
         return False
 
     def _exact(self, text: str) -> list[ValueMatch]:
