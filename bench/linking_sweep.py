@@ -69,6 +69,20 @@ def source_database(row: dict[str, Any]) -> str:
     return str(row.get("source_db") or row["db_id"])
 
 
+def question_parts(rows: Sequence[dict[str, Any]], tuning: set[str] | None) -> dict[str, list[int]]:
+    """The questions each row of figures counts: all; with ``tuning`` (the databases settings are chosen on), those
+    and the rest, the rest by corpus too when it holds several (a warehouse's Spider and BIRD questions)."""
+    parts = {"all": list(range(len(rows)))}
+    if tuning is None:
+        return parts
+    parts["tuning databases"] = [i for i, row in enumerate(rows) if source_database(row) in tuning]
+    rest = parts["the rest"] = [i for i, row in enumerate(rows) if source_database(row) not in tuning]
+    corpora = sorted({str(rows[i]["corpus"]) for i in rest if rows[i].get("corpus")})
+    for corpus in corpora if len(corpora) > 1 else []:
+        parts[f"the rest, {corpus}"] = [i for i in rest if rows[i].get("corpus") == corpus]
+    return parts
+
+
 def sweep(
     container: Container,
     rows: Sequence[dict[str, Any]],
@@ -120,11 +134,8 @@ def main() -> None:
 
     rows = load_json(args.questions)
     rows = [rows[i] for i in sample_indices(len(rows), args.limit, args.seed)]
-    parts = {"all": list(range(len(rows)))}
-    if args.tune:
-        tuning = {source_database(row) for row in load_json(args.tune)}
-        parts["tuning databases"] = [i for i, row in enumerate(rows) if source_database(row) in tuning]
-        parts["the rest"] = [i for i, row in enumerate(rows) if source_database(row) not in tuning]
+    tuning = {source_database(row) for row in load_json(args.tune)} if args.tune else None
+    parts = question_parts(rows, tuning)
 
     settings = Settings()
     set_torch_threads(settings)

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.linking_sweep import figures, parse_setting, sweep
+from bench.linking_sweep import figures, parse_setting, question_parts, sweep
 from schemakg.app.container import Container
 from schemakg.app.evaluation import EvalDatabases, evaluate_linking
 from schemakg.retrieval.linker import LinkerSettings
@@ -20,6 +20,23 @@ def test_settings_are_read_over_the_served_ones() -> None:
         parse_setting("margin=0.07", served)
     with pytest.raises(SystemExit, match="not a valid setting"):
         parse_setting("area_tables=many", served)
+
+
+def test_the_rest_is_split_by_corpus_when_it_holds_several() -> None:
+    rows = [
+        {"db_id": "warehouse", "source_db": "yelp", "corpus": "spider"},
+        {"db_id": "warehouse", "source_db": "twitter_1", "corpus": "spider"},
+        {"db_id": "warehouse", "source_db": "debit_card", "corpus": "bird"},
+    ]
+    assert question_parts(rows, None) == {"all": [0, 1, 2]}
+    assert question_parts(rows, {"yelp"}) == {
+        "all": [0, 1, 2],
+        "tuning databases": [0],
+        "the rest": [1, 2],
+        "the rest, bird": [2],
+        "the rest, spider": [1],
+    }
+    assert "the rest, spider" not in question_parts(rows[:2], {"yelp"})  # one corpus: no split
 
 
 def test_the_default_setting_links_each_question_as_eval_linking_does(tmp_path: Path, container: Container) -> None:
