@@ -425,6 +425,29 @@ def test_a_routed_question_shows_why_and_asks_again_over_another_database(
 
 
 @pytest.mark.slow
+def test_a_route_says_that_its_database_lacks_the_value_the_question_quotes(
+    page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
+) -> None:
+    """A small database whose full list of species holds no 'Axolotl' (the real 0.5B model answers): its route
+    says so, with what routing took from its score for it."""
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python is installed by scripts/setup_llm.sh")
+    path = tmp_path / "aquarium.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE aquarium_tanks (tank_id INTEGER PRIMARY KEY, species TEXT, litres INTEGER)")
+        conn.executemany(
+            "INSERT INTO aquarium_tanks (species, litres) VALUES (?, ?)",
+            [("Guppy", 60), ("Neon tetra", 120), ("Angelfish", 200), ("Guppy", 80)],
+        )
+    _register(client, admin, db_name, path)
+    answer = _ask(page, live_url, "", "How many aquarium tanks hold the species 'Axolotl'?")
+    first = answer.locator("table.routes tbody tr").first
+    expect(first.locator("strong")).to_have_text(db_name)
+    expect(first.locator(".route-lacks")).to_have_text(
+        re.compile(r"^none of 'axolotl' is among its sampled values \(-0\.\d\d\)$")
+    )
+
+
+@pytest.mark.slow
 def test_a_warehouse_answer_says_which_subject_areas_it_read(
     page: Page, live_url: str, client: TestClient, admin: dict[str, str], db_name: str, tmp_path: Path
 ) -> None:
