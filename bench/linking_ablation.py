@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from schemakg.app.container import Container
-from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
+from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_questions, load_tables, sample_indices
 from schemakg.kernel.settings import Settings
 from schemakg.retrieval.join_paths import JOIN_MODES
 
@@ -70,9 +70,10 @@ def main() -> None:
             print("| corpus | configuration | " + " | ".join(KEYS) + " |")
             print("|" + "---|" * (len(KEYS) + 2))
             for corpus, (questions_file, tables, db_dir) in CORPORA.items():
-                rows = load_json(args.split / questions_file)
+                schemas = load_tables(tables)
+                rows = load_questions(args.split / questions_file, schemas)
                 rows = [rows[i] for i in sample_indices(len(rows), args.limit, args.seed)]
-                catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir)
+                catalogue = EvalDatabases(container, schemas, db_dir)
                 for name, overrides in configs:
                     linker.settings = linker.settings.model_copy(update=overrides)
                     report = evaluate_linking(container, rows, catalogue, None, None, lambda *_: None)

@@ -30,7 +30,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from schemakg.app.container import Container
-from schemakg.app.evaluation import EvalDatabases, load_json, sample_indices
+from schemakg.app.evaluation import EvalDatabases, load_questions, load_tables, sample_indices
 from schemakg.app.services.warmup import set_torch_threads
 from schemakg.kernel.settings import Settings
 from schemakg.offline.retriever.linking_eval import column_metrics, table_metrics
@@ -132,9 +132,10 @@ def main() -> None:
     parser.add_argument("settings", nargs="+", help="default, or field=value[,field=value] of LinkerSettings")
     args = parser.parse_args()
 
-    rows = load_json(args.questions)
+    schemas = load_tables(args.tables)
+    rows = load_questions(args.questions, schemas)
     rows = [rows[i] for i in sample_indices(len(rows), args.limit, args.seed)]
-    tuning = {source_database(row) for row in load_json(args.tune)} if args.tune else None
+    tuning = {source_database(row) for row in load_questions(args.tune, need_sql=False)} if args.tune else None
     parts = question_parts(rows, tuning)
 
     settings = Settings()
@@ -143,7 +144,6 @@ def main() -> None:
     console = Console(width=140)
     try:
         variants = [parse_setting(text, container.linking.linker.settings) for text in args.settings]
-        schemas = {t["db_id"]: t for t in load_json(args.tables)}
         catalogue = EvalDatabases(container, schemas, args.db_dir, args.engine_url)
         started = time.perf_counter()
         with Progress(console=console, transient=True) as progress:

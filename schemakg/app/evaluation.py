@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Column, ForeignKeyConstraint, Integer, MetaData, Numeric, Table, Text, create_engine, make_url
 from sqlalchemy.types import TypeEngine
 
@@ -39,8 +40,90 @@ from schemakg.offline.retriever.schema import label_description
 from schemakg.retrieval.join_paths import JoinMode
 
 
-def load_json(path: Path) -> Any:
-    return json.loads(Path(path).read_text())
+class EvalInputError(ValueError):
+    """An evaluation input file that cannot be used as given: the message names the file, the entry and the field,
+    so a mistake in one of a thousand entries is found without a traceback."""
+
+
+class SpiderSchema(BaseModel):
+    """One entry of a Spider-format ``tables.json``: what ingesting an empty copy and resolving gold links read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    db_id: str = Field(min_length=1)
+    table_names_original: list[str]
+    column_names_original: list[tuple[int, str]]
+    column_types: list[str]
+    primary_keys: list[int | list[int]]
+    foreign_keys: list[tuple[int, int]]
+
+    @model_validator(mode="after")
+    def _indices_in_range(self) -> SpiderSchema:
+        tables, columns = len(self.table_names_original), len(self.column_names_original)
+        if any(not -1 <= table < tables for table, _ in self.column_names_original):
+            raise ValueError(f"column_names_original names a table index outside 0..{tables - 1}")
+        if len(self.column_types) != columns:
+            raise ValueError(f"column_types has {len(self.column_types)} entries for {columns} columns")
+        keys = [i for key in self.primary_keys for i in (key if isinstance(key, list) else [key])]
+        if any(not 0 <= i < columns for i in [*keys, *(i for pair in self.foreign_keys for i in pair)]):
+            raise ValueError(f"a primary or foreign key names a column index outside 0..{columns - 1}")
+        return self
+
+
+class SpiderQuestion(BaseModel):
+    """One Spider- or BIRD-format question: its gold SQL as ``query`` (Spider) or ``SQL`` (BIRD)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    question: str = Field(min_length=1)
+    db_id: str = Field(min_length=1)
+    query: str | None = None
+    SQL: str | None = None
+    evidence: str | None = None
+
+
+def _read_entries(path: Path, model: type[BaseModel]) -> list[dict[str, Any]]:
+    """The JSON list in ``path``, each entry checked against ``model`` and kept as read."""
+    try:
+        entries = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise EvalInputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EvalInputError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(entries, list):
+        raise EvalInputError(f"{path}: not a JSON list of entries")
+    for index, entry in enumerate(entries):
+        try:
+            model.model_validate(entry)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(part) for part in error["loc"])
+            raise EvalInputError(f"{path}: entry {index}{f', {field}' if field else ''}: {error['msg']}") from None
+    return entries
+
+
+def load_tables(path: Path) -> dict[str, dict[str, Any]]:
+    """A Spider-format ``tables.json`` by ``db_id``; a malformed file or entry is an :class:`EvalInputError`."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for index, entry in enumerate(_read_entries(path, SpiderSchema)):
+        if entry["db_id"] in schemas:
+            raise EvalInputError(f"{path}: entry {index}: db_id {entry['db_id']!r} is given twice")
+        schemas[entry["db_id"]] = entry
+    return schemas
+
+
+def load_questions(
+    path: Path, schemas: dict[str, dict[str, Any]] | None = None, need_sql: bool = True
+) -> list[dict[str, Any]]:
+    """Spider- or BIRD-format questions; with ``schemas``, each must ask about one of them, and with ``need_sql``
+    each must carry its gold SQL. A malformed file or entry is an :class:`EvalInputError`."""
+    rows = _read_entries(path, SpiderQuestion)
+    for index, row in enumerate(rows):
+        if schemas is not None and row["db_id"] not in schemas:
+            raise EvalInputError(f"{path}: entry {index}: db_id {row['db_id']!r} is not in the tables file")
+        if need_sql and not question_sql(row).strip():
+            raise EvalInputError(f"{path}: entry {index}: no gold SQL ('query' or 'SQL')")
+    return rows
 
 
 def question_sql(row: dict[str, Any]) -> str:

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
+
+import pytest
 
 from schemakg.app.container import Container
 from schemakg.app.evaluation import (
     EvalDatabases,
+    EvalInputError,
     bootstrap_ci,
     evaluate_linking,
     evaluate_routing,
     ingest_history,
+    load_questions,
+    load_tables,
     paired_comparison,
     schema_metadata,
     summarise,
@@ -194,6 +200,75 @@ def test_an_empty_evaluation_database_leaves_out_sqlite_s_own_tables() -> None:
     metadata = schema_metadata(entry)
     assert list(metadata.tables) == ["orders"]
     assert not metadata.tables["orders"].foreign_keys
+
+
+def _write(path: Path, entries: object) -> Path:
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def test_well_formed_tables_and_questions_load_as_written(tmp_path: Path) -> None:
+    entry = _spider_entry("shop", {"orders": ["order_id", "item"]}, fks=[])
+    schemas = load_tables(_write(tmp_path / "t.json", [entry]))
+    assert schemas == {"shop": entry}
+    rows = [{"question": "How many orders?", "db_id": "shop", "SQL": "SELECT count(*) FROM orders", "difficulty": 1}]
+    assert load_questions(_write(tmp_path / "q.json", rows), schemas) == rows  # BIRD's SQL, extra fields kept
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda e: e.pop("table_names_original"), "entry 0, table_names_original: Field required"),
+        (lambda e: e.update(db_id=7), "entry 0, db_id: Input should be a valid string"),
+        (lambda e: e["column_names_original"].append([5, "x"]), "names a table index outside 0..0"),
+        (lambda e: e["column_types"].pop(), "column_types has 2 entries for 3 columns"),
+        (lambda e: e.update(foreign_keys=[[1, 9]]), "a primary or foreign key names a column index outside 0..2"),
+    ],
+)
+def test_a_malformed_tables_entry_is_named(tmp_path: Path, change, message: str) -> None:
+    good = _spider_entry("first", {"orders": ["order_id", "item"]}, fks=[])
+    bad = _spider_entry("shop", {"orders": ["order_id", "item"]}, fks=[])
+    change(bad)
+    path = _write(tmp_path / "t.json", [good, bad])
+    with pytest.raises(EvalInputError) as raised:
+        load_tables(path)
+    assert str(raised.value).startswith(f"{path}: entry 1")
+    assert message.removeprefix("entry 0") in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("row", "need_sql", "message"),
+    [
+        ({"db_id": "shop", "query": "SELECT 1"}, True, "entry 1, question: Field required"),
+        ({"question": 5, "db_id": "shop", "query": "SELECT 1"}, True, "entry 1, question: Input should be a valid"),
+        ({"question": "q", "db_id": "mall", "query": "SELECT 1"}, False, "entry 1: db_id 'mall' is not in the tables"),
+        ({"question": "q", "db_id": "shop"}, True, "entry 1: no gold SQL ('query' or 'SQL')"),
+        ({"question": "q", "db_id": "shop", "query": ["SELECT 1"]}, False, "entry 1, query: Input should be a valid"),
+    ],
+)
+def test_a_malformed_question_is_named(tmp_path: Path, row: dict, need_sql: bool, message: str) -> None:
+    schemas = {"shop": _spider_entry("shop", {"orders": ["order_id"]}, fks=[])}
+    path = _write(tmp_path / "q.json", [{"question": "How many?", "db_id": "shop", "query": "SELECT 1"}, row])
+    with pytest.raises(EvalInputError, match=re.escape(f"{path}: {message}")):
+        load_questions(path, schemas, need_sql)
+
+
+def test_a_routing_question_needs_no_gold_sql(tmp_path: Path) -> None:
+    schemas = {"shop": _spider_entry("shop", {"orders": ["order_id"]}, fks=[])}
+    rows = [{"question": "How many orders?", "db_id": "shop"}]
+    assert load_questions(_write(tmp_path / "q.json", rows), schemas, need_sql=False) == rows
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(None, "cannot be read"), ("{bad", "not JSON"), ('{"db_id": "shop"}', "not a JSON list of entries")],
+)
+def test_a_file_that_is_no_list_of_entries_is_refused(tmp_path: Path, content: str | None, message: str) -> None:
+    path = tmp_path / "t.json"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(EvalInputError, match=re.escape(f"{path}: {message}")):
+        load_tables(path)
 
 
 def test_routing_evaluation_ranks_every_database_for_each_question(tmp_path: Path, container: Container) -> None:

@@ -14,6 +14,7 @@ import httpx
 import typer
 import uvicorn
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -372,16 +373,36 @@ HISTORY_HELP = (
 )
 
 
+def _eval_inputs(
+    tables: Path, questions: Path, history: Path | None, need_sql: bool
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]] | None]:
+    """An evaluation's tables, questions and ``--history``, each checked before any database is ingested: a
+    malformed file or entry is named in one line, with exit code 2."""
+    from schemakg.app.evaluation import EvalInputError, load_questions, load_tables
+
+    try:
+        schemas = load_tables(tables)
+        rows = load_questions(questions, schemas, need_sql)
+        logged = load_questions(history, need_sql=False) if history is not None else None
+    except EvalInputError as exc:
+        console.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    return schemas, rows, logged
+
+
 def _log_history(
-    container: Container, catalogue: EvalDatabases, history: Path, evaluated: list[dict[str, Any]], every: bool
+    container: Container,
+    catalogue: EvalDatabases,
+    history: list[dict[str, Any]],
+    evaluated: list[dict[str, Any]],
+    every: bool,
 ) -> None:
     """The ``--history`` of an evaluation: the evaluated databases' logs, or with ``every`` each database's that the
     tables file holds (routing chooses among all of them)."""
-    from schemakg.app.evaluation import ingest_history, load_json
+    from schemakg.app.evaluation import ingest_history
 
-    rows = load_json(history)
-    databases = sorted({row["db_id"] for row in rows} & set(catalogue.tables)) if every else None
-    logged = ingest_history(container, catalogue, rows, evaluated, databases)
+    databases = sorted({row["db_id"] for row in history} & set(catalogue.tables)) if every else None
+    logged = ingest_history(container, catalogue, history, evaluated, databases)
     console.print(f"query logs: {sum(logged.values())} examples over {len(logged)} databases")
 
 
@@ -402,7 +423,7 @@ def eval_linking(
     tables: Path = typer.Option(..., help="Spider-format tables.json"),
     questions: Path = typer.Option(..., help="Spider-format questions (question, query|SQL, db_id, evidence?)"),
     db_dir: Path | None = typer.Option(
-        None, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"
+        None, exists=True, file_okay=False, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"
     ),
     json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
     predictions: Path | None = typer.Option(None, help="one JSON line per question"),
@@ -415,17 +436,17 @@ def eval_linking(
     history: Path | None = typer.Option(None, help=HISTORY_HELP),
 ) -> None:
     """Table/column recall, precision, F1, F6, EMR and latency of schema linking."""
-    from schemakg.app.evaluation import EvalDatabases, evaluate_linking, load_json, sample_indices
+    from schemakg.app.evaluation import EvalDatabases, evaluate_linking, sample_indices
 
     if mode is not None and mode not in JOIN_MODES:
         raise typer.BadParameter(f"must be one of {', '.join(JOIN_MODES)}", param_hint="--mode")
     _check_engine_url(engine_url)
-    rows = load_json(questions)
+    schemas, rows, logged = _eval_inputs(tables, questions, history, need_sql=True)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
-        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
-        if history is not None:
-            _log_history(container, catalogue, history, rows, every=False)
+        catalogue = EvalDatabases(container, schemas, db_dir, engine_url)
+        if logged is not None:
+            _log_history(container, catalogue, logged, rows, every=False)
         progress, update = _progress_bar("linking")
         with progress:
             report = evaluate_linking(container, rows, catalogue, mode, predictions, update)
@@ -437,7 +458,7 @@ def eval_routing(
     tables: Path = typer.Option(..., help="Spider-format tables.json: every database in it is a candidate"),
     questions: Path = typer.Option(..., help="Spider-format questions; db_id is the answer, never an input"),
     db_dir: Path | None = typer.Option(
-        None, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"
+        None, exists=True, file_okay=False, help="DIR/<db_id>/<db_id>.sqlite; absent: empty databases from tables.json"
     ),
     json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
     predictions: Path | None = typer.Option(None, help="one JSON line per question: index, db_id, ranked"),
@@ -449,15 +470,15 @@ def eval_routing(
     ),
 ) -> None:
     """Routing questions to their database among all of the tables file's: recall@1, recall@3, latency."""
-    from schemakg.app.evaluation import EvalDatabases, evaluate_routing, load_json, sample_indices
+    from schemakg.app.evaluation import EvalDatabases, evaluate_routing, sample_indices
 
     _check_engine_url(engine_url)
-    rows = load_json(questions)
+    schemas, rows, logged = _eval_inputs(tables, questions, history, need_sql=False)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
-        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
-        if history is not None:
-            _log_history(container, catalogue, history, rows, every=True)
+        catalogue = EvalDatabases(container, schemas, db_dir, engine_url)
+        if logged is not None:
+            _log_history(container, catalogue, logged, rows, every=True)
         progress, update = _progress_bar("routing")
         with progress:
             report = evaluate_routing(container, rows, catalogue, predictions, update)
@@ -468,7 +489,7 @@ def eval_routing(
 def eval_sql(
     tables: Path = typer.Option(..., help="Spider-format tables.json"),
     questions: Path = typer.Option(..., help="Spider-format questions"),
-    db_dir: Path = typer.Option(..., help="DIR/<db_id>/<db_id>.sqlite"),
+    db_dir: Path = typer.Option(..., exists=True, file_okay=False, help="DIR/<db_id>/<db_id>.sqlite"),
     limit: int | None = typer.Option(None, help="a fixed random sample of this many questions"),
     seed: int = 0,
     json_out: Path | None = typer.Option(None, "--json", help="write the metrics here"),
@@ -509,12 +530,12 @@ def eval_sql(
     engine_url: str | None = typer.Option(None, help=ENGINE_URL_HELP),
 ) -> None:
     """Execution accuracy of answering (result multisets; order only under a gold ORDER BY)."""
-    from schemakg.app.evaluation import EvalDatabases, evaluate_sql, load_json, sample_indices
+    from schemakg.app.evaluation import EvalDatabases, evaluate_sql, sample_indices
     from schemakg.app.services.answering import evidence_by_default
     from schemakg.generation.answer import AskOptions
 
     _check_engine_url(engine_url)
-    rows = load_json(questions)
+    schemas, rows, logged = _eval_inputs(tables, questions, history, need_sql=True)
     indices = sample_indices(len(rows), limit, seed)
     settings = Settings()
     generate_evidence = evidence_by_default(settings) if evidence is None else evidence
@@ -531,9 +552,9 @@ def eval_sql(
         area_check=settings.ask_area_check if area_check is None else area_check,
     )
     with _container() as container:
-        catalogue = EvalDatabases(container, {t["db_id"]: t for t in load_json(tables)}, db_dir, engine_url)
-        if history is not None:
-            _log_history(container, catalogue, history, [rows[i] for i in indices], every=False)
+        catalogue = EvalDatabases(container, schemas, db_dir, engine_url)
+        if logged is not None:
+            _log_history(container, catalogue, logged, [rows[i] for i in indices], every=False)
         progress, update = _progress_bar("answering")
         with progress:
             report = evaluate_sql(container, rows, catalogue, indices, options, predictions, update)
