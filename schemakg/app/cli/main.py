@@ -14,12 +14,12 @@ import httpx
 import typer
 import uvicorn
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from schemakg.app.cli.catalog import app as catalog_app
 from schemakg.app.cli.dbt import app as import_app
+from schemakg.app.cli.inputs import eval_inputs
 from schemakg.app.cli.llm import app as llm_app
 from schemakg.app.cli.mcp import mcp
 from schemakg.app.cli.momq import app as momq_app
@@ -373,23 +373,6 @@ HISTORY_HELP = (
 )
 
 
-def _eval_inputs(
-    tables: Path, questions: Path, history: Path | None, need_sql: bool
-) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]] | None]:
-    """An evaluation's tables, questions and ``--history``, each checked before any database is ingested: a
-    malformed file or entry is named in one line, with exit code 2."""
-    from schemakg.app.evaluation import EvalInputError, load_questions, load_tables
-
-    try:
-        schemas = load_tables(tables)
-        rows = load_questions(questions, schemas, need_sql)
-        logged = load_questions(history, need_sql=False) if history is not None else None
-    except EvalInputError as exc:
-        console.print(f"[red]error:[/red] {escape(str(exc))}")
-        raise typer.Exit(2) from None
-    return schemas, rows, logged
-
-
 def _log_history(
     container: Container,
     catalogue: EvalDatabases,
@@ -441,7 +424,7 @@ def eval_linking(
     if mode is not None and mode not in JOIN_MODES:
         raise typer.BadParameter(f"must be one of {', '.join(JOIN_MODES)}", param_hint="--mode")
     _check_engine_url(engine_url)
-    schemas, rows, logged = _eval_inputs(tables, questions, history, need_sql=True)
+    schemas, rows, logged = eval_inputs(tables, questions, history, need_sql=True)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
         catalogue = EvalDatabases(container, schemas, db_dir, engine_url)
@@ -473,7 +456,7 @@ def eval_routing(
     from schemakg.app.evaluation import EvalDatabases, evaluate_routing, sample_indices
 
     _check_engine_url(engine_url)
-    schemas, rows, logged = _eval_inputs(tables, questions, history, need_sql=False)
+    schemas, rows, logged = eval_inputs(tables, questions, history, need_sql=False)
     rows = [rows[i] for i in sample_indices(len(rows), limit, seed)]
     with _container() as container:
         catalogue = EvalDatabases(container, schemas, db_dir, engine_url)
@@ -535,7 +518,7 @@ def eval_sql(
     from schemakg.generation.answer import AskOptions
 
     _check_engine_url(engine_url)
-    schemas, rows, logged = _eval_inputs(tables, questions, history, need_sql=True)
+    schemas, rows, logged = eval_inputs(tables, questions, history, need_sql=True)
     indices = sample_indices(len(rows), limit, seed)
     settings = Settings()
     generate_evidence = evidence_by_default(settings) if evidence is None else evidence

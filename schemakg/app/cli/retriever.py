@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from schemakg.app.cli.inputs import eval_inputs, training_sources
+
 if TYPE_CHECKING:  # heavy imports (torch, transformers) wait until a command runs
     from schemakg.offline.retriever.data import LabelledQuestion
     from schemakg.offline.retriever.training import TrainConfig
@@ -54,6 +56,7 @@ def train(
     activate: Annotated[bool, typer.Option(help="Activate the new version when done.")] = True,
 ) -> None:
     """Fine-tune, calibrate the threshold on the by-database validation split, write a versioned artefact."""
+    chosen = training_sources(_names(sources), corpus_dir)
     _threads(threads)
     from schemakg.offline.retriever.training import TrainConfig, resumable_version
     from schemakg.offline.retriever.training import train as run_training
@@ -65,7 +68,7 @@ def train(
         if version is None:
             raise typer.BadParameter("no unfinished run to resume")
     config = TrainConfig(
-        sources=[s.strip() for s in sources.split(",") if s.strip()],
+        sources=chosen,
         corpus_dir=corpus_dir,
         max_train_questions=max_train_questions,
         epochs=epochs,
@@ -98,13 +101,17 @@ def evaluate(
     threads: int = 1,
 ) -> None:
     """Linking figures on Spider-format files, or (without --tables) on the training validation split."""
+    if tables is not None:
+        if questions is None:
+            raise typer.BadParameter("--questions is required with --tables")
+        _, rows, _ = eval_inputs(tables, questions, None, need_sql=True)
+    else:
+        training_sources(_names(sources), corpus_dir)
     _threads(threads)
     from schemakg.retrieval.artifacts import ZERO_SHOT_VERSION, load_model
 
     model = load_model(ZERO_SHOT_VERSION if zero_shot else version)
     if tables is not None:
-        if questions is None:
-            raise typer.BadParameter("--questions is required with --tables")
         from schemakg.offline.retriever.linking_eval import evaluate_linking
         from schemakg.offline.retriever.schema import load_schemas
         from schemakg.retrieval.index import ColumnIndex
@@ -113,9 +120,7 @@ def evaluate(
         with tempfile.TemporaryDirectory() as tmp:
             retriever = ColumnRetriever(model, ColumnIndex(Path(tmp), model.encoder, model.version))
             figures: dict[str, object] = dict(
-                evaluate_linking(
-                    json.loads(questions.read_text()), load_schemas(tables), retriever, db_dir, predictions
-                )
+                evaluate_linking(rows, load_schemas(tables), retriever, db_dir, predictions)
             )
     else:
         from schemakg.offline.retriever.validation import report, score_split
@@ -141,6 +146,7 @@ def calibrate(
     threads: int = 1,
 ) -> None:
     """Re-fit the selection threshold on the validation split with new bounds; stored in the version's config."""
+    training_sources(_names(sources), corpus_dir)
     _threads(threads)
     from schemakg.offline.retriever.validation import calibrate_on, report, score_split
     from schemakg.retrieval.artifacts import ZERO_SHOT_VERSION, load_model, update_selection
@@ -168,7 +174,12 @@ def train_reranker(
     from schemakg.offline.reranker import train_reranker as train_areas
 
     config = RerankerTrainConfig(questions=questions, corpus_dir=corpus_dir, threads=threads)
+    training_sources(config.sources, corpus_dir)
     typer.echo(json.dumps(train_areas(config, out, typer.echo), indent=2))
+
+
+def _names(sources: str) -> list[str]:
+    return [name.strip() for name in sources.split(",") if name.strip()]
 
 
 def _validation(
@@ -181,7 +192,7 @@ def _validation(
     from schemakg.retrieval.paths import cache_dir
 
     settings = TrainConfig.model_validate(training_settings(version))
-    chosen = builtin_sources([s.strip() for s in sources.split(",") if s.strip()], corpus_dir)
+    chosen = builtin_sources(_names(sources), corpus_dir)
     val_q, docs = validation_split(chosen, settings.val_fraction, settings.seed, cache_dir(), settings.example_values)
     return settings, val_q, docs
 

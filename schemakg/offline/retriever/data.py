@@ -68,6 +68,10 @@ class QuestionSource(ABC):
         """Folder of ``<db_id>/<db_id>.sqlite`` files for example values; None when there are none."""
         return None
 
+    def inputs(self) -> list[Path]:
+        """The files the source reads, so a missing one is named before a run starts; none for pairs in memory."""
+        return []
+
 
 @lru_cache(maxsize=8)
 def _schemas(path: Path) -> dict[str, DbSchema]:
@@ -94,6 +98,9 @@ class SpiderTrain(QuestionSource):
     def db_dir(self) -> Path | None:
         return self.root / "database"
 
+    def inputs(self) -> list[Path]:
+        return [self.root / "train_spider.json", self.root / "train_others.json", self.root / "tables.json"]
+
 
 class SpiderSynTrain(SpiderTrain):
     """Spider-Syn: the Spider train questions with schema words replaced by synonyms."""
@@ -107,6 +114,9 @@ class SpiderSynTrain(SpiderTrain):
     def pairs(self) -> Iterable[QAPair]:
         for row in json.loads(self.syn.read_text()):
             yield QAPair(question=row["SpiderSynQuestion"], sql=row["query"], db_id=row["db_id"])
+
+    def inputs(self) -> list[Path]:
+        return [self.syn, self.root / "tables.json"]
 
 
 class BirdTrain(QuestionSource):
@@ -128,6 +138,9 @@ class BirdTrain(QuestionSource):
 
     def schemas(self) -> dict[str, DbSchema]:
         return _schemas(self.root / "train_tables.json")
+
+    def inputs(self) -> list[Path]:
+        return [self.root / name for name in ("train.json", "train_schema_mismatch.json", "train_tables.json")]
 
 
 class QueryLogSource(QuestionSource):
