@@ -13,16 +13,19 @@ import typer
 
 app = typer.Typer(help="MoMQ: multi-dialect mixture-of-LoRA-experts query generator.", no_args_is_help=True)
 
-BaseModelOption = Annotated[Path, typer.Option("--base-model", help="local Hugging Face directory of the base LM")]
+BaseModelOption = Annotated[
+    Path, typer.Option("--base-model", exists=True, file_okay=False, help="local Hugging Face directory of the base LM")
+]
 DialectOption = Annotated[list[str] | None, typer.Option("--dialect", help="repeat to select several")]
 
 
 @app.command()
 def data(
     out: Annotated[Path, typer.Option(help="output directory for the JSONL splits and stats.json")],
-    data_root: Annotated[Path, typer.Option(help="shared data root (spider-train, bird-train, text2cypher)")] = Path(
-        "../shared/data"
-    ),
+    data_root: Annotated[
+        Path,
+        typer.Option(exists=True, file_okay=False, help="shared data root (spider-train, bird-train, text2cypher)"),
+    ] = Path("../shared/data"),
     dialect: DialectOption = None,
     high_resource: Annotated[str, typer.Option(help="dialect kept whole in the training split")] = "mysql",
     low_resource_samples: Annotated[int, typer.Option(help="training rows kept per other dialect; 0 keeps all")] = 128,
@@ -55,7 +58,7 @@ def data(
 @app.command()
 def train(
     base_model: BaseModelOption,
-    data_dir: Annotated[Path, typer.Option(help="output of `momq data`")],
+    data_dir: Annotated[Path, typer.Option(exists=True, file_okay=False, help="output of `momq data`")],
     out: Annotated[Path, typer.Option(help="run directory: checkpoints/, adapter/, train_log.jsonl")],
     dialect: DialectOption = None,
     experts_per_dialect: int = 8,
@@ -118,11 +121,15 @@ def train(
 @app.command("eval")
 def evaluate(
     base_model: BaseModelOption,
-    adapter: Annotated[Path, typer.Option(help="adapter directory (run/adapter or a checkpoint)")],
-    data_file: Annotated[Path, typer.Option(help="validation.jsonl or test.jsonl from `momq data`")],
-    db_dir: Annotated[Path, typer.Option(help="Spider databases: DIR/<db>/<db>.sqlite")] = Path(
-        "../shared/data/spider-train/database"
-    ),
+    adapter: Annotated[
+        Path, typer.Option(exists=True, file_okay=False, help="adapter directory (run/adapter or a checkpoint)")
+    ],
+    data_file: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="validation.jsonl or test.jsonl from `momq data`")
+    ],
+    db_dir: Annotated[
+        Path, typer.Option(exists=True, file_okay=False, help="Spider databases: DIR/<db>/<db>.sqlite")
+    ] = Path("../shared/data/spider-train/database"),
     dialect: DialectOption = None,
     limit: Annotated[int | None, typer.Option(help="rows per dialect (seeded sample)")] = None,
     seed: int = 0,
@@ -160,7 +167,7 @@ def evaluate(
 @app.command()
 def serve(
     base_model: BaseModelOption,
-    adapter: Annotated[Path, typer.Option(help="adapter directory")],
+    adapter: Annotated[Path, typer.Option(exists=True, file_okay=False, help="adapter directory")],
     host: str = "127.0.0.1",
     port: int = 8001,
     served_name: Annotated[str, typer.Option(help="model id; <id>-<dialect> forces a dialect")] = "momq",

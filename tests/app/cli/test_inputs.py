@@ -89,3 +89,20 @@ def test_a_missing_benchmark_file_is_named_before_a_run_starts(command: list[str
     assert str(tmp_path / "bird-train" / "train_schema_mismatch.json") in said
     assert str(tmp_path / "bird-train" / "train.json") not in said  # present: not named
     assert not (tmp_path / "data").exists() and not (tmp_path / "weights").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["momq", "data", "--out", "splits", "--data-root", "absent"], "'--data-root': dir"),
+        (
+            ["momq", "eval", "--base-model", ".", "--adapter", "absent", "--data-file", "absent.jsonl"],
+            "'--adapter': dir",
+        ),
+        (["momq", "serve", "--base-model", "absent", "--adapter", "."], "'--base-model': dir"),
+    ],
+)
+def test_a_missing_momq_input_is_named_before_a_model_loads(args: list[str], named: str, tmp_path: Path) -> None:
+    result = _run([str(tmp_path / a) if a.startswith("absent") else a for a in args], tmp_path)
+    assert result.returncode == 2
+    assert f"Invalid value for {named} '{tmp_path / 'absent'}' does not exist." in _flat(result.stderr)
