@@ -8,15 +8,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import httpx
 import typer
 import uvicorn
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from schemakg.app.api.schemas import RetrieveRequest
 from schemakg.app.cli.catalog import app as catalog_app
 from schemakg.app.cli.dbt import app as import_app
 from schemakg.app.cli.inputs import eval_inputs
@@ -249,6 +251,19 @@ def _database_and_question(words: list[str], among: list[str] | None) -> tuple[s
     return (words[0], words[1]) if len(words) == 2 else (None, words[0])
 
 
+Request = TypeVar("Request", bound=BaseModel)
+
+
+def _checked(model: type[Request], **fields: Any) -> Request:
+    """The request the API would take for these arguments; what it refuses with a 422 is a usage error here."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(map(str, error["loc"]))
+        raise typer.BadParameter(error["msg"], param_hint="QUESTION" if field == "question" else f"--{field}") from None
+
+
 def _print_routes(routes: list[Route]) -> None:
     grid = Table("database", "coverage", "reranked", "best tables, values", title="routes")
     for route in routes:
@@ -269,6 +284,7 @@ def route(
     top: int = typer.Option(3, min=1, max=50, help="how many databases to show"),
 ) -> None:
     """The registered databases best placed to answer a question, best first, and their best tables: why."""
+    _checked(RetrieveRequest, question=question, evidence=evidence)
     with _container() as container:
         _print_routes(container.linking.route(question, evidence, among, top))
 
@@ -277,6 +293,7 @@ def route(
 def retrieve(words: Words, evidence: str | None = None, among: Among = None, top: int = 15) -> None:
     """Rank a database's columns for a question and show the linked sub-schema (no database: routed)."""
     database, question = _database_and_question(words, among)
+    _checked(RetrieveRequest, question=question, evidence=evidence, top=top)
     with _container() as container:
         if database is None:
             routes, retrieval = container.linking.retrieve_catalogue(question, evidence, among, top=top)
@@ -310,7 +327,7 @@ def ask(
 ) -> None:
     """Answer a question with SQL from the catalogue and the configured LLM (no database: routed)."""
     database, question = _database_and_question(words, among)
-    request = AskRequest(question=question, evidence=evidence, execute=execute, mode=mode)
+    request = _checked(AskRequest, question=question, evidence=evidence, execute=execute, mode=mode)
     with _container() as container:
         with console.status("thinking…"):
             if database is None:
