@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from schemakg.app.api.schemas import RetrieveRequest
+from schemakg.app.api.schemas import ApiKeyCreate, RetrieveRequest
 from schemakg.app.cli.catalog import app as catalog_app
 from schemakg.app.cli.dbt import app as import_app
 from schemakg.app.cli.inputs import eval_inputs
@@ -207,8 +207,9 @@ def logs_ingest(database: str, file: Path, format: str = typer.Option("jsonl", h
 @keys_app.command("create")
 def keys_create(name: str, role: Role = Role.ANALYST) -> None:
     """Create an API key; the secret is printed once."""
+    request = _checked(ApiKeyCreate, name=name, role=role)
     with _container() as container:
-        info, secret = container.keys.create(name, role)
+        info, secret = container.keys.create(request.name, request.role)
         console.print(f"{info.id} {info.role.value}: {secret}")
 
 
@@ -261,7 +262,8 @@ def _checked(model: type[Request], **fields: Any) -> Request:
     except ValidationError as exc:
         error = exc.errors()[0]
         field = ".".join(map(str, error["loc"]))
-        raise typer.BadParameter(error["msg"], param_hint="QUESTION" if field == "question" else f"--{field}") from None
+        hint = field.upper() if field in {"question", "name"} else f"--{field}"  # the arguments, else an option
+        raise typer.BadParameter(error["msg"], param_hint=hint) from None
 
 
 def _print_routes(routes: list[Route]) -> None:

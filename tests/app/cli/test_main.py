@@ -156,9 +156,10 @@ def test_ask_without_a_database_answers_on_the_routed_one(catalogue_dir: Path) -
         (["retrieve", "hr", "x" * 2001], "Invalid value for QUESTION: String should have at most 2000 characters"),
         (["retrieve", "hr", "How many?", "--top", "0"], "Invalid value for --top: Input should be greater than"),
         (["ask", "hr", "How many?", "--mode", "bogus"], "Invalid value for --mode: Input should be 'auto', 'fast'"),
+        (["keys", "create", ""], "Invalid value for NAME: String should have at least 1 character"),
     ],
 )
-def test_a_question_the_api_would_refuse_is_a_usage_error(args: list[str], said: str, tmp_path: Path) -> None:
+def test_an_argument_the_api_would_refuse_is_a_usage_error(args: list[str], said: str, tmp_path: Path) -> None:
     result = _run(args, tmp_path)
     assert result.returncode == 2
     assert said in " ".join(result.stderr.replace("│", " ").split())
