@@ -20,6 +20,7 @@ from schemakg.generation.llm.base import ChatMessage, ChatModel, StructuredOutpu
 from schemakg.generation.output_shape import missing_attributes
 from schemakg.generation.prompts import load_examples, render_prompt
 from schemakg.generation.schema_render import approx_tokens, fit_to_budget, only_tables, render, union_schema
+from schemakg.kernel.model import Question
 from schemakg.kernel.settings import SchemaView
 from schemakg.kernel.sources import SourceDatabase
 from schemakg.kernel.sql.dialects import known_dialects, sqlglot_dialect
@@ -72,7 +73,7 @@ class AskOptions(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=2000)
+    question: Question
     evidence: str | None = Field(default=None, max_length=4000)
     dialect: str | None = Field(
         default=None,

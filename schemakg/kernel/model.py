@@ -5,9 +5,23 @@ from __future__ import annotations
 import re
 from enum import Enum, StrEnum
 from functools import lru_cache
-from typing import Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+
+def _has_words(text: str) -> str:
+    if not text.strip():
+        raise ValueError("the question is blank")
+    return text
+
+
+# A question asked of the service: every entry point (REST, MCP, CLI) takes the same bounds.
+Question = Annotated[
+    str,
+    Field(min_length=1, max_length=2000, description="the question in plain language"),
+    AfterValidator(_has_words),
+]
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$"
 _NAME_RE = re.compile(NAME_PATTERN)

@@ -1,12 +1,14 @@
-"""Column references (``table.column``): one injective form, unchanged for tables without ``.`` or ``\\``."""
+"""Column references (``table.column``): one injective form, unchanged for tables without ``.`` or ``\\``; and the
+bounds every entry point puts on a question."""
 
 from __future__ import annotations
 
 import itertools
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
-from schemakg.kernel.model import column_ref, split_column_ref
+from schemakg.kernel.model import Question, column_ref, split_column_ref
 
 AWKWARD = ["a", "a.b", "a\\", "a.\\", ".", "..", "\\", "\\.", "a\\.b", "x y", "日本.語", ""]
 
@@ -39,3 +41,13 @@ def test_every_pair_round_trips_and_no_two_pairs_share_a_reference() -> None:
 def test_a_reference_without_a_separator_is_refused(ref: str) -> None:
     with pytest.raises(ValueError, match=r"table\.column"):
         split_column_ref(ref)
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t ", "x" * 2001])
+def test_a_question_needs_words_and_a_bound(text: str) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(Question).validate_python(text)
+
+
+def test_a_question_is_kept_as_written() -> None:
+    assert TypeAdapter(Question).validate_python("  How many? ") == "  How many? "

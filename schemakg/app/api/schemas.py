@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemakg.kernel.model import NAME_PATTERN, ApiKeyInfo, Role
+from schemakg.kernel.model import NAME_PATTERN, ApiKeyInfo, Question, Role
 from schemakg.retrieval.linked_schema import LinkedSchema, RankedColumn, Route
 
 _TEXT = 4000
@@ -47,7 +47,7 @@ class ApiKeyCreated(ApiKeyInfo):
 
 class RetrieveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000)
+    question: Question
     evidence: str | None = Field(default=None, max_length=4000)
     top: int = Field(default=30, ge=1, le=500, description="how many ranked columns to return")
     mode: str | None = Field(

@@ -28,6 +28,7 @@ from schemakg.kernel.model import (
     ForeignKeyInfo,
     Page,
     Proposal,
+    Question,
     Role,
     SearchHit,
     TableInfo,
@@ -41,7 +42,6 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
-Question = Annotated[str, Field(min_length=1, max_length=2000, description="the question in plain language")]
 Among = Annotated[
     list[Name] | None, Field(max_length=1000, description="route among these only (default: every registered one)")
 ]

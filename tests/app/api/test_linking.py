@@ -141,6 +141,9 @@ def test_a_question_without_a_database_is_routed_to_the_one_that_holds_its_table
     unknown = client.post("/retrieve", json={"question": "x", "databases": [candidates[0], "nope"]}, headers=admin)
     assert unknown.status_code == 404 and "nope" in unknown.text
     assert client.post("/retrieve", json={"question": ""}, headers=admin).status_code == 422
+    for path in ("/retrieve", "/ask"):  # a blank question is refused before any work, as an empty one is
+        blank = client.post(path, json={"question": " \n\t"}, headers=admin)
+        assert blank.status_code == 422 and "question" in blank.text and "the question is blank" in blank.text
     assert client.post("/retrieve", json={"question": "x", "routes": 0}, headers=admin).status_code == 422
 
 

@@ -153,6 +153,7 @@ def test_ask_without_a_database_answers_on_the_routed_one(catalogue_dir: Path) -
     ("args", "said"),
     [
         (["route", ""], "Invalid value for QUESTION: String should have at least 1 character"),
+        (["ask", "  "], "Invalid value for QUESTION: Value error, the question is blank"),
         (["retrieve", "hr", "x" * 2001], "Invalid value for QUESTION: String should have at most 2000 characters"),
         (["retrieve", "hr", "How many?", "--top", "0"], "Invalid value for --top: Input should be greater than"),
         (["ask", "hr", "How many?", "--mode", "bogus"], "Invalid value for --mode: Input should be 'auto', 'fast'"),

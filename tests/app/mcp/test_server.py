@@ -145,7 +145,7 @@ def test_route_question_ranks_the_databases_and_says_why(
         routed = await session.call_tool("route_question", {**question, "databases": [hr, music]})
         unknown = await session.call_tool("route_question", {**question, "databases": [hr, "no_such_db"]})
         both = await session.call_tool("ask", {**question, "database": hr, "databases": [hr, music]})
-        return routed, unknown, await session.call_tool("route_question", {"question": ""}), both
+        return routed, unknown, await session.call_tool("route_question", {"question": " \n "}), both
 
     routed, unknown, empty, both = _over_http(mcp_url, keys[Role.ANALYST], work)
     assert both.is_error and "not both" in _text(both)
@@ -154,7 +154,7 @@ def test_route_question_ranks_the_databases_and_says_why(
     assert (first["database"], second["database"]) == (music, hr)
     assert "singer" in [t["table"] for t in first["tables"]]
     assert unknown.is_error and "'no_such_db' is not registered" in _text(unknown)
-    assert empty.is_error and "question" in _text(empty)
+    assert empty.is_error and "the question is blank" in _text(empty)
 
 
 def test_a_request_without_a_valid_key_is_refused(mcp_url: str, keys: dict[Role, str]) -> None:
@@ -179,7 +179,7 @@ def test_http_lists_tools_links_and_refuses_bad_input(mcp_url: str, keys: dict[R
         unknown = await session.call_tool("link_question", {"database": "no_such_db", "question": "anything"})
         assert unknown.is_error and "'no_such_db' is not registered" in _text(unknown)
         empty = await session.call_tool("ask", {"database": hr, "question": ""})
-        assert empty.is_error and "question" in _text(empty)
+        assert empty.is_error and "the question is blank" in _text(empty)
         table = await session.call_tool("describe_table", {"database": hr, "table": "no_such_table"})
         assert table.is_error and "table 'no_such_table' not found" in _text(table)
         described = await session.call_tool("describe_table", {"database": hr, "table": "employees"})
