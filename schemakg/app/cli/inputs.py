@@ -40,9 +40,8 @@ def training_sources(names: list[str], corpus_dir: Path) -> list[str]:
         raise typer.BadParameter(
             f"unknown {', '.join(unknown) or '(none given)'}; known: {known}", param_hint="--sources"
         )
-    missing = [
-        str(path) for source in builtin_sources(names, corpus_dir) for path in source.inputs() if not path.is_file()
-    ]
+    inputs = dict.fromkeys(path for source in builtin_sources(names, corpus_dir) for path in source.inputs())
+    missing = [str(path) for path in inputs if not path.is_file()]  # a file two sources read is named once
     if missing:
         raise typer.BadParameter(f"missing {', '.join(missing)}", param_hint="--corpus-dir")
     return names

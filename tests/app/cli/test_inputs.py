@@ -88,6 +88,7 @@ def test_a_missing_benchmark_file_is_named_before_a_run_starts(command: list[str
     assert "Invalid value for --corpus-dir: missing " in said
     assert str(tmp_path / "bird-train" / "train_schema_mismatch.json") in said
     assert str(tmp_path / "bird-train" / "train.json") not in said  # present: not named
+    assert said.count(str(tmp_path / "spider-train" / "tables.json")) == (command[0] == "train-reranker")
     assert not (tmp_path / "data").exists() and not (tmp_path / "weights").exists()
 
 
